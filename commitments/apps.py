@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CommitmentsConfig(AppConfig):
+    """What: agreements, themes, commitments, obligations, actions, history, jobs and reports."""
+
+    name = "commitments"
+    verbose_name = "Commitments"
+
+    def ready(self) -> None:
+        from . import changes
+
+        changes.connect()

@@ -1,0 +1,97 @@
+"""The change log behind the sync feed (``GET /api/v1/changes/``).
+
+Every create, update and delete of a resource partners can read writes a :class:`Change` row in
+the same transaction as the change itself (model signals for single saves, :func:`record_bulk` for
+set-based updates that bypass signals). Deletes leave the row as a tombstone.
+
+Why (txid, id) and not just id: ids are handed out when a row is inserted, but become visible when
+its transaction commits, so a reader that has seen id 11 can later find id 10 appear. PostgreSQL
+stamps each row with the writing transaction's id (column default ``pg_current_xact_id()``, set by
+migration 0002) and the feed only serves rows written by transactions older than the oldest one
+still running (``pg_snapshot_xmin``). Those rows are final; any row committed later has a larger
+txid than everything served, so a partner following the cursor neither misses nor repeats a
+change. On SQLite writers are serialised (IMMEDIATE transactions), so ids already follow commit
+order and txid stays 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import connection, models
+from django.db.models.signals import post_delete, post_save
+
+from boards.models import Board, Meeting, Party
+from pilots.models import Borough, Pilot
+
+from .models import Action, Agreement, Change, Commitment, Obligation, Report, StatusUpdate, Theme
+
+# resource name in the API -> (model, function giving the key used in API URLs)
+RESOURCES: dict[type[models.Model], tuple[str, Callable[[Any], str]]] = {
+    Commitment: ("commitments", lambda o: o.ref),
+    Obligation: ("obligations", lambda o: str(o.pk)),
+    Action: ("actions", lambda o: str(o.pk)),
+    StatusUpdate: ("status-updates", lambda o: str(o.pk)),
+    Agreement: ("agreements", lambda o: o.slug),
+    Theme: ("themes", lambda o: o.slug),
+    Party: ("parties", lambda o: o.slug),
+    Board: ("boards", lambda o: o.code),
+    Pilot: ("pilots", lambda o: o.slug),
+    Borough: ("boroughs", lambda o: o.slug),
+    Meeting: ("meetings", lambda o: str(o.pk)),
+    Report: ("reports", lambda o: str(o.pk)),
+}
+
+
+def _on_save(sender: type[models.Model], instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
+    if raw:  # loaddata
+        return
+    resource, key = RESOURCES[sender]
+    Change.objects.create(
+        resource=resource,
+        key=key(instance),
+        object_id=instance.pk,
+        op=Change.Op.CREATE if created else Change.Op.UPDATE,
+        version=getattr(instance, "version", None),
+    )
+
+
+def _on_delete(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
+    resource, key = RESOURCES[sender]
+    Change.objects.create(resource=resource, key=key(instance), object_id=instance.pk, op=Change.Op.DELETE, version=getattr(instance, "version", None))
+
+
+def connect() -> None:
+    for model in RESOURCES:
+        post_save.connect(_on_save, sender=model, dispatch_uid=f"changes-save-{model.__name__}")
+        post_delete.connect(_on_delete, sender=model, dispatch_uid=f"changes-delete-{model.__name__}")
+
+
+def record_bulk(model: type[models.Model], ids: Iterable[int], op: str = Change.Op.UPDATE) -> int:
+    """Record updates made with ``QuerySet.update()`` (which sends no signals): one INSERT for all."""
+    resource, key = RESOURCES[model]
+    objs = list(model._default_manager.filter(pk__in=list(ids)))  # type: ignore[attr-defined]
+    Change.objects.bulk_create(
+        [Change(resource=resource, key=key(o), object_id=o.pk, op=op, version=getattr(o, "version", None)) for o in objs],
+        batch_size=1000,
+    )
+    return len(objs)
+
+
+def visible_horizon() -> int | None:
+    """The txid below which every transaction has finished (PostgreSQL), or None (SQLite: all)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        return int(cursor.fetchone()[0])
+
+
+def changes_after(txid: int, change_id: int, limit: int) -> list[Change]:
+    """Up to ``limit`` changes after the cursor (txid, id), in feed order, final ones only."""
+    qs = Change.objects.filter(models.Q(txid__gt=txid) | models.Q(txid=txid, id__gt=change_id))
+    horizon = visible_horizon()
+    if horizon is not None:
+        qs = qs.filter(txid__lt=horizon)
+    return list(qs.order_by("txid", "id")[:limit])

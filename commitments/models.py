@@ -1,0 +1,644 @@
+"""What is owed: agreements, themes, commitments, obligations, actions and their history.
+
+The state every trackable item carries (status, RAG, progress, version, overdue_since) lives in
+:class:`TrackedState`. Every change of it goes through :func:`commitments.services.record_update`,
+which writes a :class:`StatusUpdate` row in the same transaction; nothing is overwritten without a
+history row. "Overdue" is never stored as a flag: it is computed from dates (DESIGN.md §10) by
+:mod:`commitments.querysets`; the daily pass only records ``overdue_since`` and escalation steps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from boards.models import Basis, Board, Meeting, Party
+from pilots.models import Pilot
+
+from . import querysets
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+class Status(models.TextChoices):
+    """Lifecycle status (DESIGN.md §10). Values are a contract with partners."""
+
+    NOT_STARTED = "not_started", "Not started"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETE = "complete", "Complete"
+    NOT_PURSUED = "not_pursued", "Not pursued"
+
+
+class Rag(models.TextChoices):
+    """Red/amber/green rating; empty means not yet assessed (DESIGN.md §10)."""
+
+    RED = "red", "Red"
+    AMBER = "amber", "Amber"
+    GREEN = "green", "Green"
+    __empty__ = "Not assessed"
+
+
+RAG_SEVERITY = {"red": 3, "amber": 2, "green": 1, "": 0}
+
+
+class DatePrecision(models.TextChoices):
+    YEAR = "year", "Year"
+    MONTH = "month", "Month"
+    DAY = "day", "Day"
+
+
+def london_today() -> dt.date:
+    """Today in Europe/London: the calendar every overdue rule uses."""
+    return timezone.localdate()
+
+
+class TrackedState(models.Model):
+    """The state shared by commitments, obligations and actions.
+
+    ``version`` rises by one with every change; writers send the version they saw, and a mismatch
+    is refused (no lost updates). ``overdue_since`` is the first London day the item was seen
+    overdue by the daily pass; ``escalation_level`` the highest escalation step taken since then.
+    """
+
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+    rag = models.CharField(max_length=5, choices=Rag.choices, default="", blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    overdue_since = models.DateField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def state_constraints(cls, prefix: str) -> list[models.BaseConstraint]:
+        return [
+            models.CheckConstraint(
+                condition=Q(progress__gte=0, progress__lte=100),
+                name=f"{prefix}_progress_0_100",
+                violation_error_message="Progress must be between 0 and 100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name=f"{prefix}_status_valid", violation_error_message="Unknown status."
+            ),
+            models.CheckConstraint(
+                condition=Q(rag__in=["", *Rag.values]), name=f"{prefix}_rag_valid", violation_error_message="Unknown RAG rating."
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name=f"{prefix}_version_positive"),
+        ]
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == Status.COMPLETE
+
+
+class Agreement(models.Model):
+    """An instrument commitments come from: the 2015 Devolution Agreement, the 2017 MoU, London
+    Councils' own undertakings (Leaders' Committee, 5 Dec 2017) and the Work and Health Programme
+    deal. ``supersedes`` leaves room for later versions and addenda."""
+
+    class Kind(models.TextChoices):
+        DEVOLUTION_AGREEMENT = "devolution_agreement", "Devolution agreement"
+        MOU = "mou", "Memorandum of understanding"
+        UNDERTAKINGS = "undertakings", "London Councils' undertakings"
+        RELATED_DEAL = "related_deal", "Related deal"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=300)
+    short_name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=25, choices=Kind.choices)
+    date = models.DateField(null=True, blank=True)
+    date_precision = models.CharField(max_length=5, choices=DatePrecision.choices, default=DatePrecision.DAY)
+    title_as_printed = models.CharField(max_length=300, blank=True)
+    purpose = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    sources = models.JSONField(default=list, blank=True)
+    in_dashboards_by_default = models.BooleanField(default=False)
+    supersedes = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="superseded_by")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["date", "slug"]
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
+class Signatory(models.Model):
+    """A person who signed an agreement on behalf of a party, as printed on its signature page."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="signatories")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="signatures")
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=200)
+    organisation = models.CharField(max_length=300)
+    side = models.CharField(max_length=60, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["agreement", "order"]
+        constraints = [models.UniqueConstraint(fields=["agreement", "party"], name="signatory_once_per_agreement")]
+        verbose_name_plural = "signatories"
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.role}"
+
+
+class Theme(models.Model):
+    """One of the six themes of the inventory, with its name exactly as the data spells it."""
+
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=120, unique=True)
+    ref_prefix = models.CharField(max_length=5, unique=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    subthemes = models.JSONField(default=dict, blank=True)
+    expected_benefits = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Commitment(TrackedState):
+    """One item of agreement text (an inventory entry), keyed by its stable ``ref`` (``EST-03``).
+
+    Its own state fields hold the *assessed* state recorded by the lead board's secretariat
+    (``assessed_at`` is set once one is recorded). The roll-up of its obligations is kept in the
+    ``rollup_*`` fields by the write path. What a commitment *shows* is the assessed state when there
+    is one, else the roll-up (DESIGN.md §10); see ``CommitmentQuerySet.with_shown_state``.
+    """
+
+    class Kind(models.TextChoices):
+        DELEGATION = "delegation", "Delegation"
+        COMMITMENT = "commitment", "Commitment"
+        OPPORTUNITY = "opportunity", "Opportunity"
+        EXPLORATION = "exploration", "Exploration"
+        ESTABLISHMENT = "establishment", "Establishment"
+        ARRANGEMENT = "arrangement", "Arrangement"
+        OBLIGATION = "obligation", "Obligation"
+        REPORTING = "reporting", "Reporting"
+        PROPOSAL = "proposal", "Proposal"
+
+    ref = models.CharField(max_length=12, unique=True)
+    key = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=300)
+    summary = models.TextField()
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="commitments")
+    theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="commitments")
+    subtheme = models.SlugField(max_length=80, blank=True)
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    framing = models.CharField(max_length=300, blank=True, help_text="The source's own verb phrase.")
+    lead_board = models.ForeignKey(Board, null=True, blank=True, on_delete=models.SET_NULL, related_name="led_commitments")
+    lead_board_basis = models.CharField(max_length=12, choices=Basis.choices, default=Basis.NOT_STATED)
+    co_lead_boards = models.ManyToManyField(Board, blank=True, related_name="co_led_commitments")
+    recipients = models.ManyToManyField(Board, blank=True, related_name="commitments_reported_to")
+    other_parties = models.ManyToManyField(Party, blank=True, related_name="mentioned_in_commitments")
+    pilots = models.ManyToManyField(Pilot, through="CommitmentPilot", blank=True, related_name="commitments")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    target_date = models.DateField(null=True, blank=True, help_text="The end of the period the sources give.")
+    target_date_precision = models.CharField(max_length=5, choices=DatePrecision.choices, blank=True)
+    timing = models.TextField(blank=True, help_text="The sources' words on timing.")
+    amount = models.CharField(max_length=300, blank=True)
+    conditions = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    assessed_at = models.DateTimeField(null=True, blank=True)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rollup_status = models.CharField(max_length=12, choices=Status.choices, default=Status.NOT_STARTED)
+    rollup_rag = models.CharField(max_length=5, choices=Rag.choices, default="", blank=True)
+    rollup_progress = models.PositiveSmallIntegerField(default=0)
+
+    objects = querysets.CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["theme__order", "ref"]
+        constraints = [
+            *TrackedState.state_constraints("commitment"),
+            models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="commitment_not_own_parent"),
+        ]
+        indexes = [
+            models.Index(fields=["target_date"], name="commitment_target_date"),
+            models.Index(fields=["theme", "ref"], name="commitment_theme_ref"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title}"
+
+    @property
+    def is_assessed(self) -> bool:
+        return self.assessed_at is not None
+
+    @property
+    def shown_status(self) -> str:
+        return self.status if self.is_assessed else self.rollup_status
+
+    @property
+    def shown_rag(self) -> str:
+        return self.rag if self.is_assessed else self.rollup_rag
+
+    @property
+    def shown_progress(self) -> int:
+        return self.progress if self.is_assessed else self.rollup_progress
+
+    @property
+    def assessment_differs(self) -> bool:
+        """True when the secretariat's assessment and the obligations' roll-up disagree."""
+        return self.is_assessed and (self.status, self.rag) != (self.rollup_status, self.rollup_rag)
+
+    @property
+    def due_date(self) -> dt.date | None:
+        return self.target_date
+
+
+class CommitmentPilot(models.Model):
+    """A pilot a commitment concerns, with how sure the sources are of the link."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="pilot_links")
+    pilot = models.ForeignKey(Pilot, on_delete=models.CASCADE, related_name="commitment_links")
+    basis = models.CharField(max_length=12, choices=Basis.choices, default=Basis.STATED)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["commitment", "pilot"], name="commitment_pilot_once")]
+
+
+class CommitmentLink(models.Model):
+    """A dependency between commitments: ``followed_up_by`` (a 2015 item the MoU takes forward) or
+    ``related`` (possible duplicates and cross-references the inventory keeps separate)."""
+
+    class Kind(models.TextChoices):
+        FOLLOWED_UP_BY = "followed_up_by", "Followed up by"
+        RELATED = "related", "Related to"
+
+    source = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "target", "kind"], name="commitment_link_once")]
+
+
+class Citation(models.Model):
+    """Where a commitment comes from: a passage of a source document (seed file, line, quote)."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="citations")
+    document = models.CharField(max_length=200)
+    title = models.CharField(max_length=300, blank=True)
+    lines = models.CharField(max_length=40, blank=True)
+    quote = models.TextField()
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["commitment", "order"]
+
+    def __str__(self) -> str:
+        return f"{self.document} l{self.lines}"
+
+
+class Clause(models.Model):
+    """What public copies of the signed MoU confirm (``mou-clauses.yaml``): a clause or principle
+    quoted from, or attributed to, the MoU, with its evidence and the commitments it corroborates.
+    ``number`` is empty until the clause numbers are recovered from the signed text."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="clauses")
+    key = models.SlugField(max_length=20, unique=True)
+    number = models.CharField(max_length=60, blank=True)
+    section = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=20)
+    summary = models.TextField()
+    locator = models.TextField(blank=True)
+    locator_source = models.CharField(max_length=60, blank=True)
+    timing = models.TextField(blank=True)
+    amount = models.TextField(blank=True)
+    conditions = models.TextField(blank=True)
+    evidence = models.JSONField(default=list, blank=True)
+    notes = models.TextField(blank=True)
+    lead_board = models.ForeignKey(Board, null=True, blank=True, on_delete=models.SET_NULL, related_name="clauses")
+    parties = models.ManyToManyField(Party, blank=True, related_name="clauses")
+    commitments = models.ManyToManyField(Commitment, blank=True, related_name="clauses")
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.summary[:60]}"
+
+
+class Obligation(TrackedState):
+    """What one party owes under one commitment; a commitment with four parties has four."""
+
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="obligations")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="obligations")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_obligations")
+    due_date = models.DateField(null=True, blank=True)
+    is_demo = models.BooleanField(default=False, help_text="Owner, dates and state are illustrative demo data.")
+
+    objects = querysets.ObligationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["commitment__ref", "party__name"]
+        constraints = [
+            *TrackedState.state_constraints("obligation"),
+            models.UniqueConstraint(
+                fields=["commitment", "party"], name="obligation_once_per_party", violation_error_message="This party already has an obligation under this commitment."
+            ),
+        ]
+        indexes = [
+            # The overdue pass and the "overdue" filters look for open items by due date.
+            models.Index(fields=["due_date"], condition=~Q(status="complete"), name="obligation_open_due"),
+            models.Index(fields=["party", "due_date"], name="obligation_party_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.commitment.ref} — {self.party.name}"
+
+
+class Action(TrackedState):
+    """A concrete, dated step under an obligation (a milestone of the delivery plan)."""
+
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="actions")
+    description = models.TextField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_actions")
+    due_date = models.DateField()
+    original_due_date = models.DateField()
+    completed_date = models.DateField(null=True, blank=True)
+    is_demo = models.BooleanField(default=False, help_text="Illustrative demo data, not from the sources.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = querysets.ActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        constraints = [
+            *TrackedState.state_constraints("action"),
+            models.CheckConstraint(
+                condition=Q(status="complete", completed_date__isnull=False) | ~Q(status="complete"),
+                name="action_complete_has_date",
+                violation_error_message="A complete action needs its completion date.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["due_date"], condition=~Q(status="complete"), name="action_open_due"),
+            models.Index(fields=["obligation", "due_date"], name="action_obligation_due"),
+            models.Index(fields=["owner", "due_date"], name="action_owner_due"),
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:80]
+
+    @property
+    def commitment(self) -> Commitment:
+        return self.obligation.commitment
+
+
+class StatusUpdate(models.Model):
+    """Append-only history: who changed what, when, from what to what, why, with what evidence.
+
+    Exactly one of ``obligation``/``action`` is set for obligation and action updates; neither for a
+    commitment's own (assessed) update. ``commitment`` (and ``party`` where there is one) are always
+    filled so history can be filtered without joins.
+    """
+
+    class TargetType(models.TextChoices):
+        COMMITMENT = "commitment", "Commitment"
+        OBLIGATION = "obligation", "Obligation"
+        ACTION = "action", "Action"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Browser"
+        API = "api", "API"
+        IMPORT = "import", "Spreadsheet import"
+        SYSTEM = "system", "DevoTracker"
+        DEMO = "demo", "Demo data"
+
+    target_type = models.CharField(max_length=10, choices=TargetType.choices)
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="updates")
+    obligation = models.ForeignKey(Obligation, null=True, blank=True, on_delete=models.CASCADE, related_name="updates")
+    action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.CASCADE, related_name="updates")
+    party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="status_updates")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    from_rag = models.CharField(max_length=5, blank=True)
+    to_rag = models.CharField(max_length=5, blank=True)
+    from_progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    to_progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    from_due_date = models.DateField(null=True, blank=True)
+    to_due_date = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(help_text="The target's version after this update.")
+    reason = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    evidence = models.JSONField(default=list, blank=True)
+    is_demo = models.BooleanField(default=False)
+
+    objects = querysets.StatusUpdateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(target_type="commitment", obligation__isnull=True, action__isnull=True)
+                    | Q(target_type="obligation", obligation__isnull=False, action__isnull=True)
+                    | Q(target_type="action", action__isnull=False)
+                ),
+                name="status_update_one_target",
+                violation_error_message="An update has exactly one target.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["commitment", "created_at"], name="update_commitment_time"),
+            models.Index(fields=["obligation", "created_at"], name="update_obligation_time"),
+            models.Index(fields=["action", "created_at"], name="update_action_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_type} update {self.pk} by {self.author or 'DevoTracker'}"
+
+    @property
+    def target(self) -> TrackedState:
+        return self.action or self.obligation or self.commitment  # type: ignore[return-value]
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """The fields this update changed, as (label, before, after)."""
+        out: list[tuple[str, Any, Any]] = []
+        if self.from_status != self.to_status and self.to_status:
+            out.append(("Status", Status(self.from_status).label if self.from_status else "", Status(self.to_status).label))
+        if self.from_rag != self.to_rag:
+            out.append(("RAG", Rag(self.from_rag).label if self.from_rag else "Not assessed", Rag(self.to_rag).label if self.to_rag else "Not assessed"))
+        if self.to_progress is not None and self.from_progress != self.to_progress:
+            out.append(("Progress", f"{self.from_progress or 0}%", f"{self.to_progress}%"))
+        if self.from_due_date != self.to_due_date and (self.from_due_date or self.to_due_date):
+            out.append(("Due date", self.from_due_date, self.to_due_date))
+        return out
+
+
+class Escalation(models.Model):
+    """One step of the escalation ladder taken for an overdue obligation or action.
+
+    Steps (DESIGN.md §10): 1 the owner (or the party's officers) on day 0; 2 the lead board's
+    secretariat after 14 days; 3 the next Leaders' Committee report after 28. The unique constraint
+    on (target, step, overdue_since) makes the ladder impossible to repeat for one overdue spell.
+    """
+
+    class Step(models.IntegerChoices):
+        OWNER = 1, "Owner told"
+        SECRETARIAT = 2, "Lead board's secretariat told"
+        COMMITTEE = 3, "On the next Leaders' Committee report"
+
+    target_type = models.CharField(max_length=10, choices=[("obligation", "Obligation"), ("action", "Action")])
+    obligation = models.ForeignKey(Obligation, null=True, blank=True, on_delete=models.CASCADE, related_name="escalations")
+    action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.CASCADE, related_name="escalations")
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="escalations")
+    step = models.PositiveSmallIntegerField(choices=Step.choices)
+    overdue_since = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    board = models.ForeignKey(Board, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    notified = models.JSONField(default=list, blank=True, help_text="E-mail addresses told of this step.")
+    resolved_at = models.DateTimeField(null=True, blank=True, help_text="When the item stopped being overdue.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["action", "step", "overdue_since"], condition=Q(action__isnull=False), name="escalation_action_once"),
+            models.UniqueConstraint(
+                fields=["obligation", "step", "overdue_since"], condition=Q(action__isnull=True), name="escalation_obligation_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["step", "resolved_at"], name="escalation_step_open")]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} ({self.target_type}, overdue since {self.overdue_since})"
+
+
+class OutboxMessage(models.Model):
+    """Transactional outbox: follow-up work (e-mails, webhooks) written in the same transaction as
+    the change that causes it, delivered by a worker once the broker is reachable. ``dedupe_key``
+    makes a message impossible to queue twice; ``sent_at`` impossible to send twice."""
+
+    kind = models.CharField(max_length=40)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    available_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["available_at"], condition=Q(sent_at__isnull=True), name="outbox_pending")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.dedupe_key}"
+
+
+class JobRun(models.Model):
+    """A run of a background job (overdue pass, digests, report build) for the admin and /health/."""
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCESS = "success", "Succeeded"
+        FAILURE = "failure", "Failed"
+
+    name = models.CharField(max_length=60, db_index=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RUNNING)
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["name", "outcome", "-started_at"], name="jobrun_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.started_at:%Y-%m-%d %H:%M} {self.outcome}"
+
+
+def report_upload_to(instance: Report, filename: str) -> str:
+    return f"reports/{instance.meeting_id}/{filename}"
+
+
+class Report(models.Model):
+    """A built paper for a meeting: the Leaders' Committee report or a board's outstanding-actions
+    paper. Each build is kept with its date, so past papers stay as they were."""
+
+    class Kind(models.TextChoices):
+        LEADERS_COMMITTEE = "leaders_committee", "Leaders' Committee report"
+        BOARD_PAPER = "board_paper", "Board outstanding-actions paper"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be built"
+        BUILDING = "building", "Being built"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="reports")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    title = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    built_at = models.DateTimeField(null=True, blank=True)
+    as_of = models.DateField(null=True, blank=True, help_text="The London day the figures are taken on.")
+    html = models.TextField(blank=True)
+    pdf = models.FileField(upload_to=report_upload_to, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.get_kind_display()} for {self.meeting}"
+
+
+class Change(models.Model):
+    """The sync feed (``/api/v1/changes/``): one row per create, update or delete of a resource.
+
+    ``txid`` is the PostgreSQL transaction id that wrote the row (0 on SQLite, where writers are
+    serialised). The feed orders by (txid, id) and only serves rows whose transaction is older than
+    every transaction still running, so a late-committing writer can never slip in behind a
+    partner's cursor: see :mod:`commitments.changes`.
+    """
+
+    class Op(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Updated"
+        DELETE = "delete", "Deleted"
+
+    txid = models.BigIntegerField(db_default=0)
+    resource = models.CharField(max_length=20)
+    key = models.CharField(max_length=100, help_text="The resource's key in API URLs (ref, code, slug or id).")
+    object_id = models.BigIntegerField()
+    op = models.CharField(max_length=6, choices=Op.choices)
+    version = models.PositiveIntegerField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["txid", "id"]
+        indexes = [models.Index(fields=["txid", "id"], name="change_cursor")]
+
+    def __str__(self) -> str:
+        return f"{self.op} {self.resource} {self.key}"
+
+
+def default_user_label(user: User | None) -> str:
+    if user is None:
+        return "DevoTracker"
+    return user.get_full_name() or user.username

@@ -1,0 +1,185 @@
+"""Read paths: named, composable queryset methods that fetch what a page or endpoint shows, joins
+included, in a fixed number of queries whatever the number of rows.
+
+"Overdue" is derived here from dates, never stored (DESIGN.md §10): an item is overdue when its due
+date is before today in Europe/London and it is not complete. An item due today is not overdue.
+Every method takes ``on`` (a London date) so tests and reports can fix "today".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.utils import timezone
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+COMPLETE = "complete"
+
+
+def _today(on: dt.date | None) -> dt.date:
+    return on or timezone.localdate()
+
+
+def overdue_q(on: dt.date | None = None, *, date_field: str = "due_date", status_field: str = "status") -> Q:
+    """The overdue condition for an item with a due date and a status."""
+    return Q(**{f"{date_field}__lt": _today(on)}) & ~Q(**{status_field: COMPLETE})
+
+
+def overdue_case(on: dt.date | None = None, **kwargs: Any) -> Case:
+    return Case(When(overdue_q(on, **kwargs), then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def _party_ids_for(user: Any) -> list[int]:
+    """Parties the user is an officer of (cached on the user object for the request)."""
+    cached = getattr(user, "_officer_party_ids", None)
+    if cached is None:
+        from boards.models import Membership
+
+        cached = list(Membership.objects.filter(user=user, role="officer").values_list("party_id", flat=True))
+        user._officer_party_ids = cached
+    return cached
+
+
+def _board_ids_for(user: Any) -> list[int]:
+    cached = getattr(user, "_secretariat_board_ids", None)
+    if cached is None:
+        from boards.models import Membership
+
+        cached = list(Membership.objects.filter(user=user, role="secretariat").values_list("board_id", flat=True))
+        user._secretariat_board_ids = cached
+    return cached
+
+
+class TrackedQuerySet(models.QuerySet[Any]):
+    """Shared by obligations and actions: both have ``due_date`` and ``status``."""
+
+    def with_overdue(self, on: dt.date | None = None) -> TrackedQuerySet:
+        return self.annotate(is_overdue=overdue_case(on))
+
+    def overdue(self, on: dt.date | None = None) -> TrackedQuerySet:
+        return self.filter(overdue_q(on))
+
+    def not_overdue(self, on: dt.date | None = None) -> TrackedQuerySet:
+        return self.exclude(overdue_q(on))
+
+    def open(self) -> TrackedQuerySet:
+        return self.exclude(status=COMPLETE)
+
+    def due_within(self, days: int, on: dt.date | None = None) -> TrackedQuerySet:
+        today = _today(on)
+        return self.open().filter(due_date__gte=today, due_date__lte=today + dt.timedelta(days=days))
+
+
+class CommitmentQuerySet(models.QuerySet[Any]):
+    def with_shown_state(self) -> CommitmentQuerySet:
+        """Annotate what a commitment shows: the assessed state if recorded, else the roll-up."""
+        assessed = Q(assessed_at__isnull=False)
+        return self.annotate(
+            shown_status_db=Case(When(assessed, then=F("status")), default=F("rollup_status")),
+            shown_rag_db=Case(When(assessed, then=F("rag")), default=F("rollup_rag")),
+            shown_progress_db=Case(When(assessed, then=F("progress")), default=F("rollup_progress")),
+        )
+
+    def with_overdue(self, on: dt.date | None = None) -> CommitmentQuerySet:
+        qs = self if "shown_status_db" in self.query.annotations else self.with_shown_state()
+        return qs.annotate(is_overdue=overdue_case(on, date_field="target_date", status_field="shown_status_db"))
+
+    def overdue(self, on: dt.date | None = None) -> CommitmentQuerySet:
+        return self.with_overdue(on).filter(is_overdue=True)
+
+    def not_overdue(self, on: dt.date | None = None) -> CommitmentQuerySet:
+        return self.with_overdue(on).filter(is_overdue=False)
+
+    def for_list(self, on: dt.date | None = None) -> CommitmentQuerySet:
+        """A page of commitments with theme, lead board and agreement joined: one query."""
+        return self.select_related("theme", "lead_board", "agreement", "parent").with_overdue(on)
+
+    def for_detail(self, on: dt.date | None = None) -> CommitmentQuerySet:
+        """One commitment with everything its page shows, in a fixed number of queries."""
+        from .models import Action, Obligation, StatusUpdate
+
+        return (
+            self.for_list(on)
+            .prefetch_related(
+                "citations",
+                "co_lead_boards",
+                "other_parties",
+                "recipients",
+                "pilot_links__pilot",
+                "children",
+                "clauses",
+                "links_out__target",
+                "links_in__source",
+                models.Prefetch(
+                    "obligations",
+                    queryset=Obligation.objects.select_related("party", "owner").with_overdue(on).order_by("party__name"),
+                ),
+                models.Prefetch(
+                    "obligations__actions",
+                    queryset=Action.objects.select_related("owner").with_overdue(on).order_by("due_date", "id"),
+                ),
+                models.Prefetch(
+                    "updates",
+                    queryset=StatusUpdate.objects.select_related("author", "party", "obligation__party", "action").order_by("-created_at", "-id"),
+                ),
+            )
+        )
+
+    def led_by(self, board: Any) -> CommitmentQuerySet:
+        return self.filter(Q(lead_board=board) | Q(co_lead_boards=board)).distinct()
+
+    def writable_by(self, user: Any) -> CommitmentQuerySet:
+        """Commitments whose assessed state the user may record: those their board leads."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(lead_board_id__in=_board_ids_for(user))
+
+
+class ObligationQuerySet(TrackedQuerySet):
+    def for_list(self, on: dt.date | None = None) -> ObligationQuerySet:
+        return self.select_related("commitment", "commitment__theme", "party", "owner").with_overdue(on)  # type: ignore[return-value]
+
+    def writable_by(self, user: AbstractBaseUser | AnonymousUser) -> ObligationQuerySet:
+        """Obligations the user may update: their parties' (officer), or those under commitments
+        their board leads (secretariat); administrators everything (DESIGN.md §10)."""
+        if not user.is_authenticated:
+            return self.none()
+        if getattr(user, "is_superuser", False):
+            return self
+        return self.filter(Q(party_id__in=_party_ids_for(user)) | Q(commitment__lead_board_id__in=_board_ids_for(user)))
+
+    def owed_by_user(self, user: Any) -> ObligationQuerySet:
+        """What the user's organisations owe, or what the user owns: the "My work" list."""
+        return self.filter(Q(party_id__in=_party_ids_for(user)) | Q(owner=user))
+
+
+class ActionQuerySet(TrackedQuerySet):
+    def for_list(self, on: dt.date | None = None) -> ActionQuerySet:
+        return self.select_related(
+            "obligation", "obligation__party", "obligation__commitment", "obligation__commitment__theme", "owner"
+        ).with_overdue(on)  # type: ignore[return-value]
+
+    def writable_by(self, user: Any) -> ActionQuerySet:
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(
+            Q(obligation__party_id__in=_party_ids_for(user)) | Q(obligation__commitment__lead_board_id__in=_board_ids_for(user))
+        )
+
+    def owed_by_user(self, user: Any) -> ActionQuerySet:
+        return self.filter(Q(obligation__party_id__in=_party_ids_for(user)) | Q(owner=user))
+
+
+class StatusUpdateQuerySet(models.QuerySet[Any]):
+    def for_timeline(self) -> StatusUpdateQuerySet:
+        return self.select_related("author", "party", "commitment", "obligation__party", "action")

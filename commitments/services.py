@@ -1,0 +1,464 @@
+"""Every write, one function per use case (DESIGN.md §4).
+
+The browser forms, the API, the spreadsheet import, management commands and Celery tasks all call
+these functions, so permissions, validation and history are the same whichever door a change comes
+through. Each function runs in one transaction, locks the row it changes, checks the version the
+writer saw, writes the new state and its :class:`~commitments.models.StatusUpdate` together, and
+queues follow-up work in the transactional outbox.
+
+Errors are raised as :class:`ServiceError` subclasses and translated at the edges (a form error,
+an HTTP 403/409/400).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from .models import (
+    RAG_SEVERITY,
+    Action,
+    Commitment,
+    Escalation,
+    Obligation,
+    OutboxMessage,
+    Rag,
+    Status,
+    StatusUpdate,
+    TrackedState,
+    london_today,
+)
+
+MAX_TEXT = 5000
+MAX_EVIDENCE_ITEMS = 20
+MAX_EVIDENCE_LENGTH = 2000
+
+
+class ServiceError(Exception):
+    """Base of the errors services raise; ``code`` is the API's error code."""
+
+    code = "error"
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+
+
+class NotAllowed(ServiceError):
+    """The user may not write this target (DESIGN.md §10 roles)."""
+
+    code = "permission_denied"
+
+
+class InvalidUpdate(ServiceError):
+    """The input breaks a rule; ``errors`` maps each field to its messages."""
+
+    code = "invalid"
+
+
+class VersionConflict(ServiceError):
+    """Somebody saved the target after the writer loaded it; ``current`` is the target as it is now."""
+
+    code = "version_conflict"
+
+    def __init__(self, message: str, current: TrackedState) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+# --- permissions ------------------------------------------------------------------------------
+
+
+def can_write(user: Any, target: TrackedState) -> bool:
+    """Whether ``user`` may change ``target``.
+
+    Officers may write the obligations (and their actions) of their own parties, including
+    collective parties they are officers of; a board's secretariat may write everything under the
+    commitments the board leads, including the commitment's assessed state; administrators
+    (superusers) may write everything; viewers and everyone else may not.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if isinstance(target, Commitment):
+        return Commitment.objects.writable_by(user).filter(pk=target.pk).exists()
+    if isinstance(target, Obligation):
+        return Obligation.objects.writable_by(user).filter(pk=target.pk).exists()
+    if isinstance(target, Action):
+        return Action.objects.writable_by(user).filter(pk=target.pk).exists()
+    return False
+
+
+def can_add_action(user: Any, obligation: Obligation) -> bool:
+    return can_write(user, obligation)
+
+
+# --- record_update ----------------------------------------------------------------------------
+
+
+@dataclass
+class UpdateInput:
+    """What a writer asks to change. ``None`` means "leave as it is"."""
+
+    status: str | None = None
+    rag: str | None = None
+    progress: int | None = None
+    revised_due_date: dt.date | None = None
+    reason: str = ""
+    note: str = ""
+    evidence: list[str] = field(default_factory=list)
+
+
+def _target_type(target: TrackedState) -> str:
+    if isinstance(target, Commitment):
+        return StatusUpdate.TargetType.COMMITMENT
+    if isinstance(target, Obligation):
+        return StatusUpdate.TargetType.OBLIGATION
+    return StatusUpdate.TargetType.ACTION
+
+
+def _due_date(target: TrackedState) -> dt.date | None:
+    return target.target_date if isinstance(target, Commitment) else target.due_date  # type: ignore[attr-defined]
+
+
+def _clean_text(value: str | None) -> str:
+    # Control characters (other than newline and tab) have no place in a note; strip them rather
+    # than store text that breaks exports and e-mails.
+    text = (value or "").replace("\r\n", "\n")
+    return "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32).strip()
+
+
+def validate_update(target: TrackedState, data: UpdateInput) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Check an update against the rules; return the normalised changes and any field errors.
+
+    Rules (issue "Officers update commitments"): at least one change or a note; a change of status,
+    RAG or due date needs a reason; marking complete needs evidence (a link or a note saying where
+    it is); progress is a whole number from 0 to 100; values come from the vocabularies.
+    """
+    errors: dict[str, list[str]] = {}
+    changes: dict[str, Any] = {}
+
+    def err(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if data.status is not None and data.status != "":
+        if data.status not in Status.values:
+            err("status", f"Choose a status from: {', '.join(Status.values)}.")
+        elif data.status != target.status:
+            changes["status"] = data.status
+    if data.rag is not None:
+        if data.rag not in ("", *Rag.values):
+            err("rag", f"Choose a RAG rating from: {', '.join(Rag.values)}, or leave it empty.")
+        elif data.rag != target.rag:
+            changes["rag"] = data.rag
+    if data.progress is not None:
+        if isinstance(data.progress, bool) or not isinstance(data.progress, int):
+            err("progress", "Progress must be a whole number from 0 to 100.")
+        elif not 0 <= data.progress <= 100:
+            err("progress", "Progress must be a whole number from 0 to 100.")
+        elif data.progress != target.progress:
+            changes["progress"] = data.progress
+    if data.revised_due_date is not None:
+        if not isinstance(data.revised_due_date, dt.date):
+            err("revised_due_date", "Enter a real date, for example 2026-03-31.")
+        elif not dt.date(2000, 1, 1) <= data.revised_due_date <= dt.date(2100, 12, 31):
+            err("revised_due_date", "The revised due date must be between 2000 and 2100.")
+        elif data.revised_due_date != _due_date(target):
+            changes["due_date"] = data.revised_due_date
+
+    reason = _clean_text(data.reason)
+    note = _clean_text(data.note)
+    evidence = [_clean_text(item) for item in (data.evidence or []) if _clean_text(item)]
+    if len(reason) > MAX_TEXT:
+        err("reason", f"The reason must be {MAX_TEXT} characters or fewer.")
+    if len(note) > MAX_TEXT:
+        err("note", f"The note must be {MAX_TEXT} characters or fewer.")
+    if len(evidence) > MAX_EVIDENCE_ITEMS:
+        err("evidence", f"Give at most {MAX_EVIDENCE_ITEMS} pieces of evidence.")
+    if any(len(item) > MAX_EVIDENCE_LENGTH for item in evidence):
+        err("evidence", f"Each piece of evidence must be {MAX_EVIDENCE_LENGTH} characters or fewer.")
+
+    new_status = changes.get("status", target.status)
+    if new_status == Status.COMPLETE and "status" in changes:
+        if "progress" not in changes and target.progress != 100:
+            changes["progress"] = 100
+        if not evidence:
+            err("evidence", "Give evidence that this is complete: a link, or a note saying where the evidence is.")
+    if {"status", "rag", "due_date"} & changes.keys() and not reason:
+        err("reason", "Give a reason for changing the status, RAG rating or due date.")
+    if not changes and not note and not evidence and not errors:
+        err("__all__", "Change at least one thing, or add a note or evidence.")
+
+    changes["reason"], changes["note"], changes["evidence"] = reason, note, evidence
+    return changes, errors
+
+
+def _lock(target: TrackedState) -> TrackedState:
+    return type(target).objects.select_for_update().get(pk=target.pk)
+
+
+def record_update(
+    target: TrackedState,
+    *,
+    by: Any,
+    version: int | None,
+    data: UpdateInput,
+    source: str = StatusUpdate.Source.WEB,
+    now: dt.datetime | None = None,
+    check_permission: bool = True,
+) -> StatusUpdate:
+    """Record an update of a commitment's assessed state, an obligation or an action.
+
+    Checks ``by`` may write the target, that ``version`` is the target's current version (the
+    version the writer saw), and the rules of :func:`validate_update`; then, in one transaction,
+    writes the new state (version + 1), a StatusUpdate row with before and after, clears the
+    overdue record when the item is completed or re-dated, refreshes the commitment's roll-up, and
+    queues notifications. Raises NotAllowed, VersionConflict or InvalidUpdate; nothing is written
+    when it raises.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        if check_permission and not can_write(by, target):
+            raise NotAllowed("You do not have permission to update this.")
+        locked = _lock(target)
+        if version is None:
+            raise InvalidUpdate("Send the version you last saw.", {"version": ["This field is required."]})
+        if version != locked.version:
+            raise VersionConflict(
+                f"Someone else saved this after you opened it (you saw version {version}, it is now {locked.version}).",
+                current=locked,
+            )
+        changes, errors = validate_update(locked, data)
+        if errors:
+            raise InvalidUpdate("Check the update: some fields need attention.", errors)
+
+        before_due = _due_date(locked)
+        update = StatusUpdate(
+            target_type=_target_type(locked),
+            author=by if getattr(by, "is_authenticated", False) else None,
+            created_at=now,
+            source=source,
+            from_status=locked.status,
+            from_rag=locked.rag,
+            from_progress=locked.progress,
+            from_due_date=before_due,
+            reason=changes["reason"],
+            note=changes["note"],
+            evidence=changes["evidence"],
+        )
+        if "status" in changes:
+            locked.status = changes["status"]
+        if "rag" in changes:
+            locked.rag = changes["rag"]
+        if "progress" in changes:
+            locked.progress = changes["progress"]
+        if "due_date" in changes:
+            if isinstance(locked, Commitment):
+                locked.target_date = changes["due_date"]
+                locked.target_date_precision = "day"
+            else:
+                locked.due_date = changes["due_date"]  # type: ignore[attr-defined]
+        if isinstance(locked, Action):
+            if locked.status == Status.COMPLETE and locked.completed_date is None:
+                locked.completed_date = timezone.localdate(now)
+            elif locked.status != Status.COMPLETE:
+                locked.completed_date = None
+        if isinstance(locked, Commitment):
+            locked.assessed_at = now
+            locked.assessed_by = by if getattr(by, "is_authenticated", False) else None
+
+        today = timezone.localdate(now)
+        _clear_overdue_if_resolved(locked, today, now)
+        locked.version += 1
+        locked.save()
+
+        update.to_status = locked.status
+        update.to_rag = locked.rag
+        update.to_progress = locked.progress
+        update.to_due_date = _due_date(locked)
+        update.version = locked.version
+        _attach_target(update, locked)
+        update.save()
+
+        if isinstance(locked, Obligation):
+            refresh_rollup(locked.commitment_id)
+        target.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+        return update
+
+
+def _attach_target(update: StatusUpdate, target: TrackedState) -> None:
+    if isinstance(target, Commitment):
+        update.commitment = target
+    elif isinstance(target, Obligation):
+        update.obligation = target
+        update.commitment_id = target.commitment_id
+        update.party_id = target.party_id
+    elif isinstance(target, Action):
+        obligation = target.obligation
+        update.action = target
+        update.obligation = obligation
+        update.commitment_id = obligation.commitment_id
+        update.party_id = obligation.party_id
+
+
+def _clear_overdue_if_resolved(target: TrackedState, today: dt.date, now: dt.datetime) -> None:
+    """An item completed or re-dated past today is no longer overdue: forget its overdue spell and
+    close its open escalation steps (the StatusUpdate being written says why)."""
+    if target.overdue_since is None:
+        return
+    due = _due_date(target)
+    still_overdue = due is not None and due < today and target.status != Status.COMPLETE
+    if still_overdue:
+        return
+    target.overdue_since = None
+    target.escalation_level = 0
+    if isinstance(target, Action):
+        Escalation.objects.filter(action=target, resolved_at__isnull=True).update(resolved_at=now)
+    elif isinstance(target, Obligation):
+        Escalation.objects.filter(obligation=target, action__isnull=True, resolved_at__isnull=True).update(resolved_at=now)
+
+
+# --- roll-up ----------------------------------------------------------------------------------
+
+
+def rollup_of(obligations: Sequence[tuple[str, str, int]]) -> tuple[str, str, int]:
+    """The roll-up of (status, rag, progress) triples (DESIGN.md §10): RAG the worst, progress the
+    mean (rounded), status complete when all are complete, not started when none has started,
+    else in progress. No obligations: not started, not assessed, 0."""
+    if not obligations:
+        return Status.NOT_STARTED, "", 0
+    statuses = [s for s, _, _ in obligations]
+    rags = [r for _, r, _ in obligations]
+    progress = round(sum(p for _, _, p in obligations) / len(obligations))
+    if all(s == Status.COMPLETE for s in statuses):
+        status = Status.COMPLETE
+    elif all(s == Status.NOT_STARTED for s in statuses):
+        status = Status.NOT_STARTED
+    else:
+        status = Status.IN_PROGRESS
+    rag = max(rags, key=lambda r: RAG_SEVERITY[r or ""]) if any(rags) else ""
+    return status, rag, progress
+
+
+def refresh_rollup(commitment_id: int) -> None:
+    """Recompute and store a commitment's roll-up from its obligations (one read, one write)."""
+    rows = list(Obligation.objects.filter(commitment_id=commitment_id).values_list("status", "rag", "progress"))
+    status, rag, progress = rollup_of(rows)
+    Commitment.objects.filter(pk=commitment_id).update(rollup_status=status, rollup_rag=rag, rollup_progress=progress)
+
+
+def refresh_all_rollups(commitment_ids: Iterable[int] | None = None) -> int:
+    """Recompute the roll-up of many commitments; used by loaders and bulk paths."""
+    qs = Commitment.objects.all()
+    if commitment_ids is not None:
+        qs = qs.filter(pk__in=list(commitment_ids))
+    grouped: dict[int, list[tuple[str, str, int]]] = {}
+    for cid, status, rag, progress in Obligation.objects.filter(commitment__in=qs).values_list("commitment_id", "status", "rag", "progress"):
+        grouped.setdefault(cid, []).append((status, rag, progress))
+    commitments = list(qs.only("pk", "rollup_status", "rollup_rag", "rollup_progress"))
+    changed = []
+    for c in commitments:
+        new = rollup_of(grouped.get(c.pk, []))
+        if (c.rollup_status, c.rollup_rag, c.rollup_progress) != new:
+            c.rollup_status, c.rollup_rag, c.rollup_progress = new
+            changed.append(c)
+    Commitment.objects.bulk_update(changed, ["rollup_status", "rollup_rag", "rollup_progress"])
+    return len(changed)
+
+
+# --- actions ----------------------------------------------------------------------------------
+
+
+def add_action(
+    obligation: Obligation,
+    *,
+    by: Any,
+    description: str,
+    due_date: dt.date,
+    owner: Any = None,
+    source: str = StatusUpdate.Source.WEB,
+) -> Action:
+    """Add a dated action under an obligation, with a history row saying who added it."""
+    errors: dict[str, list[str]] = {}
+    description = _clean_text(description)
+    if not description:
+        errors["description"] = ["Describe the action."]
+    elif len(description) > MAX_TEXT:
+        errors["description"] = [f"The description must be {MAX_TEXT} characters or fewer."]
+    if not isinstance(due_date, dt.date):
+        errors["due_date"] = ["Enter a real date, for example 2026-03-31."]
+    elif not dt.date(2000, 1, 1) <= due_date <= dt.date(2100, 12, 31):
+        errors["due_date"] = ["The due date must be between 2000 and 2100."]
+    with transaction.atomic():
+        if not can_add_action(by, obligation):
+            raise NotAllowed("You do not have permission to add actions to this obligation.")
+        if errors:
+            raise InvalidUpdate("Check the action: some fields need attention.", errors)
+        action = Action.objects.create(
+            obligation=obligation,
+            description=description,
+            owner=owner,
+            due_date=due_date,
+            original_due_date=due_date,
+            created_by=by,
+        )
+        StatusUpdate.objects.create(
+            target_type=StatusUpdate.TargetType.ACTION,
+            action=action,
+            obligation=obligation,
+            commitment_id=obligation.commitment_id,
+            party_id=obligation.party_id,
+            author=by,
+            source=source,
+            to_status=action.status,
+            to_due_date=due_date,
+            version=action.version,
+            note="Action added.",
+        )
+        return action
+
+
+# --- outbox -----------------------------------------------------------------------------------
+
+
+def queue_message(*, kind: str, dedupe_key: str, payload: dict[str, Any]) -> bool:
+    """Queue follow-up work in the outbox, in the caller's transaction. Returns False when a message
+    with this key was queued before (so nothing is ever sent twice)."""
+    _, created = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults={"kind": kind, "payload": payload})
+    return created
+
+
+# --- summaries used by pages and reports ------------------------------------------------------
+
+
+def rag_counts(qs: Any, field_name: str = "rag") -> dict[str, int]:
+    counts = {r: 0 for r in ("red", "amber", "green", "")}
+    for row in qs.values(field_name).annotate(n=Count("pk")):
+        counts[row[field_name] or ""] += row["n"]
+    return counts
+
+
+__all__ = [
+    "InvalidUpdate",
+    "NotAllowed",
+    "ServiceError",
+    "UpdateInput",
+    "VersionConflict",
+    "add_action",
+    "can_write",
+    "london_today",
+    "queue_message",
+    "rag_counts",
+    "record_update",
+    "refresh_all_rollups",
+    "refresh_rollup",
+    "rollup_of",
+]

@@ -1,0 +1,30 @@
+"""Root URLs. Each app owns its own URL module; the API lives under /api/v1/ (DESIGN.md §6)."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "DevoTracker administration"
+admin.site.site_title = "DevoTracker administration"
+
+urlpatterns = [
+    path("health/", views.health, name="health"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("commitments.api.urls")),
+    path("accounts/", include("boards.account_urls")),
+    path("", include("boards.urls")),
+    path("", include("pilots.urls")),
+    path("dashboard/", include("commitments.dashboard_urls")),
+    path("", include("commitments.urls")),
+]
+
+handler403 = "devotracker.views.forbidden"
+handler404 = "devotracker.views.not_found"
+handler500 = "devotracker.views.server_error"
+
+if settings.DEBUG:  # pragma: no cover - media files are served by the web server in production
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
