@@ -1,0 +1,193 @@
+"""One FilterSet per model, shared by the browser's list pages and the API (DESIGN.md §6).
+
+Parameter names and semantics are part of the partner contract: ``theme`` (slug), ``board`` (code,
+any case), ``pilot`` / ``party`` (slug), ``status``, ``rag``, ``overdue`` (true/false),
+``due_before`` / ``due_after`` (strict), ``updated_since`` (ISO 8601 *with* an offset), ``q``.
+Bad values are field errors (HTTP 400 in the API, an error summary on pages), never a 500.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters as filters
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from boards.models import Party
+from pilots.models import Pilot
+
+from .models import Action, Commitment, Obligation, Rag, Status, StatusUpdate, Theme
+
+RAG_CHOICES = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("none", "Not assessed")]
+BOOL_CHOICES = [("true", "Yes"), ("false", "No")]
+
+
+class AwareDateTimeField(forms.Field):
+    """An ISO 8601 date-time that must carry a UTC offset (``Z`` or ``+01:00``)."""
+
+    default_error_messages = {
+        "invalid": "Enter an ISO 8601 date and time, for example 2026-01-31T09:00:00Z.",
+        "naive": "Give the time zone offset too, for example 2026-01-31T09:00:00Z or 2026-01-31T09:00:00+00:00.",
+    }
+
+    def to_python(self, value: Any) -> dt.datetime | None:
+        if value in (None, ""):
+            return None
+        if isinstance(value, dt.datetime):
+            parsed: dt.datetime | None = value
+        else:
+            text = str(value).strip()
+            if "T" in text and " " in text:
+                # An unencoded "+01:00" in a query string arrives as " 01:00".
+                text = text.replace(" ", "+")
+            try:
+                parsed = parse_datetime(text)
+            except ValueError:
+                parsed = None
+        if parsed is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        if timezone.is_naive(parsed):
+            raise forms.ValidationError(self.error_messages["naive"], code="naive")
+        return parsed
+
+
+class AwareDateTimeFilter(filters.Filter):
+    field_class = AwareDateTimeField
+
+
+class BooleanChoiceFilter(filters.ChoiceFilter):
+    """``true`` / ``false`` only: anything else is a field error rather than silently ignored."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", BOOL_CHOICES)
+        super().__init__(*args, **kwargs)
+
+
+class DateFilter(filters.DateFilter):
+    """A date in ``YYYY-MM-DD``; other forms are field errors."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        super().__init__(*args, **kwargs)
+
+
+def filter_rag_values(queryset: QuerySet[Any], field: str, value: list[str]) -> QuerySet[Any]:
+    """RAG filter values, where ``none`` stands for "not assessed" (stored as empty)."""
+    if not value:
+        return queryset
+    return queryset.filter(**{f"{field}__in": ["" if v == "none" else v for v in value]})
+
+
+class CommitmentFilterSet(filters.FilterSet):
+    q = filters.CharFilter(method="search", label="Search", max_length=200)
+    theme = filters.ModelMultipleChoiceFilter(field_name="theme__slug", to_field_name="slug", queryset=Theme.objects.all(), label="Theme")
+    board = filters.CharFilter(method="filter_board", label="Lead board (code)", max_length=16)
+    pilot = filters.ModelMultipleChoiceFilter(
+        field_name="pilot_links__pilot__slug", to_field_name="slug", queryset=Pilot.objects.all(), label="Pilot", distinct=True
+    )
+    party = filters.ModelMultipleChoiceFilter(
+        field_name="obligations__party__slug", to_field_name="slug", queryset=Party.objects.all(), label="Party", distinct=True
+    )
+    agreement = filters.CharFilter(field_name="agreement__slug", label="Agreement", max_length=80)
+    kind = filters.MultipleChoiceFilter(choices=Commitment.Kind.choices, label="Kind")
+    status = filters.MultipleChoiceFilter(field_name="shown_status_db", choices=Status.choices, label="Status")
+    rag = filters.MultipleChoiceFilter(choices=RAG_CHOICES, method="filter_rag", label="RAG")
+    overdue = BooleanChoiceFilter(method="filter_overdue", label="Overdue")
+    due_before = DateFilter(field_name="target_date", lookup_expr="lt", label="Due before")
+    due_after = DateFilter(field_name="target_date", lookup_expr="gt", label="Due after")
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    class Meta:
+        model = Commitment
+        fields: list[str] = []
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if "shown_status_db" not in queryset.query.annotations:
+            queryset = queryset.with_shown_state()  # type: ignore[attr-defined]
+        return super().filter_queryset(queryset)
+
+    def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(ref__icontains=value) | Q(title__icontains=value) | Q(summary__icontains=value))
+
+    def filter_board(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(lead_board__code__iexact=value.strip()) if value.strip() else queryset
+
+    def filter_rag(self, queryset: QuerySet[Any], name: str, value: list[str]) -> QuerySet[Any]:
+        return filter_rag_values(queryset, "shown_rag_db", value)
+
+    def filter_overdue(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if value == "true":
+            return queryset.overdue()  # type: ignore[attr-defined]
+        if value == "false":
+            return queryset.not_overdue()  # type: ignore[attr-defined]
+        return queryset
+
+
+class _TrackedFilterSet(filters.FilterSet):
+    """Filters shared by obligations and actions."""
+
+    status = filters.MultipleChoiceFilter(choices=Status.choices, label="Status")
+    rag = filters.MultipleChoiceFilter(choices=RAG_CHOICES, method="filter_rag", label="RAG")
+    overdue = BooleanChoiceFilter(method="filter_overdue", label="Overdue")
+    due_before = DateFilter(field_name="due_date", lookup_expr="lt", label="Due before")
+    due_after = DateFilter(field_name="due_date", lookup_expr="gt", label="Due after")
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+    owner = filters.CharFilter(field_name="owner__username", label="Owner (username)", max_length=150)
+
+    def filter_rag(self, queryset: QuerySet[Any], name: str, value: list[str]) -> QuerySet[Any]:
+        return filter_rag_values(queryset, "rag", value)
+
+    def filter_overdue(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if value == "true":
+            return queryset.overdue()  # type: ignore[attr-defined]
+        if value == "false":
+            return queryset.not_overdue()  # type: ignore[attr-defined]
+        return queryset
+
+
+class ObligationFilterSet(_TrackedFilterSet):
+    commitment = filters.CharFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
+    party = filters.CharFilter(field_name="party__slug", label="Party (slug)", max_length=80)
+    theme = filters.CharFilter(field_name="commitment__theme__slug", label="Theme (slug)", max_length=80)
+    board = filters.CharFilter(field_name="commitment__lead_board__code", lookup_expr="iexact", label="Lead board (code)", max_length=16)
+
+    class Meta:
+        model = Obligation
+        fields: list[str] = []
+
+
+class ActionFilterSet(_TrackedFilterSet):
+    commitment = filters.CharFilter(field_name="obligation__commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
+    obligation = filters.NumberFilter(field_name="obligation_id", label="Obligation (id)")
+    party = filters.CharFilter(field_name="obligation__party__slug", label="Party (slug)", max_length=80)
+    theme = filters.CharFilter(field_name="obligation__commitment__theme__slug", label="Theme (slug)", max_length=80)
+    board = filters.CharFilter(
+        field_name="obligation__commitment__lead_board__code", lookup_expr="iexact", label="Lead board (code)", max_length=16
+    )
+
+    class Meta:
+        model = Action
+        fields: list[str] = []
+
+
+class StatusUpdateFilterSet(filters.FilterSet):
+    target_type = filters.ChoiceFilter(choices=StatusUpdate.TargetType.choices, label="Target type")
+    commitment = filters.CharFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
+    party = filters.CharFilter(field_name="party__slug", label="Party (slug)", max_length=80)
+    author = filters.CharFilter(field_name="author__username", label="Author (username)", max_length=150)
+    since = AwareDateTimeFilter(field_name="created_at", lookup_expr="gte", label="Since")
+    updated_since = AwareDateTimeFilter(field_name="created_at", lookup_expr="gte", label="Updated since")
+
+    class Meta:
+        model = StatusUpdate
+        fields: list[str] = []
+
+
+__all__ = ["ActionFilterSet", "CommitmentFilterSet", "ObligationFilterSet", "Rag", "StatusUpdateFilterSet"]
