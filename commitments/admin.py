@@ -1,0 +1,190 @@
+"""Admin for the MoU's agreements, themes, commitments and their tracking.
+
+History (StatusUpdate) is append-only: it can be read here but not changed or deleted. State
+changes to commitments, obligations and actions belong to the service layer (the update forms, the
+API, the import), so their state fields are read-only here too: the admin cannot alter the record
+without a history row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from .models import (
+    Action,
+    Agreement,
+    Change,
+    Citation,
+    Clause,
+    Commitment,
+    CommitmentLink,
+    CommitmentPilot,
+    Escalation,
+    JobRun,
+    Obligation,
+    OutboxMessage,
+    Report,
+    Signatory,
+    StatusUpdate,
+    Theme,
+)
+
+STATE_FIELDS = ["status", "rag", "progress", "version", "overdue_since", "escalation_level", "created_at", "updated_at"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class SignatoryInline(admin.TabularInline):
+    model = Signatory
+    extra = 0
+    autocomplete_fields = ["party"]
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    list_display = ["short_name", "slug", "kind", "date", "in_dashboards_by_default"]
+    list_filter = ["kind"]
+    inlines = [SignatoryInline]
+    search_fields = ["name", "short_name"]
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ["order", "name", "slug", "ref_prefix"]
+    list_display_links = ["name"]
+
+
+class CitationInline(admin.TabularInline):
+    model = Citation
+    extra = 0
+
+
+class CommitmentPilotInline(admin.TabularInline):
+    model = CommitmentPilot
+    extra = 0
+
+
+class CommitmentLinkInline(admin.TabularInline):
+    model = CommitmentLink
+    fk_name = "source"
+    extra = 0
+    autocomplete_fields = ["target"]
+
+
+class ObligationInline(admin.TabularInline):
+    model = Obligation
+    extra = 0
+    fields = ["party", "owner", "due_date", "status", "rag", "progress", "version"]
+    readonly_fields = ["status", "rag", "progress", "version"]
+    autocomplete_fields = ["party", "owner"]
+    show_change_link = True
+
+
+@admin.register(Commitment)
+class CommitmentAdmin(admin.ModelAdmin):
+    list_display = ["ref", "title", "theme", "agreement", "kind", "lead_board", "lead_board_basis", "target_date"]
+    list_filter = ["theme", "agreement", "kind", "lead_board", "lead_board_basis"]
+    search_fields = ["ref", "key", "title", "summary"]
+    autocomplete_fields = ["lead_board", "parent", "assessed_by"]
+    filter_horizontal = ["co_lead_boards", "recipients", "other_parties"]
+    readonly_fields = [*STATE_FIELDS, "assessed_at", "assessed_by", "rollup_status", "rollup_rag", "rollup_progress"]
+    inlines = [CitationInline, CommitmentPilotInline, CommitmentLinkInline, ObligationInline]
+    list_select_related = ["theme", "agreement", "lead_board"]
+
+
+@admin.register(Clause)
+class ClauseAdmin(admin.ModelAdmin):
+    list_display = ["key", "number", "kind", "section"]
+    list_filter = ["kind"]
+    search_fields = ["key", "summary", "locator"]
+    filter_horizontal = ["commitments", "parties"]
+
+
+@admin.register(Obligation)
+class ObligationAdmin(admin.ModelAdmin):
+    list_display = ["commitment", "party", "owner", "due_date", "status", "rag", "progress", "overdue_since", "is_demo"]
+    list_filter = ["status", "rag", "is_demo", "party__type"]
+    search_fields = ["commitment__ref", "party__name", "owner__username"]
+    autocomplete_fields = ["commitment", "party", "owner"]
+    readonly_fields = STATE_FIELDS
+    list_select_related = ["commitment", "party", "owner"]
+
+
+@admin.register(Action)
+class ActionAdmin(admin.ModelAdmin):
+    list_display = ["description", "obligation", "owner", "due_date", "status", "rag", "overdue_since", "escalation_level", "is_demo"]
+    list_filter = ["status", "rag", "is_demo", "escalation_level"]
+    search_fields = ["description", "obligation__commitment__ref", "owner__username"]
+    autocomplete_fields = ["obligation", "owner", "created_by"]
+    readonly_fields = [*STATE_FIELDS, "completed_date"]
+    date_hierarchy = "due_date"
+    list_select_related = ["obligation__commitment", "obligation__party", "owner"]
+
+
+@admin.register(StatusUpdate)
+class StatusUpdateAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "target_type", "commitment", "party", "author", "from_status", "to_status", "from_rag", "to_rag", "source"]
+    list_filter = ["target_type", "source", "is_demo"]
+    search_fields = ["commitment__ref", "author__username", "note", "reason"]
+    date_hierarchy = "created_at"
+    list_select_related = ["commitment", "party", "author"]
+
+
+@admin.register(Escalation)
+class EscalationAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "step", "target_type", "commitment", "overdue_since", "resolved_at"]
+    list_filter = ["step", "target_type", ("resolved_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["commitment"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "kind", "dedupe_key", "attempts", "sent_at", "available_at"]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    search_fields = ["dedupe_key"]
+
+
+@admin.register(JobRun)
+class JobRunAdmin(ReadOnlyAdmin):
+    """Background job runs: when each job last ran, what it did and whether it failed."""
+
+    list_display = ["name", "started_at", "finished_at", "outcome", "counts", "error"]
+    list_filter = ["name", "outcome"]
+    actions = ["run_overdue_pass"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The changelist needs change permission for actions to show; the form stays read-only.
+        return obj is None and request.user.is_superuser
+
+    @admin.action(description="Run the overdue pass now")
+    def run_overdue_pass(self, request: HttpRequest, queryset: Any) -> None:
+        from . import overdue
+
+        run = overdue.run_flag_overdue(triggered_by=f"admin:{request.user.get_username()}")
+        self.message_user(request, f"Overdue pass {run.outcome}: {run.counts}", messages.SUCCESS if run.outcome == "success" else messages.ERROR)
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "meeting", "kind", "state", "requested_at", "built_at"]
+    list_filter = ["kind", "state"]
+    readonly_fields = ["html", "pdf", "built_at", "task_id", "error", "state", "as_of"]
+
+
+@admin.register(Change)
+class ChangeAdmin(ReadOnlyAdmin):
+    list_display = ["id", "txid", "resource", "key", "op", "version", "at"]
+    list_filter = ["resource", "op"]
+    search_fields = ["key"]
