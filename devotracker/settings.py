@@ -260,13 +260,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "celery" / "queue"
     _processed_dir = VAR_DIR / "celery" / "processed"
     _results_dir = VAR_DIR / "celery" / "results"
-    for _d in (_broker_dir, _processed_dir, _results_dir):
+    _control_dir = VAR_DIR / "celery" / "control"
+    for _d in (_broker_dir, _processed_dir, _results_dir, _control_dir):
         _d.mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_processed_dir),
         "store_processed": False,
+        "control_folder": str(_control_dir),
     }
     CELERY_RESULT_BACKEND = CELERY_RESULT_BACKEND or f"file://{_results_dir}"
 else:
