@@ -82,6 +82,13 @@ def filter_rag_values(queryset: QuerySet[Any], field: str, value: list[str]) -> 
     return queryset.filter(**{f"{field}__in": ["" if v == "none" else v for v in value]})
 
 
+def filter_in_dashboards(queryset: QuerySet[Any], agreement_path: str, value: str) -> QuerySet[Any]:
+    """``in_dashboards=true``: only items of the agreements dashboards show by default."""
+    if value in ("true", "false"):
+        return queryset.filter(**{f"{agreement_path}__in_dashboards_by_default": value == "true"})
+    return queryset
+
+
 class CommitmentFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="search", label="Search", max_length=200)
     theme = filters.ModelMultipleChoiceFilter(field_name="theme__slug", to_field_name="slug", queryset=Theme.objects.all(), label="Theme")
@@ -93,6 +100,9 @@ class CommitmentFilterSet(filters.FilterSet):
         field_name="obligations__party__slug", to_field_name="slug", queryset=Party.objects.all(), label="Party", distinct=True
     )
     agreement = filters.CharFilter(field_name="agreement__slug", label="Agreement", max_length=80)
+    # The dashboards' default set of agreements (the MoU and the 2015 Agreement), so a figure on a
+    # dashboard drills down to exactly the rows it counts (issue 6).
+    in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
     kind = filters.MultipleChoiceFilter(choices=Commitment.Kind.choices, label="Kind")
     status = filters.MultipleChoiceFilter(field_name="shown_status_db", choices=Status.choices, label="Status")
     rag = filters.MultipleChoiceFilter(choices=RAG_CHOICES, method="filter_rag", label="RAG")
@@ -117,7 +127,13 @@ class CommitmentFilterSet(filters.FilterSet):
         return queryset.filter(Q(ref__icontains=value) | Q(title__icontains=value) | Q(summary__icontains=value))
 
     def filter_board(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        # "none" (like rag=none) stands for "no lead board stated", a row of the dashboard.
+        if value.strip().lower() == "none":
+            return queryset.filter(lead_board__isnull=True)
         return queryset.filter(lead_board__code__iexact=value.strip()) if value.strip() else queryset
+
+    def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return filter_in_dashboards(queryset, "agreement", value)
 
     def filter_rag(self, queryset: QuerySet[Any], name: str, value: list[str]) -> QuerySet[Any]:
         return filter_rag_values(queryset, "shown_rag_db", value)
@@ -157,6 +173,12 @@ class ObligationFilterSet(_TrackedFilterSet):
     party = filters.CharFilter(field_name="party__slug", label="Party (slug)", max_length=80)
     theme = filters.CharFilter(field_name="commitment__theme__slug", label="Theme (slug)", max_length=80)
     board = filters.CharFilter(field_name="commitment__lead_board__code", lookup_expr="iexact", label="Lead board (code)", max_length=16)
+    # Added for the dashboards' drill-downs (issue 6): a pilot's and the default agreements' items.
+    pilot = filters.CharFilter(field_name="commitment__pilot_links__pilot__slug", label="Pilot (slug)", max_length=80, distinct=True)
+    in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
+
+    def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return filter_in_dashboards(queryset, "commitment__agreement", value)
 
     class Meta:
         model = Obligation
@@ -171,6 +193,14 @@ class ActionFilterSet(_TrackedFilterSet):
     board = filters.CharFilter(
         field_name="obligation__commitment__lead_board__code", lookup_expr="iexact", label="Lead board (code)", max_length=16
     )
+    # Added for the dashboards' drill-downs (issue 6): a pilot's and the default agreements' items.
+    pilot = filters.CharFilter(
+        field_name="obligation__commitment__pilot_links__pilot__slug", label="Pilot (slug)", max_length=80, distinct=True
+    )
+    in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
+
+    def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return filter_in_dashboards(queryset, "obligation__commitment__agreement", value)
 
     class Meta:
         model = Action

@@ -1,0 +1,1001 @@
+"""The queries behind every figure of the Leaders' Committee dashboard (issue 6).
+
+One function, :func:`build_dashboard`, reads everything a dashboard page shows for a
+:class:`Scope` (all of London, one pilot, one lead board or one party) in a fixed number of SQL
+queries, whatever the number of commitments, obligations, actions or updates: counts come from
+``GROUP BY`` aggregates and conditional ``COUNT(... FILTER ...)`` expressions, lists are cut to a
+fixed length, and the trends are reconstructed from the status history in Python from rows that
+only the *changes* inside the trend window produce (see "Trends" below and ``docs/reports.md``).
+
+Every figure is a :class:`Cell` that carries the URL of the filtered list behind it
+(``commitments:list``, ``commitments:obligations`` or ``commitments:actions`` with the shared
+FilterSet parameters), so each number drills down to the rows it counts. The same
+:class:`Table` objects feed the HTML tables, the SVG charts (:mod:`commitments.charts`) and the CSV
+exports, so a chart can never show a number its table does not.
+
+Trends
+------
+*RAG mix per month* (obligations, the unit partners report on): start from today's counts and walk
+the obligations' status updates backwards in time, undoing each change of RAG (``to_rag`` −1,
+``from_rag`` +1) until the end of each earlier month is reached. An update whose ``from_status`` is
+empty records the item's creation; undoing it removes the item.
+
+*Overdue count per week* (obligations and actions): an item is overdue on London day ``d`` when its
+due date is before ``d`` and it is not complete (DESIGN.md §10). Items with no update in the window
+kept the same due date and status throughout, so one conditional aggregate counts them for all 26
+weeks at once; the few items that changed are replayed backwards from their current state through
+their updates (``from_status`` / ``from_due_date``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, F, Q, QuerySet, Subquery, Sum
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from boards.models import Board, Party
+from pilots.models import Pilot
+
+from .models import Action, Agreement, Commitment, CommitmentPilot, Escalation, Obligation, Status, StatusUpdate, Theme
+from .querysets import overdue_case, overdue_q
+
+LONDON = ZoneInfo("Europe/London")
+
+# The RAG buckets in the order every table and chart shows them; "none" is "not assessed" (stored
+# as an empty string, and spelt ``none`` in the FilterSets' ``rag`` parameter).
+RAG_KEYS: tuple[str, ...] = ("red", "amber", "green", "none")
+RAG_LABELS: dict[str, str] = {"red": "Red", "amber": "Amber", "green": "Green", "none": "Not assessed"}
+OPEN_STATUSES: tuple[str, ...] = tuple(s for s in Status.values if s != Status.COMPLETE)
+DUE_WINDOWS: tuple[int, ...] = (30, 60, 90)
+LIST_LIMIT = 50  # longest list of overdue or due items on the page; the link shows them all
+RECENT_LIMIT = 10
+TREND_MONTHS = 24
+TREND_WEEKS = 26
+
+ScopeKind = Literal["all", "pilot", "board", "party"]
+
+
+def _rag_key(value: str | None) -> str:
+    return value if value in ("red", "amber", "green") else "none"
+
+
+def list_url(name: str, params: dict[str, Any]) -> str:
+    """The URL of a filtered list page (``commitments:list`` and friends) with ``params``.
+
+    The list pages belong to the officers' pages; should one not be mounted (yet), the documented
+    path is used so the link still reads right.
+    """
+    fallback = {"commitments:list": "/commitments/", "commitments:obligations": "/obligations/", "commitments:actions": "/actions/"}
+    try:
+        base = reverse(name)
+    except NoReverseMatch:
+        base = fallback.get(name, "/")
+    clean = {k: v for k, v in params.items() if v not in (None, "", [])}
+    return f"{base}?{urlencode(clean, doseq=True)}" if clean else base
+
+
+def commitment_url(ref: str) -> str:
+    """The commitment's own page, or the list filtered to its ref when no detail page is mounted."""
+    for kwargs in ({"ref": ref},):
+        try:
+            return reverse("commitments:detail", kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+    return list_url("commitments:list", {"q": ref})
+
+
+# --- scope ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a dashboard (or report) covers: all of London, or one pilot, lead board or party.
+
+    ``all_agreements`` switches from the agreements shown by default (the 2017 MoU and the 2015
+    Devolution Agreement: ``Agreement.in_dashboards_by_default``) to every agreement loaded.
+    """
+
+    kind: ScopeKind = "all"
+    pilot: Pilot | None = None
+    board: Board | None = None
+    party: Party | None = None
+    all_agreements: bool = False
+
+    @property
+    def name(self) -> str:
+        if self.pilot is not None:
+            return self.pilot.name
+        if self.board is not None:
+            return self.board.name
+        if self.party is not None:
+            return self.party.name
+        return "All of London"
+
+    def commitments(self) -> QuerySet[Commitment]:
+        """The commitments this scope covers (no annotations: usable as a subquery)."""
+        qs = Commitment.objects.all()
+        if not self.all_agreements:
+            qs = qs.filter(agreement__in_dashboards_by_default=True)
+        if self.pilot is not None:
+            # A subquery, not a join, so that grouping by pilot elsewhere sees every pilot link.
+            qs = qs.filter(pk__in=Subquery(CommitmentPilot.objects.filter(pilot=self.pilot).values("commitment_id")))
+        if self.board is not None:
+            qs = qs.filter(lead_board=self.board)
+        if self.party is not None:
+            qs = qs.filter(pk__in=Subquery(Obligation.objects.filter(party=self.party).values("commitment_id")))
+        return qs
+
+    def obligations(self) -> QuerySet[Obligation]:
+        """The obligations this scope covers: under its commitments, and the party's own only."""
+        qs = Obligation.objects.filter(commitment__in=self.commitments())
+        if self.party is not None:
+            qs = qs.filter(party=self.party)
+        return qs
+
+    def actions(self) -> QuerySet[Action]:
+        return Action.objects.filter(obligation__in=self.obligations())
+
+    def updates(self) -> QuerySet[StatusUpdate]:
+        qs = StatusUpdate.objects.filter(commitment__in=self.commitments())
+        if self.party is not None:
+            qs = qs.filter(party=self.party)
+        return qs
+
+    def list_params(self) -> dict[str, str]:
+        """The FilterSet parameters that narrow a list page to this scope."""
+        params: dict[str, str] = {}
+        if not self.all_agreements:
+            params["in_dashboards"] = "true"
+        if self.pilot is not None:
+            params["pilot"] = self.pilot.slug
+        if self.board is not None:
+            params["board"] = self.board.code
+        if self.party is not None:
+            params["party"] = self.party.slug
+        return params
+
+    def url(self, name: str, **extra: Any) -> str:
+        return list_url(name, {**self.list_params(), **extra})
+
+
+# --- the shapes a dashboard is made of --------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    """One figure or label. ``url`` is the filtered list behind the figure ("" when none)."""
+
+    value: Any
+    url: str = ""
+    numeric: bool = False
+    rag: str = ""  # a RAG key when the cell shows a rating (drawn with its word and shape)
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    numeric: bool = False
+
+
+@dataclass
+class Table:
+    """A table of figures: the data behind a chart, the HTML table and the CSV export."""
+
+    key: str
+    caption: str
+    columns: list[Column]
+    rows: list[list[Cell]] = field(default_factory=list)
+    footer: list[Cell] | None = None
+    empty_text: str = "Nothing to show."
+    note: str = ""
+
+    def csv_rows(self) -> list[list[Any]]:
+        out: list[list[Any]] = [[c.label for c in self.columns]]
+        out += [[cell.value for cell in row] for row in self.rows]
+        if self.footer:
+            out.append([cell.value for cell in self.footer])
+        return out
+
+
+@dataclass
+class RagSeries:
+    """RAG counts for one row of a breakdown (a theme, board, pilot or party)."""
+
+    label: str
+    red: int = 0
+    amber: int = 0
+    green: int = 0
+    none: int = 0
+    complete: int = 0
+    overdue: int = 0
+    progress_sum: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.red + self.amber + self.green + self.none
+
+    @property
+    def mean_progress(self) -> int:
+        return round(self.progress_sum / self.total) if self.total else 0
+
+    def get(self, key: str) -> int:
+        return int(getattr(self, key))
+
+    def add(self, rag: str, n: int, *, complete: bool = False, overdue: bool = False, progress: int = 0) -> None:
+        key = _rag_key(rag)
+        setattr(self, key, self.get(key) + n)
+        if complete:
+            self.complete += n
+        if overdue:
+            self.overdue += n
+        self.progress_sum += progress
+
+
+@dataclass
+class Breakdown:
+    """RAG by one dimension: the series (for the chart) and the table (for people and CSV)."""
+
+    key: str
+    title: str
+    unit: str  # "commitments" or "obligations"
+    series: list[RagSeries]
+    table: Table
+
+
+@dataclass
+class OverdueItem:
+    kind: str  # "Obligation" or "Action"
+    ref: str
+    title: str
+    description: str
+    owner: str
+    party: str
+    due_date: dt.date
+    days_overdue: int
+    escalation_level: int
+    escalation_label: str
+    url: str
+    theme_id: int | None = None
+
+
+@dataclass
+class RagTrendPoint:
+    label: str
+    on: dt.date
+    red: int = 0
+    amber: int = 0
+    green: int = 0
+    none: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.red + self.amber + self.green + self.none
+
+
+@dataclass
+class OverdueTrendPoint:
+    on: dt.date
+    obligations: int = 0
+    actions: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.on.strftime("%-d %b %Y")
+
+    @property
+    def total(self) -> int:
+        return self.obligations + self.actions
+
+
+@dataclass
+class Dashboard:
+    """Everything one dashboard page shows, computed for one London day (``on``)."""
+
+    scope: Scope
+    on: dt.date
+    default_agreements: list[Agreement]
+    totals: RagSeries
+    summary: Table
+    by_theme: Breakdown
+    by_board: Breakdown | None
+    by_pilot: Breakdown | None
+    by_party: Breakdown
+    overdue_items: list[OverdueItem]
+    overdue_table: Table
+    due_table: Table
+    due_soon_table: Table
+    recent: list[StatusUpdate]
+    recent_table: Table
+    rag_trend: list[RagTrendPoint]
+    rag_trend_table: Table
+    overdue_trend: list[OverdueTrendPoint]
+    overdue_trend_table: Table
+    themes: list[Theme]
+    boards: list[Board]
+    pilots: list[Pilot]
+    parties: list[tuple[str, str]]  # (slug, name) of the parties that owe something in scope
+
+    def tables(self) -> dict[str, Table]:
+        """Every table on the page by its key (the ``table`` parameter of the CSV export)."""
+        out = {t.key: t for t in (self.summary, self.overdue_table, self.due_table, self.due_soon_table, self.recent_table)}
+        for b in (self.by_theme, self.by_board, self.by_pilot, self.by_party):
+            if b is not None:
+                out[b.table.key] = b.table
+        out[self.rag_trend_table.key] = self.rag_trend_table
+        out[self.overdue_trend_table.key] = self.overdue_trend_table
+        return out
+
+
+# --- building a dashboard ---------------------------------------------------------------------
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    """The instant a London day ends (the next day's midnight in Europe/London, DST-aware)."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=LONDON)
+
+
+def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
+    """Read every figure of a dashboard for ``scope`` as of the London day ``on`` (default today).
+
+    Runs a fixed number of queries (asserted in ``tests/dashboard/test_queries.py``): themes,
+    default agreements, commitments grouped by theme/board/RAG/status/overdue, boards, commitments
+    grouped by pilot, pilots, obligations grouped by party, obligation and action windows, the
+    overdue obligations and actions, the items due soon (two), the latest updates, and six for
+    the trends. Writes nothing.
+    """
+    on = on or timezone.localdate()
+    commitments = scope.commitments()
+
+    themes = list(Theme.objects.order_by("order", "name"))  # q1
+    default_agreements = list(Agreement.objects.filter(in_dashboards_by_default=True).order_by("date", "slug"))  # q2
+
+    # q3: one GROUP BY over commitments feeds the totals and the theme and board breakdowns.
+    grouped = list(
+        commitments.with_overdue(on)  # type: ignore[attr-defined]
+        .values("theme_id", "lead_board_id", "shown_rag_db", "shown_status_db", "is_overdue")
+        .annotate(n=Count("pk"), progress=_sum_progress())
+        .order_by()
+    )
+    totals = RagSeries("All commitments")
+    theme_series: dict[int, RagSeries] = {t.pk: RagSeries(t.name) for t in themes}
+    board_series: dict[int | None, RagSeries] = defaultdict(lambda: RagSeries(""))
+    for row in grouped:
+        kwargs = {
+            "complete": row["shown_status_db"] == Status.COMPLETE,
+            "overdue": bool(row["is_overdue"]),
+            "progress": row["progress"] or 0,
+        }
+        totals.add(row["shown_rag_db"], row["n"], **kwargs)
+        theme_series.setdefault(row["theme_id"], RagSeries("")).add(row["shown_rag_db"], row["n"], **kwargs)
+        board_series[row["lead_board_id"]].add(row["shown_rag_db"], row["n"], **kwargs)
+
+    by_theme = _breakdown(
+        "theme",
+        "Commitments by theme",
+        "commitments",
+        [(t.name, theme_series[t.pk], {"theme": t.slug}) for t in themes],
+        scope,
+        "commitments:list",
+        first="Theme",
+    )
+
+    by_board: Breakdown | None = None
+    boards: list[Board] = []
+    if scope.board is None:
+        led_ids = [k for k in board_series if k is not None]
+        boards = list(Board.objects.filter(Q(is_mou_board=True) | Q(pk__in=led_ids)).order_by("-is_mou_board", "code"))  # q4
+        rows = [(f"{b.name} ({b.code})", board_series.get(b.pk) or RagSeries(""), {"board": b.code}) for b in boards]
+        if None in board_series:
+            rows.append(("No lead board stated", board_series[None], {"board": "none"}))
+        by_board = _breakdown("board", "Commitments by lead board", "commitments", rows, scope, "commitments:list", first="Lead board")
+    else:
+        boards = [scope.board]
+
+    by_pilot: Breakdown | None = None
+    pilots: list[Pilot] = []
+    if scope.pilot is None:
+        # q5: commitments grouped by the pilots they concern (a commitment in two pilots counts in
+        # both rows; commitments concerning no pilot are left out of this table).
+        pilot_series: dict[int, RagSeries] = defaultdict(lambda: RagSeries(""))
+        for row in (
+            commitments.with_overdue(on)  # type: ignore[attr-defined]
+            .filter(pilot_links__isnull=False)
+            .values("pilot_links__pilot_id", "shown_rag_db", "shown_status_db", "is_overdue")
+            .annotate(n=Count("pk"), progress=_sum_progress())
+            .order_by()
+        ):
+            pilot_series[row["pilot_links__pilot_id"]].add(
+                row["shown_rag_db"],
+                row["n"],
+                complete=row["shown_status_db"] == Status.COMPLETE,
+                overdue=bool(row["is_overdue"]),
+                progress=row["progress"] or 0,
+            )
+        pilots = list(Pilot.objects.order_by("status", "name"))  # q6
+        by_pilot = _breakdown(
+            "pilot",
+            "Commitments by pilot",
+            "commitments",
+            [(p.name, pilot_series.get(p.pk) or RagSeries(""), {"pilot": p.slug}) for p in pilots],
+            scope,
+            "commitments:list",
+            first="Pilot",
+        )
+    else:
+        pilots = [scope.pilot]
+
+    # q7: obligations grouped by the party that owes them, with their own RAG (DESIGN.md §10).
+    obligations = scope.obligations()
+    party_series: dict[str, RagSeries] = {}
+    party_names: dict[str, str] = {}
+    obligation_totals = RagSeries("All obligations")
+    for row in (
+        obligations.annotate(is_late=overdue_case(on))
+        .values("party__slug", "party__name", "rag", "status", "is_late")
+        .annotate(n=Count("pk"), progress=_sum_progress("progress"))
+        .order_by()
+    ):
+        kwargs = {"complete": row["status"] == Status.COMPLETE, "overdue": bool(row["is_late"]), "progress": row["progress"] or 0}
+        party_names[row["party__slug"]] = row["party__name"]
+        party_series.setdefault(row["party__slug"], RagSeries(row["party__name"])).add(row["rag"], row["n"], **kwargs)
+        obligation_totals.add(row["rag"], row["n"], **kwargs)
+    parties = sorted(party_names.items(), key=lambda kv: kv[1].lower())
+    by_party = _breakdown(
+        "party",
+        "Obligations by party",
+        "obligations",
+        [(name, party_series[slug], {"party": slug}) for slug, name in parties],
+        scope,
+        "commitments:obligations",
+        first="Party",
+    )
+
+    # q8, q9: overdue and due-window counts for obligations and actions, one aggregate each.
+    actions = scope.actions()
+    windows = {
+        "obligations": _window_counts(obligations, on),
+        "actions": _window_counts(actions, on),
+    }
+
+    # q10, q11: the overdue items themselves, most overdue first, cut to LIST_LIMIT each.
+    overdue_items = overdue_item_list(obligations, actions, on, limit=LIST_LIMIT)
+    # q12, q13: the open items due in the next 30 days, soonest first.
+    due_soon = due_item_list(obligations, actions, on, days=DUE_WINDOWS[0], limit=LIST_LIMIT)
+    # q14: the latest changes.
+    recent = list(scope.updates().for_timeline().order_by("-created_at", "-id")[:RECENT_LIMIT])  # type: ignore[attr-defined]
+
+    # q15-q20: the trends, reconstructed from the status history.
+    current_obligation_rag = {k: obligation_totals.get(k) for k in RAG_KEYS}
+    rag_trend = obligation_rag_trend(obligations, current_obligation_rag, on)
+    overdue_trend = overdue_trend_points(obligations, actions, on)
+
+    summary = _summary_table(scope, totals, obligation_totals, windows)
+    return Dashboard(
+        scope=scope,
+        on=on,
+        default_agreements=default_agreements,
+        totals=totals,
+        summary=summary,
+        by_theme=by_theme,
+        by_board=by_board,
+        by_pilot=by_pilot,
+        by_party=by_party,
+        overdue_items=overdue_items,
+        overdue_table=_overdue_table(scope, overdue_items, windows),
+        due_table=_due_table(scope, windows, on),
+        due_soon_table=_due_soon_table(scope, due_soon, windows, on),
+        recent=recent,
+        recent_table=_recent_table(recent),
+        rag_trend=rag_trend,
+        rag_trend_table=_rag_trend_table(scope, rag_trend),
+        overdue_trend=overdue_trend,
+        overdue_trend_table=_overdue_trend_table(scope, overdue_trend),
+        themes=themes,
+        boards=boards,
+        pilots=pilots,
+        parties=parties,
+    )
+
+
+def _sum_progress(field_name: str = "shown_progress_db") -> Sum:
+    """Commitments add up the progress they show (assessed or roll-up); obligations their own."""
+    return Sum(field_name)
+
+
+def _breakdown(
+    key: str,
+    title: str,
+    unit: str,
+    rows: Sequence[tuple[str, RagSeries, dict[str, str]]],
+    scope: Scope,
+    list_name: str,
+    *,
+    first: str,
+) -> Breakdown:
+    """A breakdown table whose every figure links to ``list_name`` filtered by its row and column."""
+    columns = [
+        Column("label", first),
+        *(Column(k, RAG_LABELS[k], numeric=True) for k in RAG_KEYS),
+        Column("total", f"Total {unit}", numeric=True),
+        Column("complete", "Complete", numeric=True),
+        Column("overdue", "Overdue", numeric=True),
+    ]
+    series: list[RagSeries] = []
+    table_rows: list[list[Cell]] = []
+    total = RagSeries("Total")
+    for label, s, params in rows:
+        s.label = label
+        series.append(s)
+        for k in RAG_KEYS:
+            total.add(k, s.get(k))
+        total.complete += s.complete
+        total.overdue += s.overdue
+        table_rows.append(_series_cells(s, scope, list_name, params))
+    footer = _series_cells(total, scope, list_name, {})
+    # A commitment in two pilots counts in both rows, so a pilot table's column sums are not a
+    # count of commitments: leave the footer off rather than print a misleading total.
+    table = Table(
+        key=key,
+        caption=title,
+        columns=columns,
+        rows=table_rows,
+        footer=None if key == "pilot" else footer,
+        empty_text=f"No {unit} in this view.",
+    )
+    return Breakdown(key=key, title=title, unit=unit, series=series, table=table)
+
+
+def _series_cells(s: RagSeries, scope: Scope, list_name: str, params: dict[str, str]) -> list[Cell]:
+    def link(**extra: Any) -> str:
+        merged = {**scope.list_params(), **params, **extra}
+        return list_url(list_name, merged)
+
+    cells = [Cell(s.label, url=link() if params else "")]
+    cells += [Cell(s.get(k), url=link(rag=k), numeric=True, rag=k) for k in RAG_KEYS]
+    cells.append(Cell(s.total, url=link(), numeric=True))
+    cells.append(Cell(s.complete, url=link(status=Status.COMPLETE), numeric=True))
+    cells.append(Cell(s.overdue, url=link(overdue="true"), numeric=True))
+    return cells
+
+
+def _window_counts(qs: QuerySet[Any], on: dt.date) -> dict[str, int]:
+    """Total, open, overdue and due-within-N-days counts of obligations or actions: one query."""
+    open_q = ~Q(status=Status.COMPLETE)
+    aggregates: dict[str, Any] = {
+        "total": Count("pk"),
+        "open": Count("pk", filter=open_q),
+        "overdue": Count("pk", filter=overdue_q(on)),
+        # Escalated to Leaders' Committee: step 3 recorded by the daily pass and still overdue.
+        "escalated": Count("pk", filter=overdue_q(on) & Q(escalation_level__gte=Escalation.Step.COMMITTEE)),
+    }
+    for days in DUE_WINDOWS:
+        aggregates[f"due{days}"] = Count("pk", filter=open_q & Q(due_date__gte=on, due_date__lte=on + dt.timedelta(days=days)))
+    return qs.aggregate(**aggregates)
+
+
+def _owner_label(user: Any) -> str:
+    if user is None:
+        return "Not assigned"
+    return user.get_full_name() or user.username
+
+
+def overdue_item_list(
+    obligations: QuerySet[Obligation], actions: QuerySet[Action], on: dt.date, *, limit: int | None = None
+) -> list[OverdueItem]:
+    """The overdue obligations and actions, most overdue first: two queries.
+
+    Each item carries its owner, the party that owes it, its due date, the whole days it is
+    overdue (London calendar) and the escalation step the daily pass recorded for it.
+    """
+    obl_qs = obligations.overdue(on).select_related("commitment", "party", "owner").order_by("due_date", "pk")  # type: ignore[attr-defined]
+    act_qs = actions.overdue(on).select_related("obligation__commitment", "obligation__party", "owner").order_by("due_date", "pk")  # type: ignore[attr-defined]
+    if limit is not None:
+        obl_qs, act_qs = obl_qs[:limit], act_qs[:limit]
+    items: list[OverdueItem] = []
+    for o in obl_qs:
+        items.append(_item("Obligation", o.commitment, o.party, o, f"{o.party.name}'s obligation under {o.commitment.ref}", on))
+    for a in act_qs:
+        items.append(_item("Action", a.obligation.commitment, a.obligation.party, a, a.description, on))
+    items.sort(key=lambda i: (-i.days_overdue, i.ref, i.kind))
+    return items[:limit] if limit is not None else items
+
+
+def _item(kind: str, commitment: Commitment, party: Party, target: Any, description: str, on: dt.date) -> OverdueItem:
+    level = int(target.escalation_level or 0)
+    label = Escalation.Step(level).label if level in Escalation.Step.values else "Not yet escalated"
+    return OverdueItem(
+        kind=kind,
+        ref=commitment.ref,
+        title=commitment.title,
+        description=description,
+        owner=_owner_label(target.owner),
+        party=party.name,
+        due_date=target.due_date,
+        days_overdue=(on - target.due_date).days,
+        escalation_level=level,
+        escalation_label=label,
+        url=commitment_url(commitment.ref),
+        theme_id=commitment.theme_id,
+    )
+
+
+def due_item_list(
+    obligations: QuerySet[Obligation],
+    actions: QuerySet[Action],
+    on: dt.date,
+    *,
+    days: int,
+    until: dt.date | None = None,
+    limit: int | None = None,
+) -> list[OverdueItem]:
+    """Open obligations and actions due from ``on`` to ``on + days`` (or ``until``), soonest first."""
+    last = until or on + dt.timedelta(days=days)
+    obl_qs = (
+        obligations.open()  # type: ignore[attr-defined]
+        .filter(due_date__gte=on, due_date__lte=last)
+        .select_related("commitment", "party", "owner")
+        .order_by("due_date", "pk")
+    )
+    act_qs = (
+        actions.open()  # type: ignore[attr-defined]
+        .filter(due_date__gte=on, due_date__lte=last)
+        .select_related("obligation__commitment", "obligation__party", "owner")
+        .order_by("due_date", "pk")
+    )
+    if limit is not None:
+        obl_qs, act_qs = obl_qs[:limit], act_qs[:limit]
+    items = [_item("Obligation", o.commitment, o.party, o, f"{o.party.name}'s obligation under {o.commitment.ref}", on) for o in obl_qs]
+    items += [_item("Action", a.obligation.commitment, a.obligation.party, a, a.description, on) for a in act_qs]
+    items.sort(key=lambda i: (i.due_date, i.ref, i.kind))
+    return items[:limit] if limit is not None else items
+
+
+# --- trends -----------------------------------------------------------------------------------
+
+
+def month_points(on: dt.date, months: int = TREND_MONTHS) -> list[tuple[str, dt.date]]:
+    """The last day of each of the last ``months`` months, oldest first; the current month's
+    point is ``on`` itself (its end has not come yet)."""
+    points: list[tuple[str, dt.date]] = []
+    year, month = on.year, on.month
+    for _ in range(months):
+        first = dt.date(year, month, 1)
+        nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+        last = min(nxt - dt.timedelta(days=1), on)
+        points.append((first.strftime("%b %Y"), last))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    return points[::-1]
+
+
+def week_points(on: dt.date, weeks: int = TREND_WEEKS) -> list[dt.date]:
+    """``on`` and the same weekday in each of the previous ``weeks - 1`` weeks, oldest first."""
+    return [on - dt.timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
+
+
+def obligation_rag_trend(obligations: QuerySet[Obligation], current: dict[str, int], on: dt.date) -> list[RagTrendPoint]:
+    """RAG mix of the obligations at the end of each of the last 24 months: one query.
+
+    Starts from today's counts (``current``) and undoes, newest first, every update that changed
+    an obligation's RAG or created it, stopping at each month's end to take the counts.
+    """
+    points = month_points(on)
+    since = end_of_day(points[0][1])
+    updates = (
+        StatusUpdate.objects.filter(target_type=StatusUpdate.TargetType.OBLIGATION, obligation__in=obligations, created_at__gte=since)
+        .filter(~Q(from_rag=F("to_rag")) | Q(from_status=""))
+        .order_by("-created_at", "-id")
+        .values_list("created_at", "from_rag", "to_rag", "from_status")
+    )
+    counts = {k: current.get(k, 0) for k in RAG_KEYS}
+    out: list[RagTrendPoint] = []
+    rows = iter(updates)
+    pending = next(rows, None)
+    for label, day in reversed(points):
+        boundary = end_of_day(day)
+        while pending is not None and pending[0] >= boundary:
+            _, from_rag, to_rag, from_status = pending
+            counts[_rag_key(to_rag)] -= 1
+            if from_status:  # an update, not the item's creation: it had the earlier rating
+                counts[_rag_key(from_rag)] += 1
+            pending = next(rows, None)
+        # Counts cannot go below zero unless history was written outside the services; clamp
+        # rather than draw a negative bar.
+        out.append(RagTrendPoint(label, day, **{k: max(v, 0) for k, v in counts.items()}))
+    return out[::-1]
+
+
+def overdue_trend_points(obligations: QuerySet[Obligation], actions: QuerySet[Action], on: dt.date) -> list[OverdueTrendPoint]:
+    """Overdue obligations and actions on each of the last 26 weeks: five queries.
+
+    Items unchanged inside the window are counted by one conditional aggregate per kind; the
+    items that changed are replayed backwards through their updates.
+    """
+    days = week_points(on)
+    since = end_of_day(days[0])
+    points = [OverdueTrendPoint(d) for d in days]
+    changes = list(
+        StatusUpdate.objects.filter(created_at__gte=since)
+        .filter(
+            Q(target_type=StatusUpdate.TargetType.OBLIGATION, obligation__in=obligations)
+            | Q(target_type=StatusUpdate.TargetType.ACTION, action__in=actions)
+        )
+        .order_by("-created_at", "-id")
+        .values_list("target_type", "obligation_id", "action_id", "created_at", "from_status", "from_due_date")
+    )
+    history: dict[tuple[str, int], list[tuple[dt.datetime, str, dt.date | None]]] = defaultdict(list)
+    for target_type, obligation_id, action_id, created_at, from_status, from_due in changes:
+        item_id = action_id if target_type == StatusUpdate.TargetType.ACTION else obligation_id
+        history[(target_type, item_id)].append((created_at, from_status, from_due))
+
+    for kind, qs, attr in (
+        (StatusUpdate.TargetType.OBLIGATION, obligations, "obligations"),
+        (StatusUpdate.TargetType.ACTION, actions, "actions"),
+    ):
+        changed_ids = [item_id for (t, item_id) in history if t == kind]
+        # Unchanged open items: overdue on day d exactly when their due date is before d.
+        static = (
+            qs.exclude(status=Status.COMPLETE)
+            .exclude(pk__in=changed_ids)
+            .aggregate(**{f"d{i}": Count("pk", filter=Q(due_date__lt=d)) for i, d in enumerate(days)})
+        )
+        for i, point in enumerate(points):
+            setattr(point, attr, static[f"d{i}"])
+        if not changed_ids:
+            continue
+        for pk, status, due in qs.filter(pk__in=changed_ids).values_list("pk", "status", "due_date"):
+            _replay(history[(kind, pk)], status, due, days, points, attr)
+    return points
+
+
+def _replay(
+    updates: Sequence[tuple[dt.datetime, str, dt.date | None]],
+    status: str,
+    due: dt.date | None,
+    days: Sequence[dt.date],
+    points: Sequence[OverdueTrendPoint],
+    attr: str,
+) -> None:
+    """Walk one item back from its current state through its updates (newest first) and count it
+    on every day it was overdue."""
+    exists = True
+    idx = 0
+    for i in range(len(days) - 1, -1, -1):
+        boundary = end_of_day(days[i])
+        while idx < len(updates) and updates[idx][0] >= boundary:
+            _, from_status, from_due = updates[idx]
+            if from_status:
+                status, due = from_status, from_due
+            else:  # undoing the item's creation: it did not exist before
+                exists = False
+            idx += 1
+        if exists and due is not None and due < days[i] and status != Status.COMPLETE:
+            setattr(points[i], attr, getattr(points[i], attr) + 1)
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+
+def _summary_table(scope: Scope, totals: RagSeries, obligation_totals: RagSeries, windows: dict[str, dict[str, int]]) -> Table:
+    c = "commitments:list"
+    rows = [
+        [Cell("Commitments"), Cell(totals.total, scope.url(c), True)],
+        *[[Cell(f"Commitments rated {RAG_LABELS[k].lower()}", rag=k), Cell(totals.get(k), scope.url(c, rag=k), True)] for k in RAG_KEYS],
+        [Cell("Commitments complete"), Cell(totals.complete, scope.url(c, status=Status.COMPLETE), True)],
+        [Cell("Commitments past their target date"), Cell(totals.overdue, scope.url(c, overdue="true"), True)],
+        [Cell("Obligations"), Cell(windows["obligations"]["total"], scope.url("commitments:obligations"), True)],
+        [Cell("Obligations overdue"), Cell(windows["obligations"]["overdue"], scope.url("commitments:obligations", overdue="true"), True)],
+        [Cell("Actions"), Cell(windows["actions"]["total"], scope.url("commitments:actions"), True)],
+        [Cell("Actions overdue"), Cell(windows["actions"]["overdue"], scope.url("commitments:actions", overdue="true"), True)],
+    ]
+    return Table("summary", "Summary", [Column("label", "Figure"), Column("value", "Number", numeric=True)], rows)
+
+
+def _open_params() -> dict[str, Any]:
+    return {"status": list(OPEN_STATUSES)}
+
+
+def _due_params(on: dt.date, days: int) -> dict[str, Any]:
+    # The FilterSets' date bounds are strict (< and >), so "from today to today + N" is
+    # due_after = yesterday and due_before = the day after the window.
+    return {
+        **_open_params(),
+        "due_after": (on - dt.timedelta(days=1)).isoformat(),
+        "due_before": (on + dt.timedelta(days=days + 1)).isoformat(),
+    }
+
+
+def _due_table(scope: Scope, windows: dict[str, dict[str, int]], on: dt.date) -> Table:
+    rows = []
+    for days in DUE_WINDOWS:
+        params = _due_params(on, days)
+        rows.append(
+            [
+                Cell(f"Next {days} days (to {(on + dt.timedelta(days=days)):%-d %B %Y})"),
+                Cell(windows["obligations"][f"due{days}"], scope.url("commitments:obligations", **params), True),
+                Cell(windows["actions"][f"due{days}"], scope.url("commitments:actions", **params), True),
+            ]
+        )
+    return Table(
+        "due",
+        "Open items due soon",
+        [Column("window", "Due within"), Column("obligations", "Obligations", True), Column("actions", "Actions", True)],
+        rows,
+        note="Each window includes the shorter ones; items due today count, overdue items do not.",
+    )
+
+
+def _item_rows(items: Iterable[OverdueItem], *, overdue: bool) -> list[list[Cell]]:
+    rows = []
+    for i in items:
+        row = [
+            Cell(i.kind),
+            Cell(i.ref, url=i.url),
+            Cell(i.description),
+            Cell(i.owner),
+            Cell(i.party),
+            Cell(i.due_date.isoformat()),
+        ]
+        if overdue:
+            row += [Cell(i.days_overdue, numeric=True), Cell(i.escalation_label)]
+        rows.append(row)
+    return rows
+
+
+def _item_columns(*, overdue: bool) -> list[Column]:
+    cols = [
+        Column("kind", "Item"),
+        Column("ref", "Commitment"),
+        Column("description", "What is owed"),
+        Column("owner", "Owner"),
+        Column("party", "Party"),
+        Column("due_date", "Due date"),
+    ]
+    if overdue:
+        cols += [Column("days_overdue", "Days overdue", numeric=True), Column("escalation", "Escalation step")]
+    return cols
+
+
+def _overdue_table(scope: Scope, items: list[OverdueItem], windows: dict[str, dict[str, int]]) -> Table:
+    shown = len(items)
+    total = windows["obligations"]["overdue"] + windows["actions"]["overdue"]
+    note = "" if shown >= total else f"The {shown} most overdue of {total} are shown; the links above list them all."
+    return Table(
+        "overdue",
+        "Overdue obligations and actions",
+        _item_columns(overdue=True),
+        _item_rows(items, overdue=True),
+        empty_text="Nothing is overdue.",
+        note=note,
+    )
+
+
+def _due_soon_table(scope: Scope, items: list[OverdueItem], windows: dict[str, dict[str, int]], on: dt.date) -> Table:
+    days = DUE_WINDOWS[0]
+    total = windows["obligations"][f"due{days}"] + windows["actions"][f"due{days}"]
+    note = "" if len(items) >= total else f"The {len(items)} soonest of {total} are shown; the links above list them all."
+    return Table(
+        "due-soon",
+        f"Open items due in the next {days} days",
+        _item_columns(overdue=False),
+        _item_rows(items, overdue=False),
+        empty_text=f"Nothing is due in the next {days} days.",
+        note=note,
+    )
+
+
+def describe_update(update: StatusUpdate) -> str:
+    """A one-line account of what an update changed (for tables, CSV and papers)."""
+    parts = [f"{label} {before or '—'} → {after or '—'}" for label, before, after in update.changes()]
+    if not parts:
+        parts.append(update.note or "Note added")
+    return "; ".join(str(p) for p in parts)
+
+
+def update_target_label(update: StatusUpdate) -> str:
+    if update.target_type == StatusUpdate.TargetType.ACTION and update.action is not None:
+        return f"Action: {update.action.description}"
+    if update.target_type == StatusUpdate.TargetType.OBLIGATION and update.party is not None:
+        return f"Obligation of {update.party.name}"
+    return "Commitment (assessed)"
+
+
+def _recent_table(updates: list[StatusUpdate]) -> Table:
+    rows = [
+        [
+            Cell(timezone.localtime(u.created_at).strftime("%-d %b %Y %H:%M")),
+            Cell(u.commitment.ref, url=commitment_url(u.commitment.ref)),
+            Cell(update_target_label(u)),
+            Cell(describe_update(u)),
+            Cell(_owner_label(u.author) if u.author_id else "DevoTracker"),
+        ]
+        for u in updates
+    ]
+    return Table(
+        "recent",
+        "Recently changed",
+        [Column("when", "When"), Column("ref", "Commitment"), Column("what", "What"), Column("change", "Change"), Column("by", "By")],
+        rows,
+        empty_text="No updates have been recorded yet.",
+    )
+
+
+def _rag_trend_table(scope: Scope, points: list[RagTrendPoint]) -> Table:
+    rows = []
+    last = len(points) - 1
+    for i, p in enumerate(points):
+        # Only the current month can drill down: a list page shows items as they are now.
+        def link(**extra: Any) -> str:
+            return scope.url("commitments:obligations", **extra) if i == last else ""  # noqa: B023 - used at once
+
+        rows.append(
+            [Cell(p.label)]
+            + [Cell(getattr(p, k), url=link(rag=k), numeric=True, rag=k) for k in RAG_KEYS]
+            + [Cell(p.total, url=link(), numeric=True)]
+        )
+    return Table(
+        "rag-trend",
+        "RAG mix of obligations at the end of each month",
+        [Column("month", "Month"), *(Column(k, RAG_LABELS[k], True) for k in RAG_KEYS), Column("total", "Total", True)],
+        rows,
+        note="Reconstructed from the status history; the current month is as of today and links to today's lists.",
+    )
+
+
+def _overdue_trend_table(scope: Scope, points: list[OverdueTrendPoint]) -> Table:
+    rows = []
+    last = len(points) - 1
+    for i, p in enumerate(points):
+        rows.append(
+            [
+                Cell(p.label),
+                Cell(p.obligations, url=scope.url("commitments:obligations", overdue="true") if i == last else "", numeric=True),
+                Cell(p.actions, url=scope.url("commitments:actions", overdue="true") if i == last else "", numeric=True),
+                Cell(p.total, numeric=True),
+            ]
+        )
+    return Table(
+        "overdue-trend",
+        "Overdue obligations and actions each week",
+        [
+            Column("week", "Week ending"),
+            Column("obligations", "Obligations", True),
+            Column("actions", "Actions", True),
+            Column("total", "Total", True),
+        ],
+        rows,
+        note="Reconstructed from the status history and due dates; the last row is today.",
+    )
+
+
+__all__ = [
+    "DUE_WINDOWS",
+    "RAG_KEYS",
+    "RAG_LABELS",
+    "Breakdown",
+    "Cell",
+    "Column",
+    "Dashboard",
+    "OverdueItem",
+    "RagSeries",
+    "Scope",
+    "Table",
+    "build_dashboard",
+    "commitment_url",
+    "describe_update",
+    "due_item_list",
+    "list_url",
+    "month_points",
+    "obligation_rag_trend",
+    "overdue_item_list",
+    "overdue_trend_points",
+    "week_points",
+]
