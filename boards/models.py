@@ -51,9 +51,7 @@ class Party(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     name = models.CharField(max_length=200)
     type = models.CharField(max_length=30, choices=Type.choices, default=Type.OTHER)
-    collective = models.BooleanField(
-        default=False, help_text="A group the sources never enumerate (e.g. 'national partners')."
-    )
+    collective = models.BooleanField(default=False, help_text="A group the sources never enumerate (e.g. 'national partners').")
     peripheral = models.BooleanField(default=False, help_text="Mentioned in the sources but not in connection with the MoU.")
     notes = models.TextField(blank=True)
     source = models.TextField(blank=True, help_text="Where the sources mention this party.")
@@ -106,7 +104,9 @@ class Board(models.Model):
     class Meta:
         ordering = ["-is_mou_board", "name"]
         constraints = [
-            models.UniqueConstraint(Upper("code"), name="board_code_unique_ci", violation_error_message="A board with this code already exists."),
+            models.UniqueConstraint(
+                Upper("code"), name="board_code_unique_ci", violation_error_message="A board with this code already exists."
+            ),
             models.CheckConstraint(condition=~Q(reports_to=models.F("pk")), name="board_not_reporting_to_itself"),
         ]
 
@@ -142,7 +142,10 @@ class Membership(models.Model):
         ordering = ["user__username", "role"]
         constraints = [
             models.CheckConstraint(
-                condition=(Q(role="officer", party__isnull=False, board__isnull=True) | Q(role="secretariat", board__isnull=False, party__isnull=True)),
+                condition=(
+                    Q(role="officer", party__isnull=False, board__isnull=True)
+                    | Q(role="secretariat", board__isnull=False, party__isnull=True)
+                ),
                 name="membership_role_matches_target",
                 violation_error_message="An officer belongs to a party; a secretariat member belongs to a board.",
             ),
@@ -170,9 +173,7 @@ class Meeting(models.Model):
 
     board = models.ForeignKey(Board, on_delete=models.PROTECT, related_name="meetings")
     date = models.DateField()
-    date_precision = models.CharField(
-        max_length=5, choices=[("year", "Year"), ("month", "Month"), ("day", "Day")], default="day"
-    )
+    date_precision = models.CharField(max_length=5, choices=[("year", "Year"), ("month", "Month"), ("day", "Day")], default="day")
     title = models.CharField(max_length=200)
     item_number = models.CharField(max_length=20, blank=True)
     report_by = models.CharField(max_length=300, blank=True)

@@ -135,7 +135,18 @@ class ActionAdmin(admin.ModelAdmin):
 
 @admin.register(StatusUpdate)
 class StatusUpdateAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "target_type", "commitment", "party", "author", "from_status", "to_status", "from_rag", "to_rag", "source"]
+    list_display = [
+        "created_at",
+        "target_type",
+        "commitment",
+        "party",
+        "author",
+        "from_status",
+        "to_status",
+        "from_rag",
+        "to_rag",
+        "source",
+    ]
     list_filter = ["target_type", "source", "is_demo"]
     search_fields = ["commitment__ref", "author__username", "note", "reason"]
     date_hierarchy = "created_at"
@@ -173,7 +184,9 @@ class JobRunAdmin(ReadOnlyAdmin):
         from . import overdue
 
         run = overdue.run_flag_overdue(triggered_by=f"admin:{request.user.get_username()}")
-        self.message_user(request, f"Overdue pass {run.outcome}: {run.counts}", messages.SUCCESS if run.outcome == "success" else messages.ERROR)
+        self.message_user(
+            request, f"Overdue pass {run.outcome}: {run.counts}", messages.SUCCESS if run.outcome == "success" else messages.ERROR
+        )
 
 
 @admin.register(Report)

@@ -59,7 +59,9 @@ def _on_save(sender: type[models.Model], instance: Any, created: bool, raw: bool
 
 def _on_delete(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
     resource, key = RESOURCES[sender]
-    Change.objects.create(resource=resource, key=key(instance), object_id=instance.pk, op=Change.Op.DELETE, version=getattr(instance, "version", None))
+    Change.objects.create(
+        resource=resource, key=key(instance), object_id=instance.pk, op=Change.Op.DELETE, version=getattr(instance, "version", None)
+    )
 
 
 def connect() -> None:

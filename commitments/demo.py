@@ -41,7 +41,9 @@ class DemoAccount:
 DEMO_ACCOUNTS = [
     DemoAccount("officer", "Olivia", "Okafor", "officer", "nhs-england", "NHS England"),
     DemoAccount("lc.officer", "Liam", "Chen", "officer", "london-councils", "London Councils"),
-    DemoAccount("camden.officer", "Priya", "Shah", "officer", "camden,london-boroughs", "London Borough of Camden; London boroughs (collective)"),
+    DemoAccount(
+        "camden.officer", "Priya", "Shah", "officer", "camden,london-boroughs", "London Borough of Camden; London boroughs (collective)"
+    ),
     DemoAccount("gla.officer", "Grace", "Adeyemi", "officer", "gla,mayor-of-london", "Greater London Authority; Mayor of London"),
     DemoAccount("secretariat", "Sam", "Patel", "secretariat", "SPB", "London Health and Care Strategic Partnership Board (SPB)"),
     DemoAccount("leb.secretariat", "Leah", "Murphy", "secretariat", "LEB", "London Estates Board (LEB)"),
@@ -107,7 +109,15 @@ def remove_demo_data() -> None:
     Action.objects.filter(is_demo=True).delete()
     Meeting.objects.filter(is_demo=True, reports__isnull=True).delete()
     Obligation.objects.filter(is_demo=True).update(
-        is_demo=False, owner=None, due_date=None, status=Status.NOT_STARTED, rag="", progress=0, version=1, overdue_since=None, escalation_level=0
+        is_demo=False,
+        owner=None,
+        due_date=None,
+        status=Status.NOT_STARTED,
+        rag="",
+        progress=0,
+        version=1,
+        overdue_since=None,
+        escalation_level=0,
     )
     refresh_all_rollups()
 
@@ -141,11 +151,15 @@ def load_demo(*, today: dt.date | None = None, seed: int = 2017) -> dict[str, in
     rng = random.Random(seed)
     User = get_user_model()
     owners: dict[int, Any] = {}
-    for m in Membership.objects.filter(role=Membership.Role.OFFICER, user__username__in=[a.username for a in DEMO_ACCOUNTS if a.role == "officer"]):
+    for m in Membership.objects.filter(
+        role=Membership.Role.OFFICER, user__username__in=[a.username for a in DEMO_ACCOUNTS if a.role == "officer"]
+    ):
         owners.setdefault(m.party_id, m.user)
     fallback_author = User.objects.filter(username="secretariat").first()
 
-    obligations = list(Obligation.objects.select_related("commitment", "commitment__lead_board", "party").order_by("commitment__ref", "party__slug"))
+    obligations = list(
+        Obligation.objects.select_related("commitment", "commitment__lead_board", "party").order_by("commitment__ref", "party__slug")
+    )
     actions: list[Action] = []
     action_paths: list[list[tuple[str, str, int]]] = []
     updates: list[StatusUpdate] = []
@@ -178,7 +192,9 @@ def load_demo(*, today: dt.date | None = None, seed: int = 2017) -> dict[str, in
             action = Action(
                 obligation=obligation,
                 description=rng.choice(ACTION_TEMPLATES).format(
-                    party=obligation.party.name, ref=obligation.commitment.ref, board=(obligation.commitment.lead_board or Board(name="programme board")).name
+                    party=obligation.party.name,
+                    ref=obligation.commitment.ref,
+                    board=(obligation.commitment.lead_board or Board(name="programme board")).name,
                 ),
                 owner=owner,
                 due_date=due,
@@ -196,7 +212,11 @@ def load_demo(*, today: dt.date | None = None, seed: int = 2017) -> dict[str, in
     Obligation.objects.bulk_update(obligations, ["is_demo", "owner", "due_date", "status", "rag", "progress", "version"], batch_size=500)
     Action.objects.bulk_create(actions, batch_size=500)
     for action, apath in zip(actions, action_paths, strict=True):
-        updates.extend(_history(rng, apath, now, target_type="action", action=action, obligation=action.obligation, author=action.owner or fallback_author))
+        updates.extend(
+            _history(
+                rng, apath, now, target_type="action", action=action, obligation=action.obligation, author=action.owner or fallback_author
+            )
+        )
     StatusUpdate.objects.bulk_create(updates, batch_size=1000)
     meetings = _meetings(today)
     refresh_all_rollups()
@@ -208,7 +228,14 @@ def load_demo(*, today: dt.date | None = None, seed: int = 2017) -> dict[str, in
 
 
 def _history(
-    rng: random.Random, path: list[tuple[str, str, int]], now: dt.datetime, *, target_type: str, author: Any, obligation: Obligation, action: Action | None = None
+    rng: random.Random,
+    path: list[tuple[str, str, int]],
+    now: dt.datetime,
+    *,
+    target_type: str,
+    author: Any,
+    obligation: Obligation,
+    action: Action | None = None,
 ) -> list[StatusUpdate]:
     """History rows walking through ``path`` over the last two years, oldest first."""
     if not path:

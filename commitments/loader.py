@@ -558,7 +558,13 @@ class _Loader:
             self.upsert(
                 Signatory,
                 {"agreement": agreements["mou-2017"], "party": parties[s["party"]]},
-                {"name": s["name"], "role": s.get("role") or "", "organisation": s.get("organisation") or "", "side": s.get("side") or "", "order": order},
+                {
+                    "name": s["name"],
+                    "role": s.get("role") or "",
+                    "organisation": s.get("organisation") or "",
+                    "side": s.get("side") or "",
+                    "order": order,
+                },
             )
 
     def _commitments(

@@ -44,6 +44,7 @@ class Rag(models.TextChoices):
     __empty__ = "Not assessed"
 
 
+RAG_VALUES = ["red", "amber", "green"]  # Rag.values also holds None for the empty choice
 RAG_SEVERITY = {"red": 3, "amber": 2, "green": 1, "": 0}
 
 
@@ -90,7 +91,7 @@ class TrackedState(models.Model):
                 condition=Q(status__in=Status.values), name=f"{prefix}_status_valid", violation_error_message="Unknown status."
             ),
             models.CheckConstraint(
-                condition=Q(rag__in=["", *Rag.values]), name=f"{prefix}_rag_valid", violation_error_message="Unknown RAG rating."
+                condition=Q(rag__in=["", *RAG_VALUES]), name=f"{prefix}_rag_valid", violation_error_message="Unknown RAG rating."
             ),
             models.CheckConstraint(condition=Q(version__gte=1), name=f"{prefix}_version_positive"),
         ]
@@ -271,6 +272,9 @@ class CommitmentPilot(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["commitment", "pilot"], name="commitment_pilot_once")]
 
+    def __str__(self) -> str:
+        return f"{self.commitment_id} concerns {self.pilot_id} ({self.basis})"
+
 
 class CommitmentLink(models.Model):
     """A dependency between commitments: ``followed_up_by`` (a 2015 item the MoU takes forward) or
@@ -286,6 +290,9 @@ class CommitmentLink(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "target", "kind"], name="commitment_link_once")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.get_kind_display().lower()} {self.target_id}"
 
 
 class Citation(models.Model):
@@ -350,7 +357,9 @@ class Obligation(TrackedState):
         constraints = [
             *TrackedState.state_constraints("obligation"),
             models.UniqueConstraint(
-                fields=["commitment", "party"], name="obligation_once_per_party", violation_error_message="This party already has an obligation under this commitment."
+                fields=["commitment", "party"],
+                name="obligation_once_per_party",
+                violation_error_message="This party already has an obligation under this commitment.",
             ),
         ]
         indexes = [
@@ -477,7 +486,13 @@ class StatusUpdate(models.Model):
         if self.from_status != self.to_status and self.to_status:
             out.append(("Status", Status(self.from_status).label if self.from_status else "", Status(self.to_status).label))
         if self.from_rag != self.to_rag:
-            out.append(("RAG", Rag(self.from_rag).label if self.from_rag else "Not assessed", Rag(self.to_rag).label if self.to_rag else "Not assessed"))
+            out.append(
+                (
+                    "RAG",
+                    Rag(self.from_rag).label if self.from_rag else "Not assessed",
+                    Rag(self.to_rag).label if self.to_rag else "Not assessed",
+                )
+            )
         if self.to_progress is not None and self.from_progress != self.to_progress:
             out.append(("Progress", f"{self.from_progress or 0}%", f"{self.to_progress}%"))
         if self.from_due_date != self.to_due_date and (self.from_due_date or self.to_due_date):
@@ -512,7 +527,9 @@ class Escalation(models.Model):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["action", "step", "overdue_since"], condition=Q(action__isnull=False), name="escalation_action_once"),
+            models.UniqueConstraint(
+                fields=["action", "step", "overdue_since"], condition=Q(action__isnull=False), name="escalation_action_once"
+            ),
             models.UniqueConstraint(
                 fields=["obligation", "step", "overdue_since"], condition=Q(action__isnull=True), name="escalation_obligation_once"
             ),

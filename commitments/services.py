@@ -23,12 +23,12 @@ from django.utils import timezone
 
 from .models import (
     RAG_SEVERITY,
+    RAG_VALUES,
     Action,
     Commitment,
     Escalation,
     Obligation,
     OutboxMessage,
-    Rag,
     Status,
     StatusUpdate,
     TrackedState,
@@ -155,14 +155,12 @@ def validate_update(target: TrackedState, data: UpdateInput) -> tuple[dict[str, 
         elif data.status != target.status:
             changes["status"] = data.status
     if data.rag is not None:
-        if data.rag not in ("", *Rag.values):
-            err("rag", f"Choose a RAG rating from: {', '.join(Rag.values)}, or leave it empty.")
+        if data.rag not in ("", *RAG_VALUES):
+            err("rag", f"Choose a RAG rating from: {', '.join(RAG_VALUES)}, or leave it empty.")
         elif data.rag != target.rag:
             changes["rag"] = data.rag
     if data.progress is not None:
-        if isinstance(data.progress, bool) or not isinstance(data.progress, int):
-            err("progress", "Progress must be a whole number from 0 to 100.")
-        elif not 0 <= data.progress <= 100:
+        if isinstance(data.progress, bool) or not isinstance(data.progress, int) or not 0 <= data.progress <= 100:
             err("progress", "Progress must be a whole number from 0 to 100.")
         elif data.progress != target.progress:
             changes["progress"] = data.progress
@@ -361,7 +359,9 @@ def refresh_all_rollups(commitment_ids: Iterable[int] | None = None) -> int:
     if commitment_ids is not None:
         qs = qs.filter(pk__in=list(commitment_ids))
     grouped: dict[int, list[tuple[str, str, int]]] = {}
-    for cid, status, rag, progress in Obligation.objects.filter(commitment__in=qs).values_list("commitment_id", "status", "rag", "progress"):
+    for cid, status, rag, progress in Obligation.objects.filter(commitment__in=qs).values_list(
+        "commitment_id", "status", "rag", "progress"
+    ):
         grouped.setdefault(cid, []).append((status, rag, progress))
     commitments = list(qs.only("pk", "rollup_status", "rollup_rag", "rollup_progress"))
     changed = []
@@ -440,7 +440,7 @@ def queue_message(*, kind: str, dedupe_key: str, payload: dict[str, Any]) -> boo
 
 
 def rag_counts(qs: Any, field_name: str = "rag") -> dict[str, int]:
-    counts = {r: 0 for r in ("red", "amber", "green", "")}
+    counts = dict.fromkeys(("red", "amber", "green", ""), 0)
     for row in qs.values(field_name).annotate(n=Count("pk")):
         counts[row[field_name] or ""] += row["n"]
     return counts

@@ -192,6 +192,12 @@ CSRF_COOKIE_HTTPONLY = True
 # locks further attempts out until the window has passed.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+# The per-address limit (defaults to the per-username one) and how many reverse proxies add to
+# X-Forwarded-For in front of the web processes (0: use the connection's address).
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", LOGIN_FAILURE_LIMIT)
+LOGIN_TRUSTED_PROXIES = env_int("LOGIN_TRUSTED_PROXIES", 0)
+# Where the accessibility statement and privacy notice send people (empty: "your administrator").
+SERVICE_CONTACT_EMAIL = os.environ.get("SERVICE_CONTACT_EMAIL", "")
 
 # --- Security -------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -54,7 +54,9 @@ def party_b(db: Any) -> Any:
 
 @pytest.fixture
 def board(db: Any) -> Any:
-    return BoardFactory(code="SPB", slug="strategic-partnership-board", name="London Health and Care Strategic Partnership Board", is_mou_board=True)
+    return BoardFactory(
+        code="SPB", slug="strategic-partnership-board", name="London Health and Care Strategic Partnership Board", is_mou_board=True
+    )
 
 
 @pytest.fixture

@@ -383,7 +383,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='obligation',
-            constraint=models.CheckConstraint(condition=models.Q(('rag__in', ['', None, 'red', 'amber', 'green'])), name='obligation_rag_valid', violation_error_message='Unknown RAG rating.'),
+            constraint=models.CheckConstraint(condition=models.Q(('rag__in', ['', 'red', 'amber', 'green'])), name='obligation_rag_valid', violation_error_message='Unknown RAG rating.'),
         ),
         migrations.AddConstraint(
             model_name='obligation',
@@ -427,7 +427,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='action',
-            constraint=models.CheckConstraint(condition=models.Q(('rag__in', ['', None, 'red', 'amber', 'green'])), name='action_rag_valid', violation_error_message='Unknown RAG rating.'),
+            constraint=models.CheckConstraint(condition=models.Q(('rag__in', ['', 'red', 'amber', 'green'])), name='action_rag_valid', violation_error_message='Unknown RAG rating.'),
         ),
         migrations.AddConstraint(
             model_name='action',
@@ -475,7 +475,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='commitment',
-            constraint=models.CheckConstraint(condition=models.Q(('rag__in', ['', None, 'red', 'amber', 'green'])), name='commitment_rag_valid', violation_error_message='Unknown RAG rating.'),
+            constraint=models.CheckConstraint(condition=models.Q(('rag__in', ['', 'red', 'amber', 'green'])), name='commitment_rag_valid', violation_error_message='Unknown RAG rating.'),
         ),
         migrations.AddConstraint(
             model_name='commitment',

@@ -67,7 +67,10 @@ def test_agreements_keep_their_kind_and_commitments(loaded):
     }
     mou = Agreement.objects.get(slug="mou-2017")
     assert str(mou.date) == "2017-11-16"
-    assert set(Agreement.objects.filter(in_dashboards_by_default=True).values_list("slug", flat=True)) == {"mou-2017", "devolution-agreement-2015"}
+    assert set(Agreement.objects.filter(in_dashboards_by_default=True).values_list("slug", flat=True)) == {
+        "mou-2017",
+        "devolution-agreement-2015",
+    }
 
 
 def test_one_obligation_per_obligated_party(loaded):
@@ -204,7 +207,12 @@ def test_a_duplicate_ref_is_refused(db, tmp_path):
 
 @pytest.mark.parametrize(
     ("text", "end", "expected"),
-    [("2018", True, ("2018-12-31", "year")), ("2018-02", True, ("2018-02-28", "month")), ("2015-12", False, ("2015-12-01", "month")), (None, True, (None, ""))],
+    [
+        ("2018", True, ("2018-12-31", "year")),
+        ("2018-02", True, ("2018-02-28", "month")),
+        ("2015-12", False, ("2015-12-01", "month")),
+        (None, True, (None, "")),
+    ],
 )
 def test_parse_period(text, end, expected):
     date, precision = parse_period(text, end=end)

@@ -41,9 +41,17 @@ def test_one_obligation_per_party_per_commitment(obligation):
 
 
 def test_commitment_refs_are_unique(commitment):
-    assert _violates(lambda: CommitmentFactory._meta.model.objects.create(
-        ref=commitment.ref, key="other", title="x", summary="x", agreement=commitment.agreement, theme=commitment.theme, kind="commitment"
-    ))
+    assert _violates(
+        lambda: CommitmentFactory._meta.model.objects.create(
+            ref=commitment.ref,
+            key="other",
+            title="x",
+            summary="x",
+            agreement=commitment.agreement,
+            theme=commitment.theme,
+            kind="commitment",
+        )
+    )
 
 
 def test_board_codes_are_unique_whatever_the_case(board):
