@@ -3,26 +3,73 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import mimetypes
+import re
 import secrets
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import OperationalError, InterfaceError
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 logger = logging.getLogger(__name__)
 
+# static/js/init.mjs is an ES module: browsers refuse a module served with a non-JavaScript type,
+# and Python only maps .mjs itself from 3.12 (or when the system's mime.types does).
+mimetypes.add_type("text/javascript", ".mjs")
+
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
+# Inline <script> elements without a src attribute (the API docs views may render one).
+_INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
+
+# The API's human docs (Swagger UI, ReDoc) are third-party pages served from the sidecar package.
+API_DOCS_PREFIXES = ("/api/v1/docs/", "/api/v1/redoc/")
+
+
+def build_csp(nonce: str, *, script_hashes: tuple[str, ...] = (), workers_from_blob: bool = False) -> str:
+    """The policy for one response: scripts only from our origin or carrying this response's nonce
+    (never 'unsafe-inline'); everything else from our origin. Inline styles stay allowed because
+    GOV.UK Frontend and Swagger UI set style attributes.
+
+    ``script_hashes`` (base64 SHA-256 digests) and ``workers_from_blob`` are only used for the API
+    docs pages: see :meth:`ContentSecurityPolicyMiddleware._docs_policy`.
+    """
+    script_src = ["'self'", f"'nonce-{nonce}'", *(f"'sha256-{digest}'" for digest in script_hashes)]
+    directives = [
+        "default-src 'self'",
+        f"script-src {' '.join(script_src)}",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+    if workers_from_blob:
+        directives.append("worker-src 'self' blob:")
+    return "; ".join(directives)
+
+
 class ContentSecurityPolicyMiddleware:
-    """Send a strict Content-Security-Policy: no inline script except with this response's nonce.
+    """Send a strict Content-Security-Policy with a fresh nonce per response.
 
     Templates put ``nonce="{{ csp_nonce }}"`` on the one inline script GOV.UK Frontend needs (the
-    ``js-enabled`` class). The API docs page (Swagger UI from the sidecar) needs inline styles only.
+    ``js-enabled`` class); all other script is in files under /static/. A view that sets its own
+    Content-Security-Policy header keeps it.
+
+    The API docs pages are the only exception, and only on their paths: if the docs view inlines
+    its start-up script (drf-spectacular's non-split views do), that exact script is allowed by its
+    SHA-256 hash, which the page's own bytes fix, so nothing injected could run; ReDoc builds its
+    search worker from a blob: URL, so workers may come from blob: there.
     """
 
     def __init__(self, get_response: Handler) -> None:
@@ -33,20 +80,26 @@ class ContentSecurityPolicyMiddleware:
         request.csp_nonce = nonce  # type: ignore[attr-defined]
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = (
-                "default-src 'self'; "
-                f"script-src 'self' 'nonce-{nonce}'; "
-                "style-src 'self' 'unsafe-inline'; "
-                "img-src 'self' data:; "
-                "font-src 'self' data:; "
-                "connect-src 'self'; "
-                "object-src 'none'; "
-                "base-uri 'self'; "
-                "form-action 'self'; "
-                "frame-ancestors 'none'"
-            )
-        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+            if request.path.startswith(API_DOCS_PREFIXES):
+                response["Content-Security-Policy"] = self._docs_policy(nonce, response)
+            else:
+                response["Content-Security-Policy"] = build_csp(nonce)
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
         return response
+
+    @staticmethod
+    def _docs_policy(nonce: str, response: HttpResponse) -> str:
+        hashes: tuple[str, ...] = ()
+        is_html = response.get("Content-Type", "").startswith("text/html")
+        if is_html and not response.streaming:
+            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                response.render()
+            hashes = tuple(
+                base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+                for body in _INLINE_SCRIPT.findall(response.content)
+                if body.strip()
+            )
+        return build_csp(nonce, script_hashes=hashes, workers_from_blob=True)
 
 
 # Paths an anonymous visitor may reach (DESIGN.md §10): the sign-in pages, the health endpoint,

@@ -10,6 +10,10 @@ admin.site.site_header = "DevoTracker administration"
 admin.site.site_title = "DevoTracker administration"
 
 urlpatterns = [
+    path("", views.home, name="home"),
+    path("accessibility/", views.accessibility_statement, name="accessibility"),
+    path("privacy/", views.privacy_notice, name="privacy"),
+    path("cookies/", views.cookies, name="cookies"),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("commitments.api.urls")),
