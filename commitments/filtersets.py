@@ -17,10 +17,10 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from boards.models import Party
-from pilots.models import Pilot
+from boards.models import Board, Meeting, Party
+from pilots.models import Borough, Pilot
 
-from .models import Action, Commitment, Obligation, Rag, Status, StatusUpdate, Theme
+from .models import Action, Agreement, Commitment, Obligation, Rag, Report, Status, StatusUpdate, Theme
 
 RAG_CHOICES = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("none", "Not assessed")]
 BOOL_CHOICES = [("true", "Yes"), ("false", "No")]
@@ -73,6 +73,26 @@ class DateFilter(filters.DateFilter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("input_formats", ["%Y-%m-%d"])
         super().__init__(*args, **kwargs)
+
+
+class IdFilter(filters.NumberFilter):
+    """A positive whole-number id (``1.5`` and ``1e3`` are field errors, not silently rounded)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class BooleanFieldFilter(BooleanChoiceFilter):
+    """``true`` / ``false`` on a boolean model field."""
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        if value in ("true", "false"):
+            return qs.filter(**{self.field_name: value == "true"})
+        return qs
 
 
 def filter_rag_values(queryset: QuerySet[Any], field: str, value: list[str]) -> QuerySet[Any]:
@@ -214,10 +234,113 @@ class StatusUpdateFilterSet(filters.FilterSet):
     author = filters.CharFilter(field_name="author__username", label="Author (username)", max_length=150)
     since = AwareDateTimeFilter(field_name="created_at", lookup_expr="gte", label="Since")
     updated_since = AwareDateTimeFilter(field_name="created_at", lookup_expr="gte", label="Updated since")
+    # Added for the partner API (issue 4): the history of one obligation or action, which the
+    # obligation and action representations link to.
+    obligation = IdFilter(field_name="obligation_id", label="Obligation (id)")
+    action = IdFilter(field_name="action_id", label="Action (id)")
 
     class Meta:
         model = StatusUpdate
         fields: list[str] = []
 
 
-__all__ = ["ActionFilterSet", "CommitmentFilterSet", "ObligationFilterSet", "Rag", "StatusUpdateFilterSet"]
+# --- reference data (added for the partner API, issue 4: ``updated_since`` on every list) -------
+
+
+class AgreementFilterSet(filters.FilterSet):
+    kind = filters.MultipleChoiceFilter(choices=Agreement.Kind.choices, label="Kind")
+    in_dashboards = BooleanFieldFilter(field_name="in_dashboards_by_default", label="In the dashboards' default agreements")
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    class Meta:
+        model = Agreement
+        fields: list[str] = []
+
+
+class ThemeFilterSet(filters.FilterSet):
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    class Meta:
+        model = Theme
+        fields: list[str] = []
+
+
+class PartyFilterSet(filters.FilterSet):
+    q = filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains", max_length=200)
+    type = filters.MultipleChoiceFilter(choices=Party.Type.choices, label="Type")
+    collective = BooleanFieldFilter(field_name="collective", label="Collective")
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    class Meta:
+        model = Party
+        fields: list[str] = []
+
+
+class BoardFilterSet(filters.FilterSet):
+    kind = filters.MultipleChoiceFilter(choices=Board.Kind.choices, label="Kind")
+    is_mou_board = BooleanFieldFilter(field_name="is_mou_board", label="One of the MoU's boards")
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    class Meta:
+        model = Board
+        fields: list[str] = []
+
+
+class PilotFilterSet(filters.FilterSet):
+    focus = filters.MultipleChoiceFilter(choices=Pilot.Focus.choices, label="Focus")
+    status = filters.MultipleChoiceFilter(choices=Pilot.Status.choices, label="Status")
+    borough = filters.CharFilter(field_name="boroughs__slug", label="Member borough (slug)", max_length=80, distinct=True)
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    class Meta:
+        model = Pilot
+        fields: list[str] = []
+
+
+class BoroughFilterSet(filters.FilterSet):
+    pilot = filters.CharFilter(field_name="pilots__slug", label="Pilot (slug)", max_length=80, distinct=True)
+    sub_region = filters.CharFilter(field_name="sub_region__slug", label="Sub-region (slug)", max_length=80)
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    class Meta:
+        model = Borough
+        fields: list[str] = []
+
+
+class MeetingFilterSet(filters.FilterSet):
+    board = filters.CharFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)", max_length=16)
+    date_before = DateFilter(field_name="date", lookup_expr="lt", label="Before")
+    date_after = DateFilter(field_name="date", lookup_expr="gt", label="After")
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    class Meta:
+        model = Meeting
+        fields: list[str] = []
+
+
+class ReportFilterSet(filters.FilterSet):
+    meeting = IdFilter(field_name="meeting_id", label="Meeting (id)")
+    kind = filters.MultipleChoiceFilter(choices=Report.Kind.choices, label="Kind")
+    state = filters.MultipleChoiceFilter(choices=Report.State.choices, label="State")
+    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    class Meta:
+        model = Report
+        fields: list[str] = []
+
+
+__all__ = [
+    "ActionFilterSet",
+    "AgreementFilterSet",
+    "BoardFilterSet",
+    "BoroughFilterSet",
+    "CommitmentFilterSet",
+    "MeetingFilterSet",
+    "ObligationFilterSet",
+    "PartyFilterSet",
+    "PilotFilterSet",
+    "Rag",
+    "ReportFilterSet",
+    "StatusUpdateFilterSet",
+    "ThemeFilterSet",
+]

@@ -130,6 +130,35 @@ class CommitmentQuerySet(models.QuerySet[Any]):
             ),
         )
 
+    def for_api(self, on: dt.date | None = None) -> CommitmentQuerySet:
+        """A page of the API's commitments (``/api/v1/commitments/``): shown state, overdue, the
+        joined references, co-lead boards, pilots and each obligation with its party and owner.
+        1 query for the rows + 3 prefetches, whatever the page size."""
+        from .models import CommitmentPilot, Obligation
+
+        return (
+            self.select_related("theme", "lead_board", "agreement", "parent", "assessed_by")
+            .with_overdue(on)
+            .prefetch_related(
+                "co_lead_boards",
+                models.Prefetch("pilot_links", queryset=CommitmentPilot.objects.select_related("pilot").order_by("pilot__name")),
+                models.Prefetch(
+                    "obligations",
+                    queryset=Obligation.objects.select_related("party", "owner").with_overdue(on).order_by("party__name", "id"),
+                ),
+            )
+        )
+
+    def for_api_detail(self, on: dt.date | None = None) -> CommitmentQuerySet:
+        """One commitment for the API: :meth:`for_api` plus citations, sub-items and links."""
+        from .models import CommitmentLink
+
+        return self.for_api(on).prefetch_related(
+            "citations",
+            "children",
+            models.Prefetch("links_out", queryset=CommitmentLink.objects.select_related("target").order_by("target__ref")),
+        )
+
     def led_by(self, board: Any) -> CommitmentQuerySet:
         return self.filter(Q(lead_board=board) | Q(co_lead_boards=board)).distinct()
 
@@ -155,6 +184,15 @@ class ObligationQuerySet(TrackedQuerySet):
             return self
         return self.filter(Q(party_id__in=_party_ids_for(user)) | Q(commitment__lead_board_id__in=_board_ids_for(user)))
 
+    def for_api(self, on: dt.date | None = None) -> ObligationQuerySet:
+        """Obligations for the API with commitment, party, owner, overdue and their actions:
+        1 query for the rows + 1 prefetch, whatever the page size."""
+        from .models import Action
+
+        return self.select_related("commitment", "party", "owner").with_overdue(on).prefetch_related(  # type: ignore[return-value]
+            models.Prefetch("actions", queryset=Action.objects.select_related("owner").with_overdue(on).order_by("due_date", "id"))
+        )
+
     def owed_by_user(self, user: Any) -> ObligationQuerySet:
         """What the user's organisations owe, or what the user owns: the "My work" list."""
         return self.filter(Q(party_id__in=_party_ids_for(user)) | Q(owner=user))
@@ -175,10 +213,18 @@ class ActionQuerySet(TrackedQuerySet):
             Q(obligation__party_id__in=_party_ids_for(user)) | Q(obligation__commitment__lead_board_id__in=_board_ids_for(user))
         )
 
+    def for_api(self, on: dt.date | None = None) -> ActionQuerySet:
+        """Actions for the API with their obligation, party, commitment and owner: one query."""
+        return self.select_related("obligation__party", "obligation__commitment", "owner").with_overdue(on)  # type: ignore[return-value]
+
     def owed_by_user(self, user: Any) -> ActionQuerySet:
         return self.filter(Q(obligation__party_id__in=_party_ids_for(user)) | Q(owner=user))
 
 
 class StatusUpdateQuerySet(models.QuerySet[Any]):
     def for_timeline(self) -> StatusUpdateQuerySet:
+        return self.select_related("author", "party", "commitment", "obligation__party", "action")
+
+    def for_api(self) -> StatusUpdateQuerySet:
+        """History rows for the API with everything they reference joined: one query."""
         return self.select_related("author", "party", "commitment", "obligation__party", "action")
