@@ -14,7 +14,8 @@ from collections.abc import Callable
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 logger = logging.getLogger(__name__)
@@ -154,6 +155,9 @@ class DatabaseUnavailableMiddleware:
                 status=503,
             )
         else:
-            response = render(request, "503.html", status=503)
+            # No request context: the context processors would ask the database (the session,
+            # the user, the header's roles) and fail again. The page needs static files only.
+            body = render_to_string("503.html", {"service_name": "DevoTracker", "csp_nonce": getattr(request, "csp_nonce", "")})
+            response = HttpResponse(body, status=503)
         response["Retry-After"] = "5"
         return response
