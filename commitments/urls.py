@@ -1,3 +1,23 @@
-from django.urls import path  # noqa: F401
+"""The officer pages (issue 3). URL names are relied on by other pages (dashboard drill-downs,
+e-mails): keep them stable."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views
+
+app_name = "commitments"
+
+urlpatterns = [
+    path("my-work/", views.my_work, name="my-work"),
+    path("commitments/", views.commitment_list, name="list"),
+    path("commitments/<str:ref>/", views.commitment_detail, name="detail"),
+    path("commitments/<str:ref>/update/", views.commitment_update, name="update"),
+    path("obligations/", views.obligation_list, name="obligations"),
+    path("obligations/<int:pk>/update/", views.obligation_update, name="obligation-update"),
+    path("obligations/<int:pk>/actions/add/", views.action_add, name="action-add"),
+    path("actions/", views.action_list, name="actions"),
+    path("actions/<int:pk>/update/", views.action_update, name="action-update"),
+    path("import/", views.import_upload, name="import"),
+    path("import/confirm/", views.import_confirm, name="import-confirm"),
+    path("import/template.csv", views.import_template, name="import-template"),
+]

@@ -1,0 +1,269 @@
+"""Browser forms for the officer pages: they parse input into what the services take, and carry
+the services' field errors back to the page. The rules themselves (a reason for a change of
+status, RAG or date; evidence before "complete") live in :func:`commitments.services.validate_update`,
+so the browser, the API and the spreadsheet import refuse the same things.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+
+from boards.models import Membership
+
+from .models import Obligation, Status, TrackedState
+from .services import MAX_TEXT, UpdateInput
+
+RAG_FORM_CHOICES = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("", "Not assessed")]
+
+
+class GovukDateWidget(forms.Widget):
+    """The GOV.UK date input's three boxes, posted as ``<name>-day``, ``<name>-month`` and
+    ``<name>-year``. Templates draw it (components/field_date.html); this only reads the data."""
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> tuple[str, str, str]:
+        return (data.get(f"{name}-day", ""), data.get(f"{name}-month", ""), data.get(f"{name}-year", ""))
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return not any(f"{name}-{part}" in data for part in ("day", "month", "year"))
+
+
+class GovukDateField(forms.Field):
+    """A date typed as day, month and year, with the GOV.UK Design System's error messages
+    ("… must include a month", "… must be a real date", "Year must include 4 numbers")."""
+
+    widget = GovukDateWidget
+
+    def __init__(self, *, required_message: str = "", **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.required_message = required_message
+
+    def to_python(self, value: Any) -> dt.date | None:
+        if isinstance(value, dt.date):
+            return value
+        parts = [str(v or "").strip() for v in (value or ("", "", ""))]
+        if not any(parts):
+            return None
+        label = self.label or "The date"
+        names = ("day", "month", "year")
+        missing = [name for name, part in zip(names, parts, strict=True) if not part]
+        if missing:
+            raise ValidationError(f"{label} must include a {' and a '.join(missing)}", code="incomplete")
+        if not all(part.isdigit() for part in parts):
+            raise ValidationError(f"{label} must be a real date", code="invalid")
+        day, month, year = (int(p) for p in parts)
+        if len(parts[2]) != 4:
+            raise ValidationError("Year must include 4 numbers", code="year")
+        try:
+            return dt.date(year, month, day)
+        except ValueError:
+            raise ValidationError(f"{label} must be a real date", code="invalid") from None
+
+    def validate(self, value: Any) -> None:
+        if value is None and self.required:
+            raise ValidationError(self.required_message or f"Enter {str(self.label).lower()}", code="required")
+
+
+class UpdateForm(forms.Form):
+    """An update of an obligation's (or a commitment's assessed) state.
+
+    ``version`` is the version the page was rendered from; the ``seen_*`` fields are the values the
+    writer saw, so a version conflict can show "you saw … / it is now …" side by side.
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    seen_status = forms.CharField(widget=forms.HiddenInput, required=False)
+    seen_rag = forms.CharField(widget=forms.HiddenInput, required=False)
+    seen_progress = forms.CharField(widget=forms.HiddenInput, required=False)
+    seen_due_date = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    status = forms.ChoiceField(
+        label="Status",
+        choices=Status.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select a status", "invalid_choice": "Select a status from the list"},
+    )
+    rag = forms.ChoiceField(
+        label="RAG rating",
+        choices=RAG_FORM_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Red: at risk and needs help; amber: some risk; green: on track.",
+        error_messages={"invalid_choice": "Select a RAG rating from the list"},
+    )
+    progress = forms.IntegerField(
+        label="Progress",
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text="A whole number from 0 to 100.",
+        error_messages={
+            "invalid": "Progress must be a whole number from 0 to 100",
+            "min_value": "Progress must be 0 or more",
+            "max_value": "Progress must be 100 or less",
+        },
+    )
+    revised_due_date = GovukDateField(
+        label="Revised due date",
+        required=False,
+        help_text="Only if the date changes. For example, 31 3 2026.",
+    )
+    reason = forms.CharField(
+        label="Reason for the change",
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea,
+        help_text="Needed when you change the status, the RAG rating or the date.",
+        error_messages={"max_length": f"The reason must be {MAX_TEXT} characters or fewer"},
+    )
+    note = forms.CharField(
+        label="Note",
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea,
+        help_text="What has happened since the last update.",
+        error_messages={"max_length": f"The note must be {MAX_TEXT} characters or fewer"},
+    )
+    evidence = forms.CharField(
+        label="Evidence",
+        required=False,
+        widget=forms.Textarea,
+        help_text="One link or description per line, for example a link to board minutes, or where the paper is filed. "
+        "Needed to mark something complete.",
+    )
+
+    due_label = "Revised due date"
+
+    def __init__(self, *args: Any, target: TrackedState | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.target = target
+        self.fields["revised_due_date"].label = self.due_label
+
+    @classmethod
+    def initial_for(cls, target: TrackedState, due: dt.date | None) -> dict[str, Any]:
+        """The form's starting values: the target's current state and version."""
+        return {
+            "version": target.version,
+            "seen_status": target.status,
+            "seen_rag": target.rag,
+            "seen_progress": str(target.progress),
+            "seen_due_date": due.isoformat() if due else "",
+            "status": target.status,
+            "rag": target.rag,
+            "progress": target.progress,
+        }
+
+    def to_update_input(self) -> UpdateInput:
+        """The cleaned form as the services' input (``None`` = leave as it is)."""
+        data = self.cleaned_data
+        return UpdateInput(
+            status=data.get("status") or None,
+            # A form posted without the RAG radios (not ours) leaves the rating alone rather than
+            # clearing it; "Not assessed" is posted as an empty value and does clear it.
+            rag=(data.get("rag") or "") if "rag" in self.data else None,
+            progress=data.get("progress"),
+            revised_due_date=data.get("revised_due_date"),
+            reason=data.get("reason", ""),
+            note=data.get("note", ""),
+            evidence=[line.strip() for line in (data.get("evidence") or "").splitlines() if line.strip()],
+        )
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        """Attach :class:`~commitments.services.InvalidUpdate` errors to their fields; errors about
+        fields the form does not have (``__all__``, ``due_date``) go where a reader will find them."""
+        aliases = {"due_date": "revised_due_date", "__all__": None, "non_field_errors": None}
+        for name, messages in errors.items():
+            field = aliases.get(name, name)
+            if field is not None and field not in self.fields:
+                field = None
+            for message in messages:
+                self.add_error(field, message.rstrip("."))
+
+
+class CommitmentUpdateForm(UpdateForm):
+    """The lead board's secretariat's assessment of a whole commitment."""
+
+    due_label = "Revised target date"
+
+
+class ActionUpdateForm(UpdateForm):
+    """An update of an action, with a shortcut to mark it complete."""
+
+    mark_complete = forms.BooleanField(
+        label="Mark this action complete",
+        required=False,
+        help_text="Sets the status to Complete. Give evidence below.",
+    )
+
+    def to_update_input(self) -> UpdateInput:
+        data = super().to_update_input()
+        if self.cleaned_data.get("mark_complete"):
+            data.status = Status.COMPLETE
+        return data
+
+
+class OfficerChoiceField(forms.ModelChoiceField):
+    """A user chosen by name (the username when no name is recorded)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.get_full_name() or obj.username)
+
+
+class AddActionForm(forms.Form):
+    """A new dated action under an obligation: what, who (optional, an officer of the party) and when."""
+
+    description = forms.CharField(
+        label="Describe the action",
+        max_length=MAX_TEXT,
+        widget=forms.Textarea,
+        error_messages={
+            "required": "Enter a description of the action",
+            "max_length": f"The description must be {MAX_TEXT} characters or fewer",
+        },
+    )
+    owner = OfficerChoiceField(
+        label="Owner (optional)",
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label="No owner yet",
+        help_text="An officer of the organisation that owes this.",
+        error_messages={"invalid_choice": "Select an owner from the list"},
+    )
+    due_date = GovukDateField(label="Due date", required_message="Enter the due date", help_text="For example, 31 3 2026.")
+
+    def __init__(self, *args: Any, obligation: Obligation, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner_field: forms.ModelChoiceField = self.fields["owner"]  # type: ignore[assignment]
+        owner_field.queryset = (
+            get_user_model()
+            .objects.filter(is_active=True, memberships__party_id=obligation.party_id, memberships__role=Membership.Role.OFFICER)
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for name, messages in errors.items():
+            field = name if name in self.fields else None
+            for message in messages:
+                self.add_error(field, message.rstrip("."))
+
+
+class ImportUploadForm(forms.Form):
+    """Step 1 of the spreadsheet import: the file. Its type and size are checked by
+    :func:`commitments.imports.read_sheet`, which also reads it."""
+
+    file = forms.FileField(
+        label="Spreadsheet of action updates",
+        help_text="A CSV file or an Excel workbook (.xlsx), with a header row. See the format below.",
+        error_messages={"required": "Select a CSV or Excel (.xlsx) file", "empty": "The selected file is empty"},
+    )
+
+
+class ImportConfirmForm(forms.Form):
+    """Step 2: confirm the previewed upload, identified by the token the preview stored."""
+
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -1,0 +1,172 @@
+"""Template helpers for the officer pages: state tags, dates with their precision, evidence links,
+and the GOV.UK form plumbing (error summary entries, radio and date parts).
+
+RAG is never shown by colour alone (issue 3 §3): :func:`rag_tag` always prints the word, a shape
+(■ red, ▲ amber, ● green, ○ not assessed) and a border style of its own, so the rating reads the
+same in greyscale and to colour-blind readers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms, template
+from django.utils import dateformat
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString
+
+from commitments.models import Rag, Status, london_today
+
+register = template.Library()
+
+
+@register.inclusion_tag("components/rag_tag.html")
+def rag_tag(value: str | None, prefix: str = "") -> dict[str, Any]:
+    """A RAG rating as the shared tag (templates/includes/rag_tag.html): its word, a shape and a
+    border style of its own; ``prefix`` (read by screen readers) names which rating it is."""
+    key = value if value in Rag.values else ""
+    return {"key_value": key, "prefix": prefix}
+
+
+@register.inclusion_tag("components/status_tag.html")
+def status_tag(value: str | None) -> dict[str, Any]:
+    """A lifecycle status as the shared GOV.UK tag with its word."""
+    return {"key": value or "not_started"}
+
+
+@register.filter
+def status_label(value: str | None) -> str:
+    return str(Status(str(value)).label) if value in Status.values else (value or "")
+
+
+@register.filter
+def rag_label(value: str | None) -> str:
+    return str(Rag(str(value)).label) if value in Rag.values and value else "Not assessed"
+
+
+@register.simple_tag
+def precise_date(value: dt.date | None, precision: str = "day", empty: str = "Not stated") -> str:
+    """A date as precisely as the sources give it: "2018" (year), "April 2018" (month),
+    "16 November 2017" (day)."""
+    if value is None:
+        return empty
+    if precision == "year":
+        return str(value.year)
+    if precision == "month":
+        return dateformat.format(value, "F Y")
+    return dateformat.format(value, "j F Y")
+
+
+@register.filter
+def long_date(value: dt.date | None) -> str:
+    return dateformat.format(value, "j F Y") if value else ""
+
+
+@register.simple_tag
+def days_overdue(due: dt.date | None, status: str = "") -> int:
+    """Whole days an item is past its due date (0 when not overdue), London calendar."""
+    if due is None or status == Status.COMPLETE:
+        return 0
+    return max((london_today() - due).days, 0)
+
+
+@register.simple_tag
+def commitment_overdue(commitment: Any) -> bool:
+    """Whether a commitment (not annotated by a queryset) is overdue by the DESIGN.md §10 rule."""
+    due = commitment.target_date
+    return bool(due and due < london_today() and commitment.shown_status != Status.COMPLETE)
+
+
+def is_web_link(text: str) -> bool:
+    """True for an absolute http(s) URL with a host and no spaces: only those become links."""
+    if not text or any(ch.isspace() for ch in text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+@register.filter
+def evidence_item(item: Any) -> SafeString:
+    """One piece of evidence: a link when it is an http(s) URL, escaped text otherwise (a
+    ``javascript:`` or ``data:`` URL stays inert text)."""
+    text = str(item).strip()
+    if is_web_link(text):
+        return format_html('<a class="govuk-link" href="{}" rel="noopener noreferrer nofollow">{}</a>', text, text)
+    return SafeString(conditional_escape(text))
+
+
+@register.filter
+def user_label(user: Any) -> str:
+    if user is None:
+        return "DevoTracker"
+    return user.get_full_name() or user.username
+
+
+# --- GOV.UK form plumbing ---------------------------------------------------------------------
+
+
+@register.filter
+def error_entries(form: forms.Form | None, prefix_labels: bool = False) -> list[tuple[str, str]]:
+    """The error summary's entries for a bound form, in field order: (anchor, message).
+
+    Anchors point at the field's first input (our templates give the first radio, checkbox or
+    date part the field's own id, as GOV.UK Frontend does), non-field errors at the form.
+    """
+    if form is None or not form.is_bound:
+        return []
+    entries: list[tuple[str, str]] = []
+    for message in form.non_field_errors():
+        entries.append(("#main-content", str(message)))
+    for field in form:
+        for message in field.errors:
+            text = f"{field.label}: {message}" if prefix_labels else str(message)
+            entries.append((f"#{field.auto_id}", text))
+    return entries
+
+
+@register.filter
+def choices_checked(field: forms.BoundField, choices: Any = None) -> list[tuple[str, str, bool]]:
+    """A choice field's options as (value, label, checked), comparing as strings so bound data
+    and initial values behave alike. ``choices`` overrides the field's own (for filters declared
+    as plain text, such as a party slug, that a page offers as a list)."""
+    raw = field.value()
+    if raw is None:
+        selected: set[str] = set()
+    elif isinstance(raw, (list, tuple)):
+        selected = {str(v) for v in raw}
+    else:
+        selected = {str(raw)}
+    if not choices:
+        choices = getattr(field.field, "choices", [])
+    return [(str(value), str(label), str(value) in selected) for value, label in choices]
+
+
+@register.filter
+def date_parts(field: forms.BoundField) -> dict[str, str]:
+    """Day, month and year for a GOV.UK date input, from bound data (kept as typed) or a date."""
+    value = field.value()
+    if isinstance(value, dt.date):
+        return {"day": str(value.day), "month": str(value.month), "year": str(value.year)}
+    if isinstance(value, (list, tuple)) and len(value) == 3:
+        return {"day": value[0] or "", "month": value[1] or "", "year": value[2] or ""}
+    return {"day": "", "month": "", "year": ""}
+
+
+@register.filter
+def lines(value: Any) -> list[str]:
+    return [line for line in str(value or "").splitlines() if line.strip()]
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any], key: Any) -> Any:
+    return mapping.get(key) if mapping else None
+
+
+@register.filter
+def contains(collection: Any, item: Any) -> bool:
+    return bool(collection) and item in collection
