@@ -185,6 +185,11 @@ class Column:
     label: str
     numeric: bool = False
 
+    @property
+    def rag(self) -> bool:
+        """A column of RAG counts: its header shows the rating's word and shape."""
+        return self.key in RAG_KEYS
+
 
 @dataclass
 class Table:
@@ -197,6 +202,13 @@ class Table:
     footer: list[Cell] | None = None
     empty_text: str = "Nothing to show."
     note: str = ""
+
+    def body(self) -> list[list[tuple[Cell, Column]]]:
+        """The rows with each cell's column (templates label every link with its column)."""
+        return [list(zip(row, self.columns, strict=False)) for row in self.rows]
+
+    def footer_cells(self) -> list[tuple[Cell, Column]]:
+        return list(zip(self.footer, self.columns, strict=False)) if self.footer else []
 
     def csv_rows(self) -> list[list[Any]]:
         out: list[list[Any]] = [[c.label for c in self.columns]]

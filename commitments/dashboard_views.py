@@ -1,0 +1,122 @@
+"""The dashboard pages (issue 6): thin views over :func:`commitments.dashboards.build_dashboard`.
+
+Every signed-in user may read them (DESIGN.md §10). ``?agreements=all`` widens the view from the
+agreements shown by default to all of them; ``?format=csv&table=<key>`` returns one of the page's
+tables as a formula-safe CSV file instead of the page.
+"""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
+
+from boards.models import Board, Party
+from pilots.models import Pilot
+
+from .charts import overdue_trend_chart, rag_bar_chart, rag_trend_chart
+from .dashboards import Dashboard, Scope, build_dashboard
+
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection); tab and carriage
+# return start one in some spreadsheets too (OWASP).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula: text starting with ``= + - @`` (or tab,
+    carriage return) gets a leading apostrophe. Numbers are left as numbers."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _all_agreements(request: HttpRequest) -> bool:
+    return request.GET.get("agreements") == "all"
+
+
+@require_safe
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """``/dashboard/``: all of London (the viewers' home page)."""
+    return _respond(request, Scope(all_agreements=_all_agreements(request)))
+
+
+@require_safe
+def pilot_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    """``/dashboard/pilots/<slug>/``: the commitments one pilot concerns."""
+    pilot = get_object_or_404(Pilot, slug=slug)
+    return _respond(request, Scope(kind="pilot", pilot=pilot, all_agreements=_all_agreements(request)))
+
+
+@require_safe
+def board_dashboard(request: HttpRequest, code: str) -> HttpResponse:
+    """``/dashboard/boards/<code>/``: the commitments one board leads (code in any case)."""
+    board = get_object_or_404(Board, code__iexact=code)
+    return _respond(request, Scope(kind="board", board=board, all_agreements=_all_agreements(request)))
+
+
+@require_safe
+def party_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+    """``/dashboard/parties/<slug>/``: the commitments a party owes under, and its obligations."""
+    party = get_object_or_404(Party, slug=slug)
+    return _respond(request, Scope(kind="party", party=party, all_agreements=_all_agreements(request)))
+
+
+def _respond(request: HttpRequest, scope: Scope) -> HttpResponse:
+    data = build_dashboard(scope)
+    if request.GET.get("format") == "csv":
+        return _csv(data, request.GET.get("table", ""))
+    charts = {
+        "theme": rag_bar_chart(chart_id="chart-theme", title=data.by_theme.title, series=data.by_theme.series),
+        "party": rag_bar_chart(chart_id="chart-party", title=data.by_party.title, series=data.by_party.series, unit="obligations")
+        if data.by_party.series
+        else "",
+        "rag_trend": rag_trend_chart(chart_id="chart-rag-trend", title=data.rag_trend_table.caption, points=data.rag_trend),
+        "overdue_trend": overdue_trend_chart(
+            chart_id="chart-overdue-trend", title=data.overdue_trend_table.caption, points=data.overdue_trend
+        ),
+    }
+    if data.by_board is not None:
+        charts["board"] = rag_bar_chart(chart_id="chart-board", title=data.by_board.title, series=data.by_board.series)
+    if data.by_pilot is not None:
+        charts["pilot"] = rag_bar_chart(chart_id="chart-pilot", title=data.by_pilot.title, series=data.by_pilot.series)
+    query = request.GET.copy()
+    query.pop("format", None)
+    query.pop("table", None)
+    return render(
+        request,
+        "dashboard/index.html",
+        {
+            "d": data,
+            "scope": scope,
+            "charts": charts,
+            "base_query": query.urlencode(),
+            "toggle_query": "" if scope.all_agreements else "agreements=all",
+        },
+    )
+
+
+def _csv(data: Dashboard, key: str) -> HttpResponse:
+    """One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets read the
+    names right), every text cell formula-safe."""
+    table = data.tables().get(key)
+    if table is None:
+        raise Http404("There is no table of that name on this dashboard.")
+    scope = data.scope
+    name = {
+        "all": "london",
+        "pilot": getattr(scope.pilot, "slug", ""),
+        "board": getattr(scope.board, "code", ""),
+        "party": getattr(scope.party, "slug", ""),
+    }[scope.kind]
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in name.lower())
+    response["Content-Disposition"] = f'attachment; filename="dashboard-{name}-{key}-{data.on.isoformat()}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    for row in table.csv_rows():
+        writer.writerow([csv_safe(v) for v in row])
+    return response

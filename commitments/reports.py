@@ -1,0 +1,462 @@
+"""The Leaders' Committee report and the boards' outstanding-actions papers (issue 6).
+
+A paper is built for a :class:`~boards.models.Meeting` in London Councils' committee-paper shape:
+title, item number, report by, date, contact, summary, recommendations, the body (by theme for
+Leaders' Committee; overdue and due-before-the-next-meeting items for a board), financial, legal
+and equalities implications, and appendices. It is rendered once from a template to HTML, and the
+same HTML is printed to PDF by WeasyPrint; both are stored on a new
+:class:`~commitments.models.Report` row, so every build is kept with its date and a past paper
+stays as it was when it was built.
+
+The write path follows the services' pattern: :func:`request_report` checks who may ask, creates
+the ``pending`` row and queues the Celery task after commit; :func:`build_report` (run by
+:mod:`commitments.report_tasks`) moves the row to ``building``, renders, stores, and marks it
+``ready`` or ``failed``. Every user's text (descriptions, notes, names) is escaped by the template
+engine, so hostile input prints as text in the HTML and the PDF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from boards.models import Board, Meeting, Membership
+
+from . import changes
+from .charts import rag_bar_chart
+from .dashboards import (
+    RAG_KEYS,
+    OverdueItem,
+    RagSeries,
+    Scope,
+    describe_update,
+    due_item_list,
+    end_of_day,
+    overdue_item_list,
+    update_target_label,
+)
+from .models import Agreement, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
+from .services import NotAllowed
+
+logger = logging.getLogger(__name__)
+# WeasyPrint logs every layout step at INFO; a worker building papers needs only its warnings.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+# The four boards of the MoU get outstanding-actions papers; London Councils' committees (Leaders'
+# Committee, the Executive) get the committee report on delivery of the MoU.
+LEADERS_COMMITTEE_CODE = "LC"
+CHANGES_WITHOUT_PREVIOUS_MEETING_DAYS = 90
+NEXT_MEETING_FALLBACK_DAYS = 90
+
+
+def report_kind_for(meeting: Meeting) -> str:
+    """Which paper a meeting gets: the committee report for a committee (Leaders' Committee, the
+    Executive), else the board's outstanding-actions paper."""
+    board = meeting.board
+    if board.code.upper() == LEADERS_COMMITTEE_CODE or board.kind == Board.Kind.COMMITTEE:
+        return Report.Kind.LEADERS_COMMITTEE
+    return Report.Kind.BOARD_PAPER
+
+
+def can_build_report(user: Any, meeting: Meeting) -> bool:
+    """Whether ``user`` may (re)build the paper for ``meeting``.
+
+    Staff may build any paper. A board's secretariat prepares its board's papers, so the
+    secretariat of the meeting's board may build them; the Leaders' Committee report draws on every
+    board's work, so any secretariat member may build a committee report. Officers and viewers read
+    papers but do not build them (DESIGN.md §10: every signed-in user may read everything).
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_staff or user.is_superuser:
+        return True
+    boards = Membership.objects.filter(user=user, role=Membership.Role.SECRETARIAT).values_list("board_id", flat=True)
+    board_ids = set(boards)
+    if meeting.board_id in board_ids:
+        return True
+    return bool(board_ids) and report_kind_for(meeting) == Report.Kind.LEADERS_COMMITTEE
+
+
+def report_title(meeting: Meeting, kind: str) -> str:
+    if kind == Report.Kind.LEADERS_COMMITTEE:
+        return f"{meeting.board.name}, {meeting.date:%-d %B %Y}: health and care devolution, delivery of the MoU commitments"
+    return f"{meeting.board.name}, {meeting.date:%-d %B %Y}: outstanding actions"
+
+
+def _stale_after() -> dt.timedelta:
+    # A build that has not finished within the task's hard time limit never will (its worker
+    # died and the broker gave up on it): it no longer blocks a new build.
+    return dt.timedelta(seconds=int(getattr(settings, "CELERY_TASK_TIME_LIMIT", 900)) + 60)
+
+
+def request_report(meeting: Meeting, *, by: Any, now: dt.datetime | None = None) -> Report:
+    """Ask for a new build of ``meeting``'s paper; return its ``pending`` Report row.
+
+    Raises NotAllowed when ``by`` may not build it (see :func:`can_build_report`). A build already
+    waiting or running for the meeting is returned instead of starting a second one (a
+    double-click builds once); one that outlived the task time limit is marked failed and a new
+    one starts. The task is queued only after the transaction commits, so the worker always finds
+    the row. Writes one Report row (and its change-feed row).
+    """
+    now = now or timezone.now()
+    if not can_build_report(by, meeting):
+        raise NotAllowed("You do not have permission to build this meeting's paper.")
+    kind = report_kind_for(meeting)
+    with transaction.atomic():
+        # Lock the meeting so two simultaneous requests cannot both decide nothing is in flight.
+        Meeting.objects.select_for_update().filter(pk=meeting.pk).first()
+        in_flight = list(
+            meeting.reports.filter(state__in=[Report.State.PENDING, Report.State.BUILDING]).defer("html").order_by("-requested_at")
+        )
+        for report in in_flight:
+            if now - report.requested_at < _stale_after():
+                return report
+            report.state = Report.State.FAILED
+            report.error = "The build did not finish in time and was abandoned; a new build was started."
+            report.save(update_fields=["state", "error", "updated_at"])
+        report = Report.objects.create(
+            meeting=meeting,
+            kind=kind,
+            state=Report.State.PENDING,
+            title=report_title(meeting, kind),
+            requested_by=by if getattr(by, "is_authenticated", False) else None,
+            requested_at=now,
+            task_id=str(uuid.uuid4()),
+        )
+        transaction.on_commit(lambda: enqueue_build(report.pk, report.task_id))
+    return report
+
+
+def enqueue_build(report_id: int, task_id: str) -> None:
+    """Hand the build to Celery. When the broker cannot be reached the row is marked failed with
+    a message saying so, rather than left waiting for a task that was never sent."""
+    from .report_tasks import build_report_task
+
+    try:
+        # Honour the Django setting at call time (tests switch it with the settings fixture, after
+        # Celery has read its configuration).
+        if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
+            build_report_task.apply(args=[report_id], task_id=task_id)
+        else:
+            build_report_task.apply_async(args=[report_id], task_id=task_id)
+    except Exception as exc:  # the broker is down or refuses the message
+        logger.exception("report build could not be queued", extra={"fields": {"report": report_id}})
+        if Report.objects.filter(pk=report_id, state=Report.State.PENDING).update(
+            state=Report.State.FAILED, error=f"The build could not be queued ({type(exc).__name__}). Try again shortly."
+        ):
+            changes.record_bulk(Report, [report_id])
+
+
+def build_report(report_id: int, *, now: dt.datetime | None = None) -> Report | None:
+    """Build the paper of a ``pending`` (or interrupted ``building``) Report: render its HTML,
+    print it to PDF, store both with ``as_of`` (the London day of the figures) and ``built_at``.
+
+    Idempotent: a report already ``ready`` or ``failed`` is left alone (a redelivered task does
+    nothing), so each Report row is built at most once and stays as it was. Records a JobRun.
+    Returns the report, or None when there is no such row. Never raises for a failed build: the
+    row says ``failed`` with the error, and the user can build again.
+    """
+    now = now or timezone.now()
+    moved = Report.objects.filter(pk=report_id, state__in=[Report.State.PENDING, Report.State.BUILDING]).update(
+        state=Report.State.BUILDING, updated_at=now
+    )
+    report = Report.objects.select_related("meeting__board").filter(pk=report_id).first()
+    if report is None or not moved:
+        return report
+    changes.record_bulk(Report, [report_id])
+    job = JobRun.objects.create(name="build_report", task_id=report.task_id, started_at=now)
+    try:
+        as_of = timezone.localdate(now)
+        html = render_paper(report.meeting, report.kind, as_of=as_of, built_at=now)
+        pdf = html_to_pdf(html)
+        report.html = html
+        report.as_of = as_of
+        report.built_at = timezone.now()
+        report.state = Report.State.READY
+        report.error = ""
+        report.pdf.save(pdf_filename(report), ContentFile(pdf), save=False)
+        report.save(update_fields=["html", "as_of", "built_at", "state", "error", "pdf", "updated_at"])
+        job.outcome, job.counts = JobRun.Outcome.SUCCESS, {"report": report.pk, "pdf_bytes": len(pdf), "html_chars": len(html)}
+    except Exception as exc:
+        logger.exception("report build failed", extra={"fields": {"report": report_id}})
+        report.state = Report.State.FAILED
+        report.error = f"{type(exc).__name__}: {exc}"[:2000]
+        report.save(update_fields=["state", "error", "updated_at"])
+        job.outcome, job.error = JobRun.Outcome.FAILURE, report.error
+    job.finished_at = timezone.now()
+    job.save(update_fields=["outcome", "counts", "error", "finished_at"])
+    return report
+
+
+def pdf_filename(report: Report) -> str:
+    meeting = report.meeting
+    kind = "leaders-committee-report" if report.kind == Report.Kind.LEADERS_COMMITTEE else "outstanding-actions"
+    item = f"-item-{meeting.item_number}" if meeting.item_number else ""
+    safe_item = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in item)
+    return f"{meeting.board.code.lower()}-{meeting.date:%Y-%m-%d}{safe_item}-{kind}-{report.pk}.pdf"
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Print the paper's HTML to a tagged PDF with WeasyPrint.
+
+    Nothing outside the document is fetched: only ``data:`` URLs are allowed, so no text in a
+    paper can make the builder reach the network or the file system.
+    """
+    from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols=["data"], fail_on_errors=False)
+    return bytes(HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(pdf_tags=True))
+
+
+@dataclass
+class ThemeSection:
+    """One theme's part of the Leaders' Committee report."""
+
+    theme: Theme
+    number: str
+    counts: RagSeries
+    commitments: list[Commitment] = field(default_factory=list)
+    changes: list[StatusUpdate] = field(default_factory=list)
+    overdue: list[OverdueItem] = field(default_factory=list)
+
+
+@dataclass
+class EscalatedItem:
+    step_label: str
+    kind: str
+    ref: str
+    description: str
+    owner: str
+    party: str
+    due_date: dt.date | None
+    overdue_since: dt.date
+    days_overdue: int
+
+
+def _previous_meeting(meeting: Meeting) -> Meeting | None:
+    return Meeting.objects.filter(board=meeting.board, date__lt=meeting.date).order_by("-date", "-pk").first()
+
+
+def _next_meeting(meeting: Meeting) -> Meeting | None:
+    return Meeting.objects.filter(board=meeting.board, date__gt=meeting.date).order_by("date", "pk").first()
+
+
+def changes_window(meeting: Meeting, as_of: dt.date) -> tuple[dt.datetime, dt.datetime, Meeting | None, str]:
+    """The period "since the last meeting": from the start of the previous meeting's day (London)
+    to the end of this meeting's day, or of ``as_of`` when the paper is built before it. Without a
+    previous meeting of the same board, the 90 days before. Returns (start, end, previous, words)."""
+    previous = _previous_meeting(meeting)
+    last_day = min(meeting.date, as_of)
+    end = end_of_day(last_day)
+    if previous is not None:
+        start = end_of_day(previous.date - dt.timedelta(days=1))
+        words = f"since the last meeting of the {meeting.board.name} on {previous.date:%-d %B %Y} (to {last_day:%-d %B %Y})"
+    else:
+        first_day = last_day - dt.timedelta(days=CHANGES_WITHOUT_PREVIOUS_MEETING_DAYS)
+        start = end_of_day(first_day - dt.timedelta(days=1))
+        words = (
+            f"in the {CHANGES_WITHOUT_PREVIOUS_MEETING_DAYS} days to {last_day:%-d %B %Y} "
+            f"(no earlier meeting of the {meeting.board.name} is recorded)"
+        )
+    return start, end, previous, words
+
+
+def _escalated_items(scope: Scope, as_of: dt.date) -> list[EscalatedItem]:
+    """Open step-3 escalations ("on the next Leaders' Committee report") under the scope."""
+    rows = (
+        Escalation.objects.filter(step=Escalation.Step.COMMITTEE, resolved_at__isnull=True, commitment__in=scope.commitments())
+        .select_related("commitment", "obligation__party", "obligation__owner", "action__owner", "action__obligation__party")
+        .order_by("overdue_since", "pk")
+    )
+    out: list[EscalatedItem] = []
+    for e in rows:
+        target: Any = e.action or e.obligation
+        if target is None:
+            continue
+        if e.action is not None:
+            kind, description, party = "Action", e.action.description, e.action.obligation.party.name
+        else:
+            kind, party = "Obligation", e.obligation.party.name  # type: ignore[union-attr]
+            description = f"{party}'s obligation under {e.commitment.ref}"
+        owner = target.owner.get_full_name() or target.owner.username if target.owner else "Not assigned"
+        out.append(
+            EscalatedItem(
+                step_label=e.get_step_display(),
+                kind=kind,
+                ref=e.commitment.ref,
+                description=description,
+                owner=owner,
+                party=party,
+                due_date=target.due_date,
+                overdue_since=e.overdue_since,
+                days_overdue=(as_of - target.due_date).days if target.due_date else 0,
+            )
+        )
+    return out
+
+
+def _counts(commitments: list[Any], label: str) -> RagSeries:
+    """RAG, complete and overdue counts of commitments annotated by ``for_list`` (shown state)."""
+    s = RagSeries(label)
+    for c in commitments:
+        s.add(
+            c.shown_rag_db, 1, complete=c.shown_status_db == Status.COMPLETE, overdue=bool(c.is_overdue), progress=c.shown_progress_db or 0
+        )
+    return s
+
+
+def leaders_committee_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any]:
+    """Everything the Leaders' Committee report shows, as of the London day ``as_of``."""
+    scope = Scope()
+    themes = list(Theme.objects.order_by("order", "name"))
+    commitments = list(
+        Commitment.objects.filter(pk__in=scope.commitments().values("pk")).for_list(as_of).order_by("theme__order", "ref")  # type: ignore[attr-defined]
+    )
+    overdue = overdue_item_list(scope.obligations(), scope.actions(), as_of)
+    start, end, previous, window_words = changes_window(meeting, as_of)
+    updates = list(scope.updates().filter(created_at__gte=start, created_at__lt=end).for_timeline().order_by("created_at", "id"))  # type: ignore[attr-defined]
+
+    by_theme: dict[int, list[Commitment]] = defaultdict(list)
+    for c in commitments:
+        by_theme[c.theme_id].append(c)
+    overdue_by_theme: dict[int | None, list[OverdueItem]] = defaultdict(list)
+    for item in overdue:
+        overdue_by_theme[item.theme_id].append(item)
+    updates_by_theme: dict[int, list[StatusUpdate]] = defaultdict(list)
+    for u in updates:
+        updates_by_theme[u.commitment.theme_id].append(u)
+
+    sections = [
+        ThemeSection(
+            theme=t,
+            number=f"4.{i}",
+            counts=_counts(by_theme[t.pk], t.name),
+            commitments=by_theme[t.pk],
+            changes=updates_by_theme[t.pk],
+            overdue=overdue_by_theme[t.pk],
+        )
+        for i, t in enumerate(themes, start=1)
+    ]
+    totals = _counts(commitments, "All commitments")
+    escalated = _escalated_items(scope, as_of)
+    agreements = list(Agreement.objects.filter(in_dashboards_by_default=True).order_by("date", "slug"))
+    chart = (
+        rag_bar_chart(chart_id="paper-theme-chart", title="Commitments by theme and RAG rating", series=[s.counts for s in sections])
+        if commitments
+        else ""
+    )
+    return {
+        "sections": sections,
+        "totals": totals,
+        "overdue": overdue,
+        "overdue_obligations": sum(1 for i in overdue if i.kind == "Obligation"),
+        "overdue_actions": sum(1 for i in overdue if i.kind == "Action"),
+        "escalated": escalated,
+        "updates": updates,
+        "previous": previous,
+        "window_words": window_words,
+        "commitments": commitments,
+        "agreements": agreements,
+        "chart": chart,
+    }
+
+
+def board_paper_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any]:
+    """Everything a board's outstanding-actions paper shows: what the board leads that is overdue
+    or due before its next meeting, with target date, responsible officer and party, and what
+    changed since the board last met."""
+    board = meeting.board
+    scope = Scope(kind="board", board=board, all_agreements=True)
+    nxt = _next_meeting(meeting)
+    horizon = nxt.date if nxt is not None else meeting.date + dt.timedelta(days=NEXT_MEETING_FALLBACK_DAYS)
+    horizon_words = (
+        f"before the board's next meeting on {nxt.date:%-d %B %Y}"
+        if nxt is not None
+        else f"by {horizon:%-d %B %Y} (no later meeting of the board is recorded yet; {NEXT_MEETING_FALLBACK_DAYS} days after this one)"
+    )
+    overdue = overdue_item_list(scope.obligations(), scope.actions(), as_of)
+    # Due from today up to the day before the next meeting (an item due on the meeting day itself
+    # is not yet late when the board meets).
+    due = (
+        due_item_list(scope.obligations(), scope.actions(), as_of, days=0, until=horizon - dt.timedelta(days=1)) if horizon > as_of else []
+    )
+    start, end, previous, window_words = changes_window(meeting, as_of)
+    updates = list(scope.updates().filter(created_at__gte=start, created_at__lt=end).for_timeline().order_by("created_at", "id"))  # type: ignore[attr-defined]
+    commitments = list(Commitment.objects.filter(lead_board=board).for_list(as_of).order_by("theme__order", "ref"))  # type: ignore[attr-defined]
+    escalated = _escalated_items(scope, as_of)
+    return {
+        "overdue": overdue,
+        "due": due,
+        "horizon": horizon,
+        "horizon_words": horizon_words,
+        "next_meeting": nxt,
+        "updates": updates,
+        "previous": previous,
+        "window_words": window_words,
+        "commitments": commitments,
+        "totals": _counts(commitments, "Commitments the board leads"),
+        "escalated": escalated,
+    }
+
+
+def render_paper(meeting: Meeting, kind: str, *, as_of: dt.date, built_at: dt.datetime | None = None) -> str:
+    """The paper's complete, standalone HTML document (also the PDF's source)."""
+    context: dict[str, Any] = {
+        "meeting": meeting,
+        "board": meeting.board,
+        "kind": kind,
+        "as_of": as_of,
+        "built_at": timezone.localtime(built_at or timezone.now()),
+        "title": report_title(meeting, kind),
+        "rag_keys": RAG_KEYS,
+        "escalate_committee_days": settings.ESCALATE_TO_COMMITTEE_AFTER_DAYS,
+        "describe_update": describe_update,
+    }
+    if kind == Report.Kind.LEADERS_COMMITTEE:
+        context.update(leaders_committee_context(meeting, as_of))
+        template = "reports/leaders_committee.html"
+    else:
+        context.update(board_paper_context(meeting, as_of))
+        template = "reports/board_paper.html"
+    for u in context.get("updates", []):
+        # Precomputed so the template needs no method calls with arguments.
+        u.summary_text = describe_update(u)
+        u.target_text = update_target_label(u)
+    return render_to_string(template, context)
+
+
+def reports_for_meeting(meeting: Meeting) -> list[Report]:
+    """The meeting's papers, newest first, without their (large) HTML: one query."""
+    return list(meeting.reports.defer("html").select_related("requested_by").order_by("-requested_at", "-pk"))
+
+
+def in_flight(reports: list[Report]) -> bool:
+    return any(r.state in (Report.State.PENDING, Report.State.BUILDING) for r in reports)
+
+
+__all__ = [
+    "build_report",
+    "can_build_report",
+    "changes_window",
+    "enqueue_build",
+    "html_to_pdf",
+    "pdf_filename",
+    "render_paper",
+    "report_kind_for",
+    "reports_for_meeting",
+    "request_report",
+]
