@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("boards.urls")),
     path("", include("pilots.urls")),
     path("dashboard/", include("commitments.dashboard_urls")),
+    path("meetings/", include("commitments.meeting_urls")),
     path("notifications/", include("commitments.notification_urls")),
     path("", include("commitments.urls")),
 ]
