@@ -90,10 +90,28 @@ def visible_horizon() -> int | None:
         return int(cursor.fetchone()[0])
 
 
-def changes_after(txid: int, change_id: int, limit: int) -> list[Change]:
-    """Up to ``limit`` changes after the cursor (txid, id), in feed order, final ones only."""
+def changes_after(txid: int, change_id: int, limit: int, resources: Iterable[str] | None = None) -> list[Change]:
+    """Up to ``limit`` changes after the cursor (txid, id), in feed order, final ones only;
+    ``resources`` (API collection names) narrows the feed without changing its order."""
     qs = Change.objects.filter(models.Q(txid__gt=txid) | models.Q(txid=txid, id__gt=change_id))
+    if resources is not None:
+        qs = qs.filter(resource__in=list(resources))
     horizon = visible_horizon()
     if horizon is not None:
         qs = qs.filter(txid__lt=horizon)
     return list(qs.order_by("txid", "id")[:limit])
+
+
+MAX_CHANGE_ID = 2**63 - 1
+
+
+def feed_head() -> tuple[int, int]:
+    """The cursor (txid, id) just past every change that is final now (added for the API's
+    ``/changes/head/``, issue 4). A partner that takes it *before* a full pull and then follows
+    the feed from it misses nothing: every change after it belongs to a transaction that had not
+    finished when it was taken."""
+    horizon = visible_horizon()
+    if horizon is not None:
+        return horizon - 1, MAX_CHANGE_ID
+    last = Change.objects.order_by("-id").values_list("id", flat=True).first()
+    return 0, last or 0

@@ -1,10 +1,17 @@
-"""Per-token (or per-user) rate limits; past them the API answers 429 with Retry-After."""
+"""Per-token (or per-user) rate limits; past them the API answers 429 with Retry-After.
+
+Rates come from ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (``token`` for every request,
+``token_write`` for writes), which settings read from ``API_RATE_LIMIT`` and
+``API_WRITE_RATE_LIMIT``. The counters live in Django's cache: point ``CACHE_URL`` at Redis so that
+every web process shares them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 
@@ -12,6 +19,12 @@ class TokenRateThrottle(SimpleRateThrottle):
     """Reads and writes share the ``token`` rate; writes also count against ``token_write``."""
 
     scope = "token"
+
+    def get_rate(self) -> str | None:
+        # Read the rate on each request rather than once at import (DRF's default), so a changed
+        # setting (and a test's override) takes effect without a restart of the class.
+        rate: str | None = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        return rate
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
         if request.auth is not None and hasattr(request.auth, "pk"):

@@ -1,0 +1,781 @@
+"""Representations of the partner API (DESIGN.md §6): one output serializer per resource, slim
+"brief" variants for nesting, and one explicit input serializer for the write endpoint.
+
+Conventions every representation follows:
+
+- ``url`` is the resource's own absolute link; nested references carry their key and ``url``.
+- Datetimes are ISO 8601 in UTC with ``Z`` (:class:`UTCDateTimeField`), whatever the server's
+  time zone (Europe/London); dates are ``YYYY-MM-DD``.
+- Trackable items (commitments, obligations, actions) carry ``status``, ``rag``, ``progress``,
+  ``version``, ``due_date``, ``overdue`` (computed from dates on the London calendar by the
+  querysets' ``with_overdue``), ``overdue_since`` and ``updated_at``. A commitment shows its
+  *shown* state (the secretariat's assessment when one is recorded, else the roll-up of its
+  obligations) with both parts in ``assessment`` and ``rollup``.
+
+The viewsets' querysets (``for_api`` methods) join and prefetch everything these serializers
+read, so a page costs the same number of queries whatever its size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+from boards.models import Board, Meeting, Party
+from pilots.models import Borough, Pilot, SubRegion
+
+from ..models import (
+    Action,
+    Agreement,
+    Citation,
+    Commitment,
+    CommitmentPilot,
+    Obligation,
+    Report,
+    Status,
+    StatusUpdate,
+    Theme,
+)
+from ..services import MAX_EVIDENCE_ITEMS, MAX_EVIDENCE_LENGTH, MAX_TEXT
+
+# RAG as partners see it: "" (not yet assessed) or a colour. The model's choices carry None for
+# the empty choice (a TextChoices ``__empty__``), which is not a value the API ever sends.
+RAG_CHOICES = [("", "Not assessed"), ("red", "Red"), ("amber", "Amber"), ("green", "Green")]
+
+# --- fields -----------------------------------------------------------------------------------
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """A date-time rendered in UTC with a ``Z`` suffix (DESIGN.md §6).
+
+    DRF converts datetimes to the current time zone (Europe/London here), which would give
+    ``+01:00`` in summer; partners were promised UTC, so this field pins the zone.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("default_timezone", dt.UTC)
+        super().__init__(*args, **kwargs)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: ``"50"``, ``50.0`` and ``true`` are refused, not coerced."""
+
+    default_error_messages = {"invalid": "Give a whole number (a JSON integer, not a string)."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only (DRF would turn ``5`` into ``"5"``), storable as UTF-8."""
+
+    default_error_messages = {
+        "invalid": "Give text (a JSON string).",
+        "encoding": "The text contains characters that cannot be stored (unpaired surrogates).",
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail("encoding")
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """A choice given as a JSON string; numbers and booleans are refused rather than stringified."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class StrictDateField(serializers.DateField):
+    """A ``YYYY-MM-DD`` string."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, value: Any) -> dt.date:
+        if not isinstance(value, str):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """Project base: every model DateTimeField is rendered by :class:`UTCDateTimeField`."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: UTCDateTimeField}
+
+
+def _link(view_name: str, request: Any, **kwargs: Any) -> str:
+    return reverse(f"api:{view_name}", kwargs=kwargs, request=request)
+
+
+def _list_link(view_name: str, request: Any, **params: str) -> str:
+    from urllib.parse import urlencode
+
+    return f"{reverse(f'api:{view_name}', request=request)}?{urlencode(params)}"
+
+
+# --- brief references (nesting) ---------------------------------------------------------------
+
+
+class UserBriefSerializer(serializers.Serializer):
+    """A person as partners see them: username and display name."""
+
+    username = serializers.CharField(read_only=True)
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.username
+
+
+class PartyBriefSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:party-detail", lookup_field="slug")
+
+    class Meta:
+        model = Party
+        fields = ["url", "slug", "name"]
+
+
+class BoardBriefSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:board-detail", lookup_field="code")
+
+    class Meta:
+        model = Board
+        fields = ["url", "code", "name"]
+
+
+class ThemeBriefSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:theme-detail", lookup_field="slug")
+
+    class Meta:
+        model = Theme
+        fields = ["url", "slug", "name"]
+
+
+class AgreementBriefSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:agreement-detail", lookup_field="slug")
+
+    class Meta:
+        model = Agreement
+        fields = ["url", "slug", "short_name"]
+
+
+class PilotBriefSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:pilot-detail", lookup_field="slug")
+
+    class Meta:
+        model = Pilot
+        fields = ["url", "slug", "name"]
+
+
+class BoroughBriefSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:borough-detail", lookup_field="slug")
+
+    class Meta:
+        model = Borough
+        fields = ["url", "slug", "name"]
+
+
+class SubRegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SubRegion
+        fields = ["slug", "name"]
+
+
+class CommitmentBriefSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:commitment-detail", lookup_field="ref")
+
+    class Meta:
+        model = Commitment
+        fields = ["url", "ref", "title"]
+
+
+class ObligationBriefSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:obligation-detail")
+    party = PartyBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Obligation
+        fields = ["url", "id", "party"]
+
+
+class ActionBriefSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:action-detail")
+
+    class Meta:
+        model = Action
+        fields = ["url", "id"]
+
+
+class MeetingBriefSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:meeting-detail")
+
+    class Meta:
+        model = Meeting
+        fields = ["url", "id", "date", "title"]
+
+
+class ReportBriefSerializer(serializers.HyperlinkedModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:report-detail")
+
+    class Meta:
+        model = Report
+        fields = ["url", "id", "kind", "state"]
+
+
+# --- trackable state ----------------------------------------------------------------------------
+
+
+class _TrackedSerializer(ModelSerializer):
+    """State fields shared by obligations and actions (their own state: no roll-up)."""
+
+    rag = serializers.ChoiceField(choices=RAG_CHOICES, read_only=True, allow_blank=True)
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True, help_text="Due before today (London) and not complete.")
+    owner = UserBriefSerializer(read_only=True, allow_null=True)
+
+    STATE_FIELDS = ["status", "rag", "progress", "version", "due_date", "overdue", "overdue_since", "updated_at"]
+
+
+class ActionSummarySerializer(_TrackedSerializer):
+    """An action as listed under its obligation."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:action-detail")
+
+    class Meta:
+        model = Action
+        fields = ["url", "id", "description", "owner", *_TrackedSerializer.STATE_FIELDS]
+
+
+class ObligationSummarySerializer(_TrackedSerializer):
+    """An obligation as listed under its commitment: the party and its state."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:obligation-detail")
+    party = PartyBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Obligation
+        fields = ["url", "id", "party", "owner", *_TrackedSerializer.STATE_FIELDS]
+
+
+class ObligationSerializer(_TrackedSerializer):
+    """What one party owes under one commitment, with its actions."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:obligation-detail")
+    commitment = CommitmentBriefSerializer(read_only=True)
+    party = PartyBriefSerializer(read_only=True)
+    actions = ActionSummarySerializer(many=True, read_only=True)
+    updates_url = serializers.SerializerMethodField(help_text="This obligation's status history.")
+
+    class Meta:
+        model = Obligation
+        fields = [
+            "url",
+            "id",
+            "commitment",
+            "party",
+            "owner",
+            *_TrackedSerializer.STATE_FIELDS,
+            "created_at",
+            "is_demo",
+            "actions",
+            "updates_url",
+        ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_updates_url(self, obj: Obligation) -> str:
+        return _list_link("statusupdate-list", self.context.get("request"), obligation=str(obj.pk))
+
+
+class ActionSerializer(_TrackedSerializer):
+    """A dated step under an obligation."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:action-detail")
+    obligation = ObligationBriefSerializer(read_only=True)
+    commitment = CommitmentBriefSerializer(source="obligation.commitment", read_only=True)
+    updates_url = serializers.SerializerMethodField(help_text="This action's status history.")
+
+    class Meta:
+        model = Action
+        fields = [
+            "url",
+            "id",
+            "obligation",
+            "commitment",
+            "description",
+            "owner",
+            *_TrackedSerializer.STATE_FIELDS,
+            "original_due_date",
+            "completed_date",
+            "created_at",
+            "is_demo",
+            "updates_url",
+        ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_updates_url(self, obj: Action) -> str:
+        return _list_link("statusupdate-list", self.context.get("request"), action=str(obj.pk))
+
+
+class AssessmentSerializer(serializers.Serializer):
+    """The lead board secretariat's recorded assessment of a commitment."""
+
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
+    rag = serializers.ChoiceField(choices=RAG_CHOICES, read_only=True, allow_blank=True)
+    progress = serializers.IntegerField(read_only=True)
+    assessed_at = UTCDateTimeField(read_only=True)
+    assessed_by = UserBriefSerializer(read_only=True, allow_null=True)
+
+
+class RollupSerializer(serializers.Serializer):
+    """The roll-up of a commitment's obligations (RAG the worst, progress the mean)."""
+
+    status = serializers.ChoiceField(source="rollup_status", choices=Status.choices, read_only=True)
+    rag = serializers.ChoiceField(source="rollup_rag", choices=RAG_CHOICES, read_only=True, allow_blank=True)
+    progress = serializers.IntegerField(source="rollup_progress", read_only=True)
+
+
+class CommitmentPilotSerializer(serializers.ModelSerializer):
+    """A pilot a commitment concerns, with how sure the sources are of the link."""
+
+    url = serializers.HyperlinkedRelatedField(source="pilot", view_name="api:pilot-detail", lookup_field="slug", read_only=True)
+    slug = serializers.CharField(source="pilot.slug", read_only=True)
+    name = serializers.CharField(source="pilot.name", read_only=True)
+
+    class Meta:
+        model = CommitmentPilot
+        fields = ["url", "slug", "name", "basis"]
+
+
+class CitationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Citation
+        fields = ["document", "title", "lines", "quote"]
+
+
+class CommitmentSerializer(ModelSerializer):
+    """A commitment of the inventory, keyed by ``ref``, with its obligations.
+
+    ``status``/``rag``/``progress`` are the shown state (DESIGN.md §10); ``assessment`` is null
+    until the secretariat records one; ``due_date`` is an alias of ``target_date``.
+    """
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:commitment-detail", lookup_field="ref")
+    agreement = AgreementBriefSerializer(read_only=True)
+    theme = ThemeBriefSerializer(read_only=True)
+    lead_board = BoardBriefSerializer(read_only=True, allow_null=True)
+    co_lead_boards = BoardBriefSerializer(many=True, read_only=True)
+    pilots = CommitmentPilotSerializer(source="pilot_links", many=True, read_only=True)
+    parent = CommitmentBriefSerializer(read_only=True, allow_null=True)
+    status = serializers.ChoiceField(source="shown_status", choices=Status.choices, read_only=True, help_text="Shown status.")
+    rag = serializers.ChoiceField(source="shown_rag", choices=RAG_CHOICES, read_only=True, allow_blank=True, help_text="Shown RAG.")
+    progress = serializers.IntegerField(source="shown_progress", read_only=True, help_text="Shown progress (0-100).")
+    due_date = serializers.DateField(source="target_date", read_only=True, allow_null=True, help_text="Alias of target_date.")
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True, help_text="Target date before today (London) and not complete.")
+    assessment = AssessmentSerializer(source="*", read_only=True, allow_null=True)
+    rollup = RollupSerializer(source="*", read_only=True)
+    assessment_differs = serializers.BooleanField(read_only=True, help_text="The assessment and the roll-up disagree.")
+    obligations = ObligationSummarySerializer(many=True, read_only=True)
+    updates_url = serializers.SerializerMethodField(help_text="This commitment's status history.")
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "url",
+            "ref",
+            "key",
+            "title",
+            "summary",
+            "kind",
+            "framing",
+            "agreement",
+            "theme",
+            "subtheme",
+            "lead_board",
+            "lead_board_basis",
+            "co_lead_boards",
+            "pilots",
+            "parent",
+            "target_date",
+            "target_date_precision",
+            "due_date",
+            "timing",
+            "amount",
+            "conditions",
+            "status",
+            "rag",
+            "progress",
+            "version",
+            "overdue",
+            "overdue_since",
+            "updated_at",
+            "created_at",
+            "assessment",
+            "rollup",
+            "assessment_differs",
+            "obligations",
+            "updates_url",
+        ]
+
+    def to_representation(self, instance: Commitment) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        if not instance.is_assessed:
+            data["assessment"] = None
+        return data
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_updates_url(self, obj: Commitment) -> str:
+        return _list_link("statusupdate-list", self.context.get("request"), commitment=obj.ref)
+
+
+class CommitmentDetailSerializer(CommitmentSerializer):
+    """One commitment with its sources and links to related commitments."""
+
+    citations = CitationSerializer(many=True, read_only=True)
+    children = CommitmentBriefSerializer(many=True, read_only=True)
+    followed_up_by = serializers.SerializerMethodField()
+    related = serializers.SerializerMethodField()
+
+    class Meta(CommitmentSerializer.Meta):
+        fields = [*CommitmentSerializer.Meta.fields, "citations", "children", "followed_up_by", "related", "notes"]
+
+    def _linked(self, obj: Commitment, kind: str) -> list[dict[str, Any]]:
+        targets = [link.target for link in obj.links_out.all() if link.kind == kind]
+        return CommitmentBriefSerializer(targets, many=True, context=self.context).data  # type: ignore[return-value]
+
+    @extend_schema_field(CommitmentBriefSerializer(many=True))
+    def get_followed_up_by(self, obj: Commitment) -> list[dict[str, Any]]:
+        return self._linked(obj, "followed_up_by")
+
+    @extend_schema_field(CommitmentBriefSerializer(many=True))
+    def get_related(self, obj: Commitment) -> list[dict[str, Any]]:
+        return self._linked(obj, "related")
+
+
+class StateSerializer(serializers.Serializer):
+    """One side (before or after) of a status update."""
+
+    status = serializers.CharField(read_only=True, help_text="Empty when the side had no status (a new item).")
+    rag = serializers.CharField(read_only=True)
+    progress = serializers.IntegerField(read_only=True, allow_null=True)
+    due_date = serializers.DateField(read_only=True, allow_null=True)
+
+
+class StatusUpdateSerializer(ModelSerializer):
+    """One row of the append-only history: who changed what, from what to what, and why."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:statusupdate-detail")
+    commitment = CommitmentBriefSerializer(read_only=True)
+    obligation = ObligationBriefSerializer(read_only=True, allow_null=True)
+    action = ActionBriefSerializer(read_only=True, allow_null=True)
+    party = PartyBriefSerializer(read_only=True, allow_null=True)
+    author = UserBriefSerializer(read_only=True, allow_null=True)
+    before = serializers.SerializerMethodField()
+    after = serializers.SerializerMethodField()
+    evidence = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = StatusUpdate
+        fields = [
+            "url",
+            "id",
+            "target_type",
+            "commitment",
+            "obligation",
+            "action",
+            "party",
+            "author",
+            "source",
+            "created_at",
+            "version",
+            "before",
+            "after",
+            "reason",
+            "note",
+            "evidence",
+        ]
+
+    @extend_schema_field(StateSerializer)
+    def get_before(self, obj: StatusUpdate) -> dict[str, Any]:
+        return {
+            "status": obj.from_status,
+            "rag": obj.from_rag,
+            "progress": obj.from_progress,
+            "due_date": obj.from_due_date.isoformat() if obj.from_due_date else None,
+        }
+
+    @extend_schema_field(StateSerializer)
+    def get_after(self, obj: StatusUpdate) -> dict[str, Any]:
+        return {
+            "status": obj.to_status,
+            "rag": obj.to_rag,
+            "progress": obj.to_progress,
+            "due_date": obj.to_due_date.isoformat() if obj.to_due_date else None,
+        }
+
+
+# --- reference data -------------------------------------------------------------------------
+
+
+class AgreementSerializer(ModelSerializer):
+    """An instrument commitments come from (the 2015 Agreement, the 2017 MoU, …)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:agreement-detail", lookup_field="slug")
+    supersedes = AgreementBriefSerializer(read_only=True, allow_null=True)
+    commitments_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "url",
+            "slug",
+            "name",
+            "short_name",
+            "kind",
+            "date",
+            "date_precision",
+            "title_as_printed",
+            "purpose",
+            "notes",
+            "in_dashboards_by_default",
+            "supersedes",
+            "commitments_url",
+            "updated_at",
+        ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_commitments_url(self, obj: Agreement) -> str:
+        return _list_link("commitment-list", self.context.get("request"), agreement=obj.slug)
+
+
+class ThemeSerializer(ModelSerializer):
+    """One of the six themes of the inventory."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:theme-detail", lookup_field="slug")
+    commitments_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Theme
+        fields = ["url", "slug", "name", "ref_prefix", "order", "subthemes", "expected_benefits", "notes", "commitments_url", "updated_at"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_commitments_url(self, obj: Theme) -> str:
+        return _list_link("commitment-list", self.context.get("request"), theme=obj.slug)
+
+
+class PartySerializer(ModelSerializer):
+    """An organisation that can owe obligations; a local authority links to its borough."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:party-detail", lookup_field="slug")
+    borough = serializers.SerializerMethodField()
+    obligations_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Party
+        fields = ["url", "slug", "name", "type", "collective", "peripheral", "notes", "borough", "obligations_url", "updated_at"]
+
+    @extend_schema_field(BoroughBriefSerializer(allow_null=True))
+    def get_borough(self, obj: Party) -> dict[str, Any] | None:
+        borough = getattr(obj, "borough", None)  # reverse one-to-one: absent for most parties
+        return BoroughBriefSerializer(borough, context=self.context).data if borough else None
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_obligations_url(self, obj: Party) -> str:
+        return _list_link("obligation-list", self.context.get("request"), party=obj.slug)
+
+
+class BoardSerializer(ModelSerializer):
+    """A governance body, keyed by ``code`` (matched case-insensitively in URLs)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:board-detail", lookup_field="code")
+    chair = PartyBriefSerializer(read_only=True, allow_null=True)
+    owner = PartyBriefSerializer(read_only=True, allow_null=True)
+    reports_to = BoardBriefSerializer(read_only=True, allow_null=True)
+    supports = BoardBriefSerializer(read_only=True, allow_null=True)
+    commitments_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Board
+        fields = [
+            "url",
+            "code",
+            "slug",
+            "name",
+            "kind",
+            "role",
+            "is_mou_board",
+            "chair",
+            "chair_basis",
+            "owner",
+            "reports_to",
+            "reports_to_basis",
+            "supports",
+            "supports_basis",
+            "status_at_mou",
+            "notes",
+            "commitments_url",
+            "updated_at",
+        ]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_commitments_url(self, obj: Board) -> str:
+        return _list_link("commitment-list", self.context.get("request"), board=obj.code)
+
+
+class PilotSerializer(ModelSerializer):
+    """A devolution pilot and its member boroughs."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:pilot-detail", lookup_field="slug")
+    boroughs = BoroughBriefSerializer(many=True, read_only=True)
+    sub_region = SubRegionSerializer(read_only=True, allow_null=True)
+    commitments_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Pilot
+        fields = ["url", "slug", "name", "focus", "status", "description", "boroughs", "sub_region", "notes", "commitments_url", "updated_at"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_commitments_url(self, obj: Pilot) -> str:
+        return _list_link("commitment-list", self.context.get("request"), pilot=obj.slug)
+
+
+class BoroughSerializer(ModelSerializer):
+    """One of the 33 London local authorities; each is also a party."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:borough-detail", lookup_field="slug")
+    party = PartyBriefSerializer(read_only=True)
+    sub_region = SubRegionSerializer(read_only=True, allow_null=True)
+    pilots = PilotBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Borough
+        fields = ["url", "slug", "name", "party", "sub_region", "named_in_sources", "pilots", "notes", "updated_at"]
+
+
+class MeetingSerializer(ModelSerializer):
+    """A meeting of a board or committee, with the reports built for it."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:meeting-detail")
+    board = BoardBriefSerializer(read_only=True)
+    reports = ReportBriefSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Meeting
+        fields = [
+            "url",
+            "id",
+            "key",
+            "board",
+            "date",
+            "date_precision",
+            "title",
+            "item_number",
+            "report_by",
+            "contact",
+            "notes",
+            "is_demo",
+            "reports",
+            "updated_at",
+        ]
+
+
+class ReportSerializer(ModelSerializer):
+    """A built paper for a meeting; ``html_url`` / ``pdf_url`` are null until that part is built."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:report-detail")
+    meeting = MeetingBriefSerializer(read_only=True)
+    html_url = serializers.SerializerMethodField()
+    pdf_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = ["url", "id", "meeting", "kind", "state", "title", "requested_at", "built_at", "as_of", "html_url", "pdf_url", "updated_at"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_html_url(self, obj: Report) -> str | None:
+        return _link("report-html", self.context.get("request"), pk=obj.pk) if obj.html else None
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_pdf_url(self, obj: Report) -> str | None:
+        return _link("report-pdf", self.context.get("request"), pk=obj.pk) if obj.pdf else None
+
+
+# --- the sync feed ----------------------------------------------------------------------------
+
+
+class ChangeSerializer(serializers.Serializer):
+    """One entry of the sync feed: a create, update or delete (tombstone) of a resource."""
+
+    resource = serializers.CharField(read_only=True, help_text="The collection: commitments, obligations, …")
+    key = serializers.CharField(read_only=True, help_text="The resource's key in URLs (ref, code, slug or id).")
+    op = serializers.ChoiceField(choices=["create", "update", "delete"], read_only=True)
+    version = serializers.IntegerField(read_only=True, allow_null=True, help_text="The item's version after the change (trackable items).")
+    at = UTCDateTimeField(read_only=True)
+    url = serializers.URLField(read_only=True, allow_null=True, help_text="Where the resource lives (404 after a delete).")
+
+
+class ChangeFeedSerializer(serializers.Serializer):
+    results = ChangeSerializer(many=True, read_only=True)
+    next_cursor = serializers.CharField(read_only=True, help_text="Send as ?after= to continue; unchanged when there was nothing new.")
+    has_more = serializers.BooleanField(read_only=True, help_text="More changes are ready now: ask again at once.")
+
+
+class CursorSerializer(serializers.Serializer):
+    cursor = serializers.CharField(read_only=True, help_text="The feed's position now: follow it from here.")
+
+
+# --- writing an update ------------------------------------------------------------------------
+
+class UpdateInputSerializer(serializers.Serializer):
+    """The body of ``POST …/updates/``: what to change, why, and the version the writer saw.
+
+    Types are strict (``progress`` is a JSON integer, not ``"50"``) and unknown fields are refused,
+    so a typo cannot silently drop part of an update. The rules that depend on the target (at least
+    one change, a reason for a change of status/RAG/date, evidence for "complete") are the
+    service's, shared with the browser form.
+    """
+
+    status = StrictChoiceField(choices=Status.choices, required=False)
+    rag = StrictChoiceField(choices=RAG_CHOICES, required=False, allow_blank=True, help_text='"" means not assessed.')
+    progress = StrictIntegerField(required=False, min_value=0, max_value=100)
+    reason = StrictCharField(required=False, allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False)
+    note = StrictCharField(required=False, allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False)
+    evidence = serializers.ListField(
+        child=StrictCharField(max_length=MAX_EVIDENCE_LENGTH, trim_whitespace=False),
+        required=False,
+        max_length=MAX_EVIDENCE_ITEMS,
+        help_text="Links or notes saying where the evidence is.",
+    )
+    revised_due_date = StrictDateField(required=False, help_text="A new due date (target date for a commitment).")
+    version = StrictIntegerField(
+        required=False, min_value=1, max_value=2_147_483_647, help_text="The version you saw; or send If-Match: \"<version>\"."
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
+TARGET_SERIALIZERS: dict[type[models.Model], type[serializers.Serializer]] = {
+    Commitment: CommitmentDetailSerializer,
+    Obligation: ObligationSerializer,
+    Action: ActionSerializer,
+}

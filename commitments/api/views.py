@@ -1,0 +1,604 @@
+"""The partner API's views (DESIGN.md §6): thin viewsets over the ``for_api`` queryset methods, the
+shared filtersets and the write service.
+
+- Reads: one viewset per collection, keyed as the contract says (commitments by ``ref``, boards by
+  ``code`` in any case, reference data by ``slug``, the rest by ``id``).
+- Writes: ``POST …/updates/`` on commitments, obligations and actions validates the body, settles
+  which version the writer saw (body ``version`` → 409, ``If-Match`` → 412, neither → 428) and calls
+  :func:`commitments.services.record_update`, exactly as the browser form does.
+- Sync: ``/changes/`` serves the change log after an opaque cursor (see :mod:`commitments.changes`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, generics, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from boards.models import Board, Meeting, Party
+from pilots.models import Borough, Pilot
+
+from .. import changes, filtersets, services
+from ..models import Action, Agreement, Commitment, Obligation, Report, StatusUpdate, Theme
+from . import serializers as s
+from .errors import PayloadTooLarge, PreconditionFailed, PreconditionRequired, VersionConflict
+from .mixins import AllowListOrderingFilter, ApiViewMixin, CSVExportMixin
+from .permissions import TokenScopeAllowsWrite
+from .schema import ETAG, IF_NONE_MATCH, NOT_MODIFIED, READ_HEADERS, RETRY_AFTER, document_read_viewset, document_write, errors
+from .throttling import TokenRateThrottle, TokenWriteRateThrottle
+
+# A status update is a few kilobytes at most (5,000-character texts, 20 pieces of evidence).
+MAX_WRITE_BODY = 256 * 1024
+INT_KEY = "[0-9]+"
+
+
+class ReadViewSet(ApiViewMixin, CSVExportMixin, viewsets.ReadOnlyModelViewSet):
+    """Base of the read collections: filters and ordering on lists only, case rules for keys."""
+
+    filter_backends = [DjangoFilterBackend, AllowListOrderingFilter]
+    lookup_value_regex = "[^/]+"
+    # The lookup applied to the key in the URL; boards use iexact (DESIGN.md §6).
+    lookup_expr = "exact"
+    ordering_fields: dict[str, str] = {}
+    default_ordering: tuple[str, ...] = ()
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        # Filters describe lists; on a detail URL they would only turn a hit into a puzzling 404.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+    def get_object(self) -> Any:
+        queryset = self.get_queryset()
+        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        obj = get_object_or_404(queryset, **{f"{self.lookup_field}__{self.lookup_expr}": value})
+        self.check_object_permissions(self.request, obj)
+        return obj
+
+
+# --- writing an update ------------------------------------------------------------------------
+
+_IF_MATCH_VERSION = re.compile(r'^\s*"?(\d{1,10})"?\s*$')
+
+
+def _if_match_version(request: Request) -> int | None:
+    """The version in ``If-Match: "<version>"``; None when absent or ``*`` (which names no
+    version). Anything else can match no version, so it fails the precondition (412)."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    match = _IF_MATCH_VERSION.match(header)
+    if not match:
+        raise PreconditionFailed('If-Match must carry the version you saw, for example If-Match: "3".')
+    return int(match.group(1))
+
+
+class UpdateWriteMixin:
+    """``POST …/updates/``: the same write as the browser form, through the same service."""
+
+    def _fresh(self, target: Any) -> Any:
+        return self.get_queryset().get(pk=target.pk)  # type: ignore[attr-defined]
+
+    def _represent(self, target: Any) -> dict[str, Any]:
+        serializer_class = s.TARGET_SERIALIZERS[type(target)]
+        return serializer_class(self._fresh(target), context=self.get_serializer_context()).data  # type: ignore[attr-defined,no-any-return]
+
+    def record_update(self, request: Request) -> Response:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_WRITE_BODY:
+            raise PayloadTooLarge(f"The body must be at most {MAX_WRITE_BODY // 1024} KB.")
+        target = self.get_object()  # type: ignore[attr-defined]
+        # Roles before the body: a user who may not write this target learns only that.
+        if not services.can_write(request.user, target):
+            raise exceptions.PermissionDenied("Your roles do not allow you to update this.")
+        body = s.UpdateInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        body_version = data.pop("version", None)
+        header_version = _if_match_version(request)
+        if header_version is None and body_version is None:
+            raise PreconditionRequired()
+        if header_version is not None and body_version is not None and header_version != body_version:
+            # Two different versions: whichever is stale decides the answer (the header first, as
+            # HTTP evaluates preconditions before the request's own content).
+            if header_version != target.version:
+                raise PreconditionFailed(extra={"current": self._represent(target)})
+            raise VersionConflict(extra={"current": self._represent(target)})
+        version = header_version if header_version is not None else body_version
+        update_input = services.UpdateInput(
+            status=data.get("status"),
+            rag=data.get("rag"),
+            progress=data.get("progress"),
+            revised_due_date=data.get("revised_due_date"),
+            reason=data.get("reason", ""),
+            note=data.get("note", ""),
+            evidence=list(data.get("evidence", [])),
+        )
+        try:
+            update = services.record_update(target, by=request.user, version=version, data=update_input, source=StatusUpdate.Source.API)
+        except services.NotAllowed as exc:
+            raise exceptions.PermissionDenied(exc.message) from None
+        except services.VersionConflict as exc:
+            conflict = PreconditionFailed if header_version is not None else VersionConflict
+            raise conflict(exc.message, extra={"current": self._represent(target)}) from None
+        except services.InvalidUpdate as exc:
+            raise exceptions.ValidationError(exc.errors or {"non_field_errors": [exc.message]}) from None
+        location = reverse("api:statusupdate-detail", kwargs={"pk": update.pk}, request=request)
+        return Response(self._represent(target), status=201, headers={"Location": location})
+
+
+WRITE_OPTIONS: dict[str, Any] = {
+    "detail": True,
+    "methods": ["post"],
+    "url_path": "updates",
+    "url_name": "updates",
+    "parser_classes": [JSONParser],
+    "permission_classes": [permissions.IsAuthenticated, TokenScopeAllowsWrite],
+    "throttle_classes": [TokenRateThrottle, TokenWriteRateThrottle],
+}
+
+
+# --- trackable collections --------------------------------------------------------------------
+
+
+@document_read_viewset("commitments", s.CommitmentSerializer, s.CommitmentDetailSerializer, key="ref")
+class CommitmentViewSet(UpdateWriteMixin, ReadViewSet):
+    """The inventory's commitments, keyed by ``ref``, with their shown state and obligations."""
+
+    lookup_field = "ref"
+    filterset_class = filtersets.CommitmentFilterSet
+    ordering_fields = {
+        "ref": "ref",
+        "title": "title",
+        "theme": "theme__order",
+        "target_date": "target_date",
+        "due_date": "target_date",
+        "status": "shown_status_db",
+        "rag": "shown_rag_db",
+        "progress": "shown_progress_db",
+        "updated_at": "updated_at",
+    }
+    default_ordering = ("theme__order", "ref")
+
+    def get_queryset(self) -> Any:
+        if self.action in ("retrieve", "updates"):
+            return Commitment.objects.for_api_detail()
+        return Commitment.objects.for_api()
+
+    def get_serializer_class(self) -> Any:
+        return s.CommitmentSerializer if self.action == "list" else s.CommitmentDetailSerializer
+
+    @document_write("commitment", s.CommitmentDetailSerializer, s.UpdateInputSerializer)
+    @action(**WRITE_OPTIONS)
+    def updates(self, request: Request, ref: str | None = None) -> Response:
+        """Record the lead board secretariat's assessment of a commitment."""
+        return self.record_update(request)
+
+
+@document_read_viewset("obligations", s.ObligationSerializer)
+class ObligationViewSet(UpdateWriteMixin, ReadViewSet):
+    """What each party owes under each commitment, with its actions."""
+
+    lookup_value_regex = INT_KEY
+    lookup_field = "pk"
+    serializer_class = s.ObligationSerializer
+    filterset_class = filtersets.ObligationFilterSet
+    ordering_fields = {
+        "id": "id",
+        "commitment": "commitment__ref",
+        "party": "party__name",
+        "due_date": "due_date",
+        "status": "status",
+        "rag": "rag",
+        "progress": "progress",
+        "updated_at": "updated_at",
+    }
+    default_ordering = ("commitment__ref", "party__name")
+
+    def get_queryset(self) -> Any:
+        return Obligation.objects.for_api()
+
+    @document_write("obligation", s.ObligationSerializer, s.UpdateInputSerializer)
+    @action(**WRITE_OPTIONS)
+    def updates(self, request: Request, pk: str | None = None) -> Response:
+        """Record an update of an obligation (its party's officers, or the lead board's secretariat)."""
+        return self.record_update(request)
+
+
+@document_read_viewset("actions", s.ActionSerializer)
+class ActionViewSet(UpdateWriteMixin, ReadViewSet):
+    """Dated steps under obligations."""
+
+    lookup_value_regex = INT_KEY
+    lookup_field = "pk"
+    serializer_class = s.ActionSerializer
+    filterset_class = filtersets.ActionFilterSet
+    ordering_fields = {
+        "id": "id",
+        "due_date": "due_date",
+        "original_due_date": "original_due_date",
+        "status": "status",
+        "rag": "rag",
+        "progress": "progress",
+        "updated_at": "updated_at",
+    }
+    default_ordering = ("due_date", "id")
+
+    def get_queryset(self) -> Any:
+        return Action.objects.for_api()
+
+    @document_write("action", s.ActionSerializer, s.UpdateInputSerializer)
+    @action(**WRITE_OPTIONS)
+    def updates(self, request: Request, pk: str | None = None) -> Response:
+        """Record an update of an action."""
+        return self.record_update(request)
+
+
+@document_read_viewset("status updates", s.StatusUpdateSerializer)
+class StatusUpdateViewSet(ReadViewSet):
+    """The append-only history of every change of state, newest first."""
+
+    lookup_value_regex = INT_KEY
+    lookup_field = "pk"
+    serializer_class = s.StatusUpdateSerializer
+    filterset_class = filtersets.StatusUpdateFilterSet
+    ordering_fields = {"id": "id", "created_at": "created_at"}
+    default_ordering = ("-created_at", "-id")
+
+    def get_queryset(self) -> Any:
+        return StatusUpdate.objects.for_api()
+
+
+# --- reference data ---------------------------------------------------------------------------
+
+
+@document_read_viewset("agreements", s.AgreementSerializer, key="slug")
+class AgreementViewSet(ReadViewSet):
+    """The instruments commitments come from."""
+
+    lookup_field = "slug"
+    serializer_class = s.AgreementSerializer
+    filterset_class = filtersets.AgreementFilterSet
+    ordering_fields = {"date": "date", "slug": "slug", "updated_at": "updated_at"}
+    default_ordering = ("date", "slug")
+    queryset = Agreement.objects.select_related("supersedes")
+
+
+@document_read_viewset("themes", s.ThemeSerializer, key="slug")
+class ThemeViewSet(ReadViewSet):
+    """The six themes of the inventory."""
+
+    lookup_field = "slug"
+    serializer_class = s.ThemeSerializer
+    filterset_class = filtersets.ThemeFilterSet
+    ordering_fields = {"order": "order", "name": "name", "slug": "slug", "updated_at": "updated_at"}
+    default_ordering = ("order", "name")
+    queryset = Theme.objects.all()
+
+
+@document_read_viewset("parties", s.PartySerializer, key="slug")
+class PartyViewSet(ReadViewSet):
+    """Organisations that can owe obligations (each London borough is one)."""
+
+    lookup_field = "slug"
+    serializer_class = s.PartySerializer
+    filterset_class = filtersets.PartyFilterSet
+    ordering_fields = {"name": "name", "slug": "slug", "type": "type", "updated_at": "updated_at"}
+    default_ordering = ("name",)
+    queryset = Party.objects.select_related("borough")
+
+
+@document_read_viewset("boards", s.BoardSerializer, key="code (any case)")
+class BoardViewSet(ReadViewSet):
+    """Governance bodies, keyed by ``code`` matched case-insensitively."""
+
+    lookup_field = "code"
+    lookup_expr = "iexact"
+    serializer_class = s.BoardSerializer
+    filterset_class = filtersets.BoardFilterSet
+    ordering_fields = {"code": "code", "name": "name", "updated_at": "updated_at"}
+    default_ordering = ("-is_mou_board", "name")
+    queryset = Board.objects.select_related("chair", "owner", "reports_to", "supports")
+
+
+@document_read_viewset("pilots", s.PilotSerializer, key="slug")
+class PilotViewSet(ReadViewSet):
+    """The devolution pilots and their member boroughs."""
+
+    lookup_field = "slug"
+    serializer_class = s.PilotSerializer
+    filterset_class = filtersets.PilotFilterSet
+    ordering_fields = {"name": "name", "slug": "slug", "updated_at": "updated_at"}
+    default_ordering = ("status", "name")
+    queryset = Pilot.objects.select_related("sub_region").prefetch_related(Prefetch("boroughs", queryset=Borough.objects.order_by("name")))
+
+
+@document_read_viewset("boroughs", s.BoroughSerializer, key="slug")
+class BoroughViewSet(ReadViewSet):
+    """London's 33 local authorities."""
+
+    lookup_field = "slug"
+    serializer_class = s.BoroughSerializer
+    filterset_class = filtersets.BoroughFilterSet
+    ordering_fields = {"name": "name", "slug": "slug", "updated_at": "updated_at"}
+    default_ordering = ("name",)
+    queryset = Borough.objects.select_related("party", "sub_region").prefetch_related(
+        Prefetch("pilots", queryset=Pilot.objects.order_by("name"))
+    )
+
+
+@document_read_viewset("meetings", s.MeetingSerializer)
+class MeetingViewSet(ReadViewSet):
+    """Board and committee meetings, with the reports built for them."""
+
+    lookup_value_regex = INT_KEY
+    lookup_field = "pk"
+    serializer_class = s.MeetingSerializer
+    filterset_class = filtersets.MeetingFilterSet
+    ordering_fields = {"id": "id", "date": "date", "updated_at": "updated_at"}
+    default_ordering = ("-date", "board__code")
+    queryset = Meeting.objects.select_related("board").prefetch_related(
+        Prefetch("reports", queryset=Report.objects.defer("html").order_by("-requested_at"))
+    )
+
+
+@document_read_viewset("reports", s.ReportSerializer)
+class ReportViewSet(ReadViewSet):
+    """Built committee reports and board papers; the HTML and PDF are served beside them."""
+
+    lookup_value_regex = INT_KEY
+    lookup_field = "pk"
+    serializer_class = s.ReportSerializer
+    filterset_class = filtersets.ReportFilterSet
+    ordering_fields = {"id": "id", "requested_at": "requested_at", "built_at": "built_at", "updated_at": "updated_at"}
+    default_ordering = ("-requested_at",)
+
+    def get_queryset(self) -> Any:
+        if self.action == "html":
+            return Report.objects.all()
+        # The HTML can be large: lists and metadata only need to know whether there is any.
+        return (
+            Report.objects.select_related("meeting")
+            .defer("html")
+            .annotate(has_html=ExpressionWrapper(~Q(html=""), output_field=BooleanField()))
+        )
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The file downloads answer in their own media type; errors on them are JSON.
+        return super().perform_content_negotiation(request, force=force or self.action in ("html", "pdf"))
+
+    @extend_schema(
+        summary="The report's HTML",
+        parameters=READ_HEADERS,
+        responses={(200, "text/html"): OpenApiTypes.STR, **NOT_MODIFIED, **errors(401, 404, 429)},
+    )
+    @action(detail=True, methods=["get"], url_path="html", url_name="html")
+    def html(self, request: Request, pk: str | None = None) -> HttpResponse:
+        report = self.get_object()
+        if not report.html:
+            raise exceptions.NotFound(f"This report has no HTML yet (state: {report.state}).")
+        response = HttpResponse(report.html, content_type="text/html; charset=utf-8")
+        response["Content-Disposition"] = f'inline; filename="report-{report.pk}.html"'
+        return response
+
+    @extend_schema(
+        summary="The report's PDF",
+        parameters=[RETRY_AFTER],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **errors(401, 404, 429)},
+    )
+    @action(detail=True, methods=["get"], url_path="pdf", url_name="pdf")
+    def pdf(self, request: Request, pk: str | None = None) -> FileResponse:
+        report = self.get_object()
+        if not report.pdf:
+            raise exceptions.NotFound(f"This report has no PDF yet (state: {report.state}).")
+        try:
+            handle = report.pdf.open("rb")
+        except OSError:
+            raise exceptions.NotFound("The PDF file of this report is missing.") from None
+        return FileResponse(handle, content_type="application/pdf", filename=f"report-{report.pk}.pdf")
+
+
+# --- the sync feed ----------------------------------------------------------------------------
+
+# The API collection of a change -> (route basename, URL keyword).
+FEED_ROUTES = {
+    "commitments": ("commitment", "ref"),
+    "obligations": ("obligation", "pk"),
+    "actions": ("action", "pk"),
+    "status-updates": ("statusupdate", "pk"),
+    "agreements": ("agreement", "slug"),
+    "themes": ("theme", "slug"),
+    "parties": ("party", "slug"),
+    "boards": ("board", "code"),
+    "pilots": ("pilot", "slug"),
+    "boroughs": ("borough", "slug"),
+    "meetings": ("meeting", "pk"),
+    "reports": ("report", "pk"),
+}
+FEED_DEFAULT_LIMIT = 100
+FEED_MAX_LIMIT = 500
+_CURSOR_TEXT = re.compile(r"^v1:(\d{1,19}):(\d{1,19})$")
+_CURSOR_CHARS = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_MAX_BIGINT = 2**63 - 1
+
+
+def encode_cursor(txid: int, change_id: int) -> str:
+    """An opaque, URL-safe cursor for the position (txid, id) in the feed."""
+    return base64.urlsafe_b64encode(f"v1:{txid}:{change_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    """The position a cursor stands for; an empty cursor is the start of the feed."""
+    if cursor == "":
+        return 0, 0
+    invalid = exceptions.ValidationError({"after": ["Not a cursor this feed gave out: use next_cursor from an earlier answer."]})
+    if not _CURSOR_CHARS.match(cursor):
+        raise invalid
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        raise invalid from None
+    match = _CURSOR_TEXT.match(text)
+    if not match:
+        raise invalid
+    txid, change_id = int(match.group(1)), int(match.group(2))
+    if txid > _MAX_BIGINT or change_id > _MAX_BIGINT:
+        raise invalid
+    return txid, change_id
+
+
+def _feed_limit(request: Request) -> int:
+    raw = request.query_params.get("limit")
+    if raw is None or raw == "":
+        return FEED_DEFAULT_LIMIT
+    if not re.fullmatch(r"\d{1,9}", raw.strip()) or int(raw) < 1:
+        raise exceptions.ValidationError({"limit": ["Give a whole number of at least 1."]})
+    return min(int(raw), FEED_MAX_LIMIT)
+
+
+def _feed_resources(request: Request) -> list[str] | None:
+    values = [v for raw in request.query_params.getlist("resource") for v in raw.split(",") if v]
+    if not values:
+        return None
+    unknown = sorted({v for v in values if v not in FEED_ROUTES})
+    if unknown:
+        raise exceptions.ValidationError({"resource": [f"Unknown resource {', '.join(u[:40] for u in unknown)}. Choose from: {', '.join(FEED_ROUTES)}."]})
+    return values
+
+
+class ChangeFeedView(ApiViewMixin, generics.GenericAPIView):
+    """``GET /api/v1/changes/?after=<cursor>``: every create, update and delete after the cursor,
+    in commit order. Only changes of finished transactions are served (``changes.changes_after``),
+    so following ``next_cursor`` neither misses nor repeats a change."""
+
+    serializer_class = s.ChangeFeedSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+    conditional_last_modified = False
+
+    @extend_schema(
+        operation_id="changes_list",
+        summary="The sync feed",
+        description=(
+            "Creates, updates and deletes (tombstones) after the cursor, in commit order. Start with no "
+            "cursor (the whole history) or with /changes/head/ taken before a full pull; then send "
+            "next_cursor back as after. has_more means ask again now; otherwise poll later."
+        ),
+        parameters=[
+            OpenApiParameter("after", OpenApiTypes.STR, description="A cursor from next_cursor (or /changes/head/); empty: the start."),
+            OpenApiParameter("limit", OpenApiTypes.INT, description=f"At most this many changes (default {FEED_DEFAULT_LIMIT}, at most {FEED_MAX_LIMIT})."),
+            OpenApiParameter(
+                "resource",
+                {"type": "array", "items": {"type": "string", "enum": list(FEED_ROUTES)}},
+                description="Only changes of these collections.",
+                style="form",
+                explode=True,
+            ),
+            IF_NONE_MATCH,
+            ETAG,
+            RETRY_AFTER,
+        ],
+        responses={200: s.ChangeFeedSerializer, **NOT_MODIFIED, **errors(400, 401, 406, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        txid, change_id = decode_cursor(request.query_params.get("after", "").strip())
+        limit = _feed_limit(request)
+        resources = _feed_resources(request)
+        rows = changes.changes_after(txid, change_id, limit + 1, resources=resources)
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].txid, rows[-1].id) if rows else encode_cursor(txid, change_id)
+        results = [
+            {"resource": c.resource, "key": c.key, "op": c.op, "version": c.version, "at": c.at, "url": self._url(request, c.resource, c.key)}
+            for c in rows
+        ]
+        data = s.ChangeFeedSerializer({"results": results, "next_cursor": next_cursor, "has_more": has_more}).data
+        return Response(data)
+
+    @staticmethod
+    def _url(request: Request, resource: str, key: str) -> str | None:
+        route = FEED_ROUTES.get(resource)
+        if route is None:
+            return None
+        try:
+            return reverse(f"api:{route[0]}-detail", kwargs={route[1]: key}, request=request)
+        except NoReverseMatch:
+            return None
+
+
+class ChangeFeedHeadView(ApiViewMixin, generics.GenericAPIView):
+    """``GET /api/v1/changes/head/``: a cursor at the feed's present position."""
+
+    serializer_class = s.CursorSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+    conditional_last_modified = False
+
+    @extend_schema(
+        operation_id="changes_head",
+        summary="The feed's present position",
+        description="Take this cursor before a full pull of the lists, then follow /changes/?after=<cursor>: nothing is missed.",
+        responses={200: s.CursorSerializer, **errors(401, 406, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        txid, change_id = changes.feed_head()
+        return Response({"cursor": encode_cursor(txid, change_id)})
+
+
+# --- the root and unknown paths ---------------------------------------------------------------
+
+
+class ApiRootView(ApiViewMixin, APIView):
+    """``/api/v1/``: where everything is. Public: it holds no data."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        names = ["agreements", "themes", "commitments", "obligations", "actions", "status-updates", "parties", "boards", "pilots", "boroughs", "meetings", "reports"]
+        links = {name: reverse(f"api:{FEED_ROUTES[name][0]}-list", request=request) for name in names}
+        links["changes"] = reverse("api:changes", request=request)
+        links["schema"] = reverse("api:schema", request=request)
+        links["docs"] = reverse("api:docs", request=request)
+        return Response(links)
+
+
+@csrf_exempt
+def api_not_found(request: HttpRequest, unmatched: str = "") -> HttpResponse:
+    """Unknown paths under /api/v1/ answer in the error shape, not with the site's HTML 404.
+
+    A GET that only lacks its trailing slash is redirected (CommonMiddleware's APPEND_SLASH cannot,
+    because this catch-all makes every path "valid"); other methods are told the right address.
+    """
+    if not request.path_info.endswith("/"):
+        try:
+            match = resolve(request.path_info + "/")
+        except Resolver404:
+            match = None
+        if match is not None and match.url_name != "not-found":
+            if request.method in ("GET", "HEAD"):
+                query = request.META.get("QUERY_STRING", "")
+                return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
+            detail = f"No such address: did you mean {request.path}/ (with a trailing slash)?"
+            return JsonResponse({"detail": detail, "code": "not_found", "errors": {}}, status=404)
+    return JsonResponse({"detail": "No such address in the API. See /api/v1/ for the collections.", "code": "not_found", "errors": {}}, status=404)
