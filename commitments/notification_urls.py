@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""``/notifications/``: the user's e-mail digest setting (issue 5)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import notification_views
+
+app_name = "notifications"
+
+urlpatterns = [
+    path("", notification_views.preferences, name="preferences"),
+]
