@@ -147,7 +147,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
         template = loader.get_template("500.html")
         body = template.render({"service_name": "DevoTracker", "csp_nonce": getattr(request, "csp_nonce", "")})
     except Exception:  # the error page of last resort must not raise
-        body = "<!DOCTYPE html><html lang=\"en-GB\"><title>Sorry, there is a problem with the service</title><h1>Sorry, there is a problem with the service</h1><p>Try again later.</p></html>"
+        body = '<!DOCTYPE html><html lang="en-GB"><title>Sorry, there is a problem with the service</title><h1>Sorry, there is a problem with the service</h1><p>Try again later.</p></html>'
     return HttpResponse(body, status=500)
 
 

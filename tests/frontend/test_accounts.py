@@ -137,9 +137,7 @@ def test_an_unknown_username_is_locked_out_the_same_way(client: Client, officer:
 
 def test_the_lockout_ends_when_the_failures_leave_the_window(client: Client, officer: Any) -> None:
     old = timezone.now() - dt.timedelta(seconds=601)
-    SignInEvent.objects.bulk_create(
-        [SignInEvent(username="alice", kind="failure", ip_address="127.0.0.1", at=old) for _ in range(5)]
-    )
+    SignInEvent.objects.bulk_create([SignInEvent(username="alice", kind="failure", ip_address="127.0.0.1", at=old) for _ in range(5)])
 
     response = attempt(client, "alice", PASSWORD)
 
@@ -317,7 +315,9 @@ def test_a_good_password_change_saves_and_keeps_the_session(signed_in: Client, o
 # --- roles --------------------------------------------------------------------------------------
 
 
-def test_roles_are_read_in_one_query_and_remembered(officer: Any, secretary: Any, viewer: Any, admin_user: Any, django_assert_num_queries: Any) -> None:
+def test_roles_are_read_in_one_query_and_remembered(
+    officer: Any, secretary: Any, viewer: Any, admin_user: Any, django_assert_num_queries: Any
+) -> None:
     with django_assert_num_queries(1):
         roles = roles_of(officer)
         assert roles_of(officer) is roles

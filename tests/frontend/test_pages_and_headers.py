@@ -48,7 +48,7 @@ def test_footer_pages_are_public_and_say_what_the_law_asks(client: Client, url: 
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert f"<h1 class=\"govuk-heading-l\">{heading}</h1>" in html
+    assert f'<h1 class="govuk-heading-l">{heading}</h1>' in html
     for fact in facts:
         assert fact in html, fact
 
@@ -225,7 +225,7 @@ def test_the_stylesheet_uses_the_system_font_stack_and_no_gds_transport(compiled
 
 
 def test_every_url_in_the_stylesheet_resolves(client: Client, compiled_css: str) -> None:
-    urls = set(re.findall(r"url\(\"?([^\")]+)\"?\)", compiled_css)) - {u for u in re.findall(r"url\(\"?(data:[^\")]+)", compiled_css)}
+    urls = set(re.findall(r"url\(\"?([^\")]+)\"?\)", compiled_css)) - set(re.findall(r"url\(\"?(data:[^\")]+)", compiled_css))
     assert urls, "the stylesheet should reference GOV.UK Frontend's images"
     for url in urls:
         assert url.startswith("/static/govuk/assets/"), url
