@@ -26,6 +26,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from boards.accounts import roles_of
 from boards.models import Board, Membership, Party
 from pilots.models import Pilot
 
@@ -152,8 +153,9 @@ def _writable_action_ids(user: Any, actions: Sequence[Action]) -> set[int]:
 
 
 def _may_write_anything(user: Any) -> bool:
-    """Officers, secretariat members and administrators may write; viewers may not."""
-    return bool(user.is_superuser) or Membership.objects.filter(user=user).exists()
+    """Officers, secretariat members and administrators may write; viewers may not. (The roles
+    are read once per request and shared with the header's navigation.)"""
+    return bool(user.is_superuser) or roles_of(user).has_work
 
 
 def _params_without(request: HttpRequest, *names: str) -> bool:
