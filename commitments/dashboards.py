@@ -726,33 +726,36 @@ def obligation_rag_trend(obligations: QuerySet[Obligation], current: dict[str, i
 
 
 def overdue_trend_points(obligations: QuerySet[Obligation], actions: QuerySet[Action], on: dt.date) -> list[OverdueTrendPoint]:
-    """Overdue obligations and actions on each of the last 26 weeks: five queries.
+    """Overdue obligations and actions on each of the last 26 weeks: five queries, always.
 
     Items unchanged inside the window are counted by one conditional aggregate per kind; the
-    items that changed are replayed backwards through their updates.
+    items that changed are replayed backwards through their updates. The changed items are found
+    by subqueries (not a list of ids), so the number of queries and their size do not depend on
+    how much changed.
     """
     days = week_points(on)
     since = end_of_day(days[0])
     points = [OverdueTrendPoint(d) for d in days]
-    changes = list(
-        StatusUpdate.objects.filter(created_at__gte=since)
-        .filter(
-            Q(target_type=StatusUpdate.TargetType.OBLIGATION, obligation__in=obligations)
-            | Q(target_type=StatusUpdate.TargetType.ACTION, action__in=actions)
-        )
+    in_window = StatusUpdate.objects.filter(created_at__gte=since)
+    changed = {
+        StatusUpdate.TargetType.OBLIGATION: in_window.filter(target_type=StatusUpdate.TargetType.OBLIGATION, obligation__in=obligations),
+        StatusUpdate.TargetType.ACTION: in_window.filter(target_type=StatusUpdate.TargetType.ACTION, action__in=actions),
+    }
+    rows = (
+        (changed[StatusUpdate.TargetType.OBLIGATION] | changed[StatusUpdate.TargetType.ACTION])
         .order_by("-created_at", "-id")
         .values_list("target_type", "obligation_id", "action_id", "created_at", "from_status", "from_due_date")
     )
     history: dict[tuple[str, int], list[tuple[dt.datetime, str, dt.date | None]]] = defaultdict(list)
-    for target_type, obligation_id, action_id, created_at, from_status, from_due in changes:
+    for target_type, obligation_id, action_id, created_at, from_status, from_due in rows:
         item_id = action_id if target_type == StatusUpdate.TargetType.ACTION else obligation_id
         history[(target_type, item_id)].append((created_at, from_status, from_due))
 
-    for kind, qs, attr in (
-        (StatusUpdate.TargetType.OBLIGATION, obligations, "obligations"),
-        (StatusUpdate.TargetType.ACTION, actions, "actions"),
+    for kind, qs, attr, id_field in (
+        (StatusUpdate.TargetType.OBLIGATION, obligations, "obligations", "obligation_id"),
+        (StatusUpdate.TargetType.ACTION, actions, "actions", "action_id"),
     ):
-        changed_ids = [item_id for (t, item_id) in history if t == kind]
+        changed_ids = changed[kind].values(id_field)
         # Unchanged open items: overdue on day d exactly when their due date is before d.
         static = (
             qs.exclude(status=Status.COMPLETE)
@@ -761,8 +764,6 @@ def overdue_trend_points(obligations: QuerySet[Obligation], actions: QuerySet[Ac
         )
         for i, point in enumerate(points):
             setattr(point, attr, static[f"d{i}"])
-        if not changed_ids:
-            continue
         for pk, status, due in qs.filter(pk__in=changed_ids).values_list("pk", "status", "due_date"):
             _replay(history[(kind, pk)], status, due, days, points, attr)
     return points

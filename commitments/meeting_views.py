@@ -93,7 +93,7 @@ def report_html(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_safe
-def report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def report_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """``/meetings/reports/<id>/pdf/``: the paper's PDF as a download."""
     report = _ready_report(pk)
     if not report.pdf:

@@ -1,0 +1,82 @@
+"""The dashboard runs a constant number of SQL queries whatever the number of commitments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from commitments.dashboards import Scope, build_dashboard
+from pilots.models import Pilot
+
+from .conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+# build_dashboard for all of London: themes, default agreements, commitments grouped by
+# theme/board/RAG/status/overdue, boards, commitments grouped by pilot, pilots, obligations grouped
+# by party, obligation windows, action windows, overdue obligations, overdue actions, obligations
+# due soon, actions due soon, latest updates, RAG-trend updates, overdue-trend updates, and for
+# obligations and for actions: unchanged items' weekly counts, changed items' current state.
+LONDON_QUERIES = 20
+# A board's view has no board breakdown (one query fewer); a pilot's no pilot breakdown (two).
+BOARD_QUERIES = 19
+PILOT_QUERIES = 18
+
+
+def test_build_dashboard_runs_the_same_queries_for_10_and_100_commitments(
+    grow: Callable[[int], None], django_assert_num_queries: Any
+) -> None:
+    grow(10)
+    with django_assert_num_queries(LONDON_QUERIES):
+        small = build_dashboard(Scope())
+    grow(90)
+    with django_assert_num_queries(LONDON_QUERIES):
+        large = build_dashboard(Scope())
+
+    # The data did grow, so the constant count is not an empty page's.
+    assert (small.totals.total, large.totals.total) == (10, 100)
+    assert large.overdue_trend[-1].actions == 100
+    assert large.summary.rows[10][1].value == 100  # actions overdue: counted in full...
+    assert len(large.overdue_items) == 50  # ...listed up to 50
+
+
+@pytest.mark.parametrize(("kind", "expected"), [("board", BOARD_QUERIES), ("pilot", PILOT_QUERIES), ("party", LONDON_QUERIES)])
+def test_scoped_dashboards_run_a_constant_number_of_queries(
+    grow: Callable[[int], None], board: Any, django_assert_num_queries: Any, kind: str, expected: int
+) -> None:
+    grow(10)
+    pilot = Pilot.objects.get(slug="grow-pilot")
+    from boards.models import Party
+
+    party = Party.objects.get(slug="grow-party-3")
+    scope = {
+        "board": Scope(kind="board", board=board),
+        "pilot": Scope(kind="pilot", pilot=pilot),
+        "party": Scope(kind="party", party=party),
+    }[kind]
+    with django_assert_num_queries(expected):
+        build_dashboard(scope)
+    grow(90)
+    with django_assert_num_queries(expected):
+        build_dashboard(scope)
+
+
+@pytest.mark.parametrize(
+    "path", ["/dashboard/", "/dashboard/boards/spb/", "/dashboard/pilots/grow-pilot/", "/dashboard/?format=csv&table=theme"]
+)
+def test_dashboard_pages_run_the_same_queries_for_10_and_100_commitments(grow: Callable[[int], None], viewer: Any, path: str) -> None:
+    client = client_for(viewer)
+    grow(10)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(path).status_code == 200
+    grow(90)
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(path).status_code == 200
+
+    assert len(large.captured_queries) == len(small.captured_queries)
+    # The page adds only the session, the user and the header's roles to the dashboard's own.
+    assert len(large.captured_queries) <= LONDON_QUERIES + 4
