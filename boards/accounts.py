@@ -30,7 +30,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import password_validators_help_texts
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Value
@@ -71,7 +71,7 @@ class Roles:
 _ROLES_ATTR = "_devotracker_roles"
 
 
-def roles_of(user: AbstractBaseUser | AnonymousUser | Any) -> Roles:
+def roles_of(user: Any) -> Roles:
     """The user's roles, read in a single query and remembered on the user object.
 
     The header asks on every page, so pages pay exactly one query for it, however many
@@ -256,7 +256,7 @@ class GovukPasswordChangeForm(PasswordChangeForm):
         # field to fix, so the new password's own rules are checked against new_password1.
         self.validate_passwords("new_password1", "new_password2")
         self.validate_password_for_user(self.user, "new_password1")
-        return forms.Form.clean(self)
+        return forms.Form.clean(self) or self.cleaned_data
 
 
 # --- views -------------------------------------------------------------------------------------
@@ -269,7 +269,7 @@ class SignInView(auth_views.LoginView):
     template_name = "registration/login.html"
     redirect_authenticated_user = True
 
-    def form_valid(self, form: forms.Form) -> HttpResponse:
+    def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
         user = self.request.user
         record_sign_in_event(self.request, kind=SignInEvent.Kind.SUCCESS, username=user.get_username(), user=user)

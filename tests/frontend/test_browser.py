@@ -232,3 +232,14 @@ def test_redoc_runs_under_the_policy(settings: Any, live_server: Any, page: Any,
     # purpose (the docs work offline, DESIGN.md §6). Nothing of our own may be refused.
     refused = csp_errors(watched)
     assert not [line for line in refused if live_server.url in line or "inline script" in line], refused
+
+
+def test_the_services_own_api_docs_run_under_the_policy(live_server: Any, page: Any, watched: dict[str, list[str]]) -> None:
+    """The real /api/v1/docs/ (public, DESIGN.md §6): Swagger UI from the sidecar, no CDN."""
+    response = page.goto(f"{live_server.url}/api/v1/docs/")
+
+    assert response.status == 200
+    page.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+    assert page.locator(".swagger-ui .opblock").count() > 0
+    assert not [url for url in watched["requests"] if not url.startswith(live_server.url) and not url.startswith("data:")]
+    assert csp_errors(watched) == []
