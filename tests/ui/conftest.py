@@ -55,14 +55,22 @@ def grow(board: Any, party_a: Any) -> Callable[[int], list[Commitment]]:
     def add(n: int) -> list[Commitment]:
         start = len(made)
         for i in range(start, start + n):
-            c = CommitmentFactory(ref=f"GRW-{i:03d}", theme=theme, lead_board=board, target_date=dt.date(2018, 3, 31), target_date_precision="month")
+            c = CommitmentFactory(
+                ref=f"GRW-{i:03d}", theme=theme, lead_board=board, target_date=dt.date(2018, 3, 31), target_date_precision="month"
+            )
             CommitmentPilot.objects.create(commitment=c, pilot=pilot)
             other = PartyFactory(slug=f"grow-party-{i}")
             for party in (party_a, other):
                 o = ObligationFactory(commitment=c, party=party, due_date=dt.date.today() - dt.timedelta(days=i % 3))
                 ActionFactory(obligation=o, due_date=dt.date.today() + dt.timedelta(days=i % 20 - 5))
                 StatusUpdate.objects.create(
-                    target_type="obligation", commitment=c, obligation=o, party=party, version=1, note=f"Note {i}", evidence=["https://example.org/e"]
+                    target_type="obligation",
+                    commitment=c,
+                    obligation=o,
+                    party=party,
+                    version=1,
+                    note=f"Note {i}",
+                    evidence=["https://example.org/e"],
                 )
             made.append(c)
         return made
@@ -87,7 +95,9 @@ def deepen(grow: Callable[[int], list[Commitment]]) -> Callable[[str, int], None
             o = ObligationFactory(commitment=c, party=party)
             for _ in range(2):
                 a = ActionFactory(obligation=o)
-                StatusUpdate.objects.create(target_type="action", commitment=c, obligation=o, action=a, party=party, version=1, note=f"Action note {i}")
+                StatusUpdate.objects.create(
+                    target_type="action", commitment=c, obligation=o, action=a, party=party, version=1, note=f"Action note {i}"
+                )
             StatusUpdate.objects.create(target_type="obligation", commitment=c, obligation=o, party=party, version=1, note=f"Deep note {i}")
             Citation.objects.create(commitment=c, document="devolution-mou-2017.md", lines=str(i), quote=f"Quote {i}", order=i)
             CommitmentPilot.objects.create(commitment=c, pilot=PilotFactory(slug=f"deep-pilot-{i}"))

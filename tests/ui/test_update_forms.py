@@ -85,7 +85,9 @@ def test_only_the_secretariat_may_assess_a_commitment(officer_client: Client, se
     assert officer_client.post(url, form_data(commitment, note="x")).status_code == 403
     assert secretary_client.get(url).status_code == 200
 
-    response = secretary_client.post(url, form_data(commitment, status="in_progress", rag="amber", reason="Work has begun", note="Assessed at the March meeting"))
+    response = secretary_client.post(
+        url, form_data(commitment, status="in_progress", rag="amber", reason="Work has begun", note="Assessed at the March meeting")
+    )
 
     assert response.status_code == 302
     commitment.refresh_from_db()
@@ -133,7 +135,9 @@ def test_an_update_with_a_note_is_saved_and_shown_on_the_timeline(officer_client
 def test_a_revised_date_needs_a_reason_and_nothing_is_saved_without_one(officer_client: Client, obligation: Obligation) -> None:
     response = officer_client.post(
         update_url(obligation),
-        form_data(obligation, **{"revised_due_date-day": "31", "revised_due_date-month": "3", "revised_due_date-year": "2027", "note": "Slipped"}),
+        form_data(
+            obligation, **{"revised_due_date-day": "31", "revised_due_date-month": "3", "revised_due_date-year": "2027", "note": "Slipped"}
+        ),
     )
 
     assert response.status_code == 200
@@ -153,7 +157,11 @@ def test_a_revised_date_needs_a_reason_and_nothing_is_saved_without_one(officer_
 def test_a_revised_date_with_a_reason_moves_the_due_date(officer_client: Client, obligation: Obligation) -> None:
     response = officer_client.post(
         update_url(obligation),
-        form_data(obligation, reason="Waiting for NHS England", **{"revised_due_date-day": "31", "revised_due_date-month": "3", "revised_due_date-year": "2027"}),
+        form_data(
+            obligation,
+            reason="Waiting for NHS England",
+            **{"revised_due_date-day": "31", "revised_due_date-month": "3", "revised_due_date-year": "2027"},
+        ),
     )
 
     assert response.status_code == 302
@@ -171,7 +179,9 @@ def test_a_revised_date_with_a_reason_moves_the_due_date(officer_client: Client,
         ("x", "3", "2027", "Revised due date must be a real date"),
     ],
 )
-def test_impossible_dates_get_clear_errors(officer_client: Client, obligation: Obligation, day: str, month: str, year: str, message: str) -> None:
+def test_impossible_dates_get_clear_errors(
+    officer_client: Client, obligation: Obligation, day: str, month: str, year: str, message: str
+) -> None:
     response = officer_client.post(
         update_url(obligation),
         form_data(obligation, reason="r", **{"revised_due_date-day": day, "revised_due_date-month": month, "revised_due_date-year": year}),
@@ -220,12 +230,16 @@ def test_marking_an_action_complete_needs_evidence(officer_client: Client, oblig
 # --- no lost updates --------------------------------------------------------------------------
 
 
-def test_a_stale_version_shows_what_changed_and_keeps_the_input(officer_client: Client, obligation: Obligation, other_officer: Any, party_a: Any) -> None:
+def test_a_stale_version_shows_what_changed_and_keeps_the_input(
+    officer_client: Client, obligation: Obligation, other_officer: Any, party_a: Any
+) -> None:
     # The officer opens the form at version 1; a colleague saves first.
     colleague = other_officer
     MembershipFactory(user=colleague, party=party_a)
     seen = form_data(obligation)
-    record_update(obligation, by=colleague, version=1, data=UpdateInput(status="in_progress", rag="red", reason="Funding gap", note="Flagged at LHB"))
+    record_update(
+        obligation, by=colleague, version=1, data=UpdateInput(status="in_progress", rag="red", reason="Funding gap", note="Flagged at LHB")
+    )
 
     response = officer_client.post(update_url(obligation), {**seen, "note": "My careful note", "progress": "30"})
 
@@ -234,7 +248,7 @@ def test_a_stale_version_shows_what_changed_and_keeps_the_input(officer_client: 
     assert "Someone else saved this after you opened it" in html
     assert "You opened version 1; it is now version 2" in html
     # What they saw vs what it is now, and who changed it.
-    assert "<td class=\"govuk-table__cell\">Not started</td>" in html
+    assert '<td class="govuk-table__cell">Not started</td>' in html
     assert "<strong>In progress</strong>" in html
     assert "<strong>Red</strong>" in html
     assert "Bob Other" in html and "Flagged at LHB" in html
@@ -262,19 +276,33 @@ def test_an_officer_adds_an_action_with_an_owner_from_their_party(officer_client
     assert f'<option value="{officer.pk}">Alice Officer</option>' in page
 
     response = officer_client.post(
-        url, {"description": "Agree the estates pipeline", "owner": officer.pk, "due_date-day": "30", "due_date-month": "6", "due_date-year": "2027"}
+        url,
+        {
+            "description": "Agree the estates pipeline",
+            "owner": officer.pk,
+            "due_date-day": "30",
+            "due_date-month": "6",
+            "due_date-year": "2027",
+        },
     )
 
     assert response.status_code == 302
     action = Action.objects.get()
-    assert (action.description, action.owner, action.due_date, action.original_due_date) == ("Agree the estates pipeline", officer, dt.date(2027, 6, 30), dt.date(2027, 6, 30))
+    assert (action.description, action.owner, action.due_date, action.original_due_date) == (
+        "Agree the estates pipeline",
+        officer,
+        dt.date(2027, 6, 30),
+        dt.date(2027, 6, 30),
+    )
     assert StatusUpdate.objects.get().action == action
 
 
 def test_adding_an_action_needs_a_description_and_a_real_date(officer_client: Client, obligation: Obligation, other_officer: Any) -> None:
     url = f"/obligations/{obligation.pk}/actions/add/"
 
-    response = officer_client.post(url, {"description": "", "owner": other_officer.pk, "due_date-day": "30", "due_date-month": "2", "due_date-year": "2027"})
+    response = officer_client.post(
+        url, {"description": "", "owner": other_officer.pk, "due_date-day": "30", "due_date-month": "2", "due_date-year": "2027"}
+    )
 
     html = response.content.decode()
     assert "Enter a description of the action" in html
