@@ -615,7 +615,7 @@ def deliver_outbox(*, now: dt.datetime | None = None, limit: int | None = None, 
                     with transaction.atomic():
                         if mail is None:
                             # A timeout, so a hung mail server fails this try instead of the task.
-                            mail = get_connection(timeout=_setting("EMAIL_TIMEOUT", 0) or 20)
+                            mail = get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or 20)
                             mail.open()
                         skipped = HANDLERS[message.kind](message, mail)
                 except SoftTimeLimitExceeded:
