@@ -284,7 +284,7 @@ def _show(name: str, value: Any) -> str:
     if name == "progress":
         return f"{value}%"
     if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y").lstrip("0")
+        return value.strftime("%-d %B %Y")
     return str(value or "")
 
 
@@ -365,12 +365,14 @@ def validate_rows(rows: Iterable[SheetRow], user: Any) -> list[RowResult]:
         data.evidence = _split_evidence(cells.get("evidence", ""))
         result.data = data
 
-        if action is None or result.errors:
+        if action is None:
             continue
+        # The rules run even when a cell did not parse, so every problem of the row shows at once.
+        parse_errors = bool(result.errors)
         changes, errors = validate_update(action, data)
-        only_nothing_to_do = set(errors) == {"__all__"}
-        if only_nothing_to_do:
-            result.unchanged = True
+        if set(errors) == {"__all__"}:
+            if not parse_errors:
+                result.unchanged = True  # asks for nothing different: skipped, not an error
             continue
         if result.version is not None and result.version != action.version:
             result.error(
@@ -379,6 +381,8 @@ def validate_rows(rows: Iterable[SheetRow], user: Any) -> list[RowResult]:
                 f"{result.version}. Download the actions again and re-apply your change",
             )
         for name, messages in errors.items():
+            if name == "__all__" and parse_errors:
+                continue
             column = {"due_date": "revised_due_date", "__all__": ROW_ERRORS}.get(name, name)
             for message in messages:
                 result.error(column if column in (*COLUMNS, ROW_ERRORS) else ROW_ERRORS, message.rstrip("."))
