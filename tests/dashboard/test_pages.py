@@ -1,0 +1,151 @@
+"""The dashboard pages: who may read them, the scoped views, CSV exports (formula-safe) and the
+SVG charts' accessibility markup."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from commitments.dashboard_views import csv_safe
+
+from ..factories import PartyFactory
+from .conftest import THEME_NAMES, Dataset, client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def read_csv(response: Any) -> list[list[str]]:
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.reader(io.StringIO(text[1:])))
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(dataset: Dataset) -> None:
+    response = Client().get("/dashboard/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("persona", ["viewer", "officer", "secretary", "admin_user"])
+def test_every_signed_in_user_may_read_the_dashboard(dataset: Dataset, request: Any, persona: str) -> None:
+    response = client_for(request.getfixturevalue(persona)).get("/dashboard/")
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    for name in THEME_NAMES:
+        assert name in html
+    assert 'role="img"' in html and '<title id="chart-theme-title">' in html
+    assert 'aria-labelledby="chart-theme-title chart-theme-desc"' in html
+
+
+def test_charts_are_followed_by_their_tables_and_patterns(dataset: Dataset, viewer: Any) -> None:
+    html = client_for(viewer).get("/dashboard/").content.decode()
+
+    for key in ("theme", "board", "pilot", "party", "rag-trend", "overdue-trend"):
+        assert f'id="table-{key}"' in html, key
+    # Each RAG value is drawn with its own pattern (greyscale-safe), not just a colour.
+    for rag in ("red", "amber", "green", "none"):
+        assert f'<pattern id="chart-theme-{rag}"' in html
+    # The desc says the figures in words.
+    assert "Capital and estates: 1 red, 1 amber" in html
+
+
+def test_the_page_escapes_hostile_names(dataset: Dataset, viewer: Any) -> None:
+    dataset.party_a.name = '<script>alert("x")</script>'
+    dataset.party_a.save()
+
+    html = client_for(viewer).get("/dashboard/").content.decode()
+
+    assert '<script>alert("x")</script>' not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("path", "title", "absent"),
+    [
+        ("/dashboard/pilots/ncl-estates/", "North Central London estates pilot", 'id="table-pilot"'),
+        ("/dashboard/boards/spb/", "London Health and Care Strategic Partnership Board", 'id="table-board"'),
+        ("/dashboard/boards/SPB/", "London Health and Care Strategic Partnership Board", 'id="table-board"'),
+        ("/dashboard/parties/party-b/", "Party B", None),
+    ],
+)
+def test_scoped_dashboards(dataset: Dataset, viewer: Any, path: str, title: str, absent: str | None) -> None:
+    response = client_for(viewer).get(path)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'<h1 class="govuk-heading-l">{title}</h1>' in html
+    if absent:
+        assert absent not in html
+    d = response.context["d"]
+    if "pilots" in path:
+        assert d.totals.total == 1 and d.totals.red == 1  # EST-01 only
+        assert "pilot=ncl-estates" in d.by_theme.table.rows[0][1].url
+    elif "boards" in path:
+        assert (d.totals.red, d.totals.amber, d.totals.total) == (1, 1, 2)
+        assert "board=SPB" in d.by_theme.table.rows[0][1].url
+    else:
+        # Party B's own obligations only; the commitments it owes under.
+        assert d.totals.total == 2
+        assert [s.label for s in d.by_party.series] == ["Party B"]
+        assert "party=party-b" in d.summary.rows[0][1].url
+
+
+@pytest.mark.parametrize("path", ["/dashboard/pilots/nope/", "/dashboard/boards/NOPE/", "/dashboard/parties/nope/"])
+def test_unknown_scopes_are_404(dataset: Dataset, viewer: Any, path: str) -> None:
+    assert client_for(viewer).get(path).status_code == 404
+
+
+def test_tables_export_as_csv(dataset: Dataset, viewer: Any) -> None:
+    response = client_for(viewer).get("/dashboard/?format=csv&table=theme")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == f'attachment; filename="dashboard-london-theme-{dataset.today.isoformat()}.csv"'
+    rows = read_csv(response)
+    assert rows[0] == ["Theme", "Red", "Amber", "Green", "Not assessed", "Total commitments", "Complete", "Overdue"]
+    assert rows[1] == ["Capital and estates", "1", "1", "0", "0", "2", "0", "0"]
+    assert [r[0] for r in rows[1:7]] == THEME_NAMES
+    assert rows[-1] == ["Total", "1", "1", "1", "1", "4", "1", "0"]
+
+
+def test_every_table_on_the_page_has_a_csv_link_that_works(dataset: Dataset, viewer: Any) -> None:
+    client = client_for(viewer)
+    response = client.get("/dashboard/boards/spb/?agreements=all")
+    keys = list(response.context["d"].tables())
+    html = response.content.decode()
+
+    assert len(keys) >= 10
+    for key in keys:
+        assert f"?agreements=all&amp;format=csv&amp;table={key}" in html, key
+        export = client.get(f"/dashboard/boards/spb/?agreements=all&format=csv&table={key}")
+        assert export.status_code == 200, key
+        assert read_csv(export)[0][0], key
+    assert client.get("/dashboard/?format=csv&table=nope").status_code == 404
+
+
+def test_csv_cells_are_formula_safe(dataset: Dataset, viewer: Any) -> None:
+    PartyFactory(slug="evil", name='=HYPERLINK("http://x")')
+    dataset.obligations["45"].party = PartyFactory(slug="evil")
+    dataset.obligations["45"].save()
+    dataset.actions["late"].description = "+SUM(A1:A9)"
+    dataset.actions["late"].save()
+    client = client_for(viewer)
+
+    party_rows = read_csv(client.get("/dashboard/?format=csv&table=party"))
+    overdue_rows = read_csv(client.get("/dashboard/?format=csv&table=overdue"))
+
+    assert ['\'=HYPERLINK("http://x")', "0", "0", "0", "1", "1", "0", "0"] in party_rows
+    assert "'+SUM(A1:A9)" in [row[2] for row in overdue_rows]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("=1+1", "'=1+1"), ("+1", "'+1"), ("-1", "'-1"), ("@A1", "'@A1"), ("\tx", "'\tx"), ("plain", "plain"), (-3, -3), (7, 7), (None, "")],
+)
+def test_csv_safe(value: Any, expected: Any) -> None:
+    assert csv_safe(value) == expected
