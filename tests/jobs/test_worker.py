@@ -1,0 +1,232 @@
+"""End to end with a REAL Redis broker and a REAL Celery worker process on the PostgreSQL test
+database: the overdue task sent through the broker, and fault drills that SIGKILL the worker in
+the middle of the pass (before its transaction commits) and after it committed but before the
+task was acknowledged. Redis redelivers the unacknowledged task (``acks_late``) to a new worker;
+the redelivered run must leave exactly the right state and send no e-mail twice.
+
+Needs ``REDIS_URL`` (scripts/test.sh starts a throwaway Redis and sets it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from commitments.models import Action, Escalation, JobRun, OutboxMessage
+from commitments.overdue import FAULT_PAUSE_ENV
+
+from .conftest import TODAY, overdue_action
+
+pytestmark = [pytest.mark.worker, pytest.mark.slow]
+
+VISIBILITY_TIMEOUT = 5  # seconds before Redis hands an unacknowledged task to another worker
+FLAG_TASK = "commitments.tasks.flag_overdue_task"
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        pytest.fail("REDIS_URL is not set: the worker tests need a real Redis (scripts/test.sh starts one).", pytrace=False)
+    import redis
+
+    client = redis.Redis.from_url(url)
+    client.ping()
+    # Start from an empty queue: no task left over from another run may reach this worker.
+    client.delete("celery", "unacked", "unacked_index", "unacked_mutex")
+    return url
+
+
+def _database_url() -> str:
+    s = connection.settings_dict
+    assert s["NAME"].startswith("test_"), "the worker must use the pytest test database"
+    return f"postgres://{quote(s['USER'])}:{quote(s['PASSWORD'])}@{s['HOST']}:{s['PORT']}/{s['NAME']}"
+
+
+class Worker:
+    """A real ``celery -A devotracker worker --pool=solo`` process and its log."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.log = log
+        celery = Path(sys.executable).with_name("celery")
+        self.process = subprocess.Popen(
+            [str(celery), "-A", "devotracker", "worker", "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+             "--without-heartbeat", "-n", f"jobs-{uuid.uuid4().hex[:8]}@localhost"],
+            cwd=settings.BASE_DIR, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        wait_for(lambda: " ready." in self.text() or self.process.poll() is not None, 60, "the worker to start")
+        assert self.process.poll() is None, self.text()
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown, no acknowledgement, nothing flushed (a crash, an OOM kill)."""
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture
+def start_worker(transactional_db: Any, redis_url: str, tmp_path: Path) -> Iterator[Callable[..., Worker]]:
+    """Start workers on the test database (committed data: ``transactional_db``) and Redis."""
+    workers: list[Worker] = []
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+
+    def start(**extra_env: str) -> Worker:
+        env = {
+            **{key: value for key, value in os.environ.items() if key != FAULT_PAUSE_ENV},
+            "DJANGO_SETTINGS_MODULE": "tests.jobs.worker_settings",
+            "PYTHONPATH": str(settings.BASE_DIR),
+            "DATABASE_URL": _database_url(),
+            "CONN_MAX_AGE": "0",
+            "CELERY_BROKER_URL": redis_url,
+            "CELERY_RESULT_BACKEND": redis_url,
+            "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+            "EMAIL_FILE_PATH": str(mail_dir),
+            "VAR_DIR": str(tmp_path / "var"),
+            "SITE_URL": "https://devotracker.example.org",
+            **extra_env,
+        }
+        worker = Worker(env, tmp_path / f"worker-{len(workers) + 1}.log")
+        workers.append(worker)
+        return worker
+
+    start.mail_dir = mail_dir  # type: ignore[attr-defined]
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def send_flag_task(redis_url: str) -> str:
+    """Send the task through the broker, as beat does (a separate producer: nothing in-process)."""
+    from celery import Celery
+
+    producer = Celery("producer", broker=redis_url)
+    try:
+        return producer.send_task(FLAG_TASK, kwargs={"today": TODAY.isoformat()}).id
+    finally:
+        producer.close()
+
+
+def sent_emails(mail_dir: Path) -> list[tuple[str, str]]:
+    """(Message-ID, To) of every e-mail the workers wrote, across all their files."""
+    found = []
+    for path in sorted(mail_dir.iterdir()):
+        text = path.read_text(errors="replace")
+        for block in text.split("-" * 79):
+            mid = re.search(r"^Message-ID: (.+)$", block, re.M)
+            to = re.search(r"^To: (.+)$", block, re.M)
+            if mid and to:
+                found.append((mid.group(1).strip(), to.group(1).strip()))
+    return found
+
+
+@pytest.fixture
+def overdue_world(obligation: Any, owner: Any, officer: Any, secretary: Any) -> dict[str, Any]:
+    """Three overdue actions: one owned (step 1 to the owner), one unowned (step 1 to the party's
+    officer) and one 30 days into its overdue spell (steps 2 and 3 too): 5 notices in all."""
+    owned = overdue_action(obligation, owner=owner, description="Owned and late")
+    unowned = overdue_action(obligation, description="Nobody owns this")
+    old = overdue_action(obligation, owner=owner, days_late=45, description="Long overdue")
+    Action.objects.filter(pk=old.pk).update(overdue_since=TODAY - dt.timedelta(days=30))
+    return {"owned": owned, "unowned": unowned, "old": old, "notices": 5}
+
+
+def assert_right_final_state(world: dict[str, Any], mail_dir: Path) -> None:
+    for key in ("owned", "unowned"):
+        assert Action.objects.get(pk=world[key].pk).overdue_since == TODAY
+    assert Action.objects.get(pk=world["old"].pk).escalation_level == 3
+    steps = list(Escalation.objects.values_list("action_id", "step"))
+    assert len(steps) == len(set(steps)) == world["notices"]  # every step once
+    wait_for(lambda: OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0, 60, "the outbox to be delivered")
+    assert OutboxMessage.objects.count() == world["notices"]
+    emails = sent_emails(mail_dir)
+    assert len(emails) == world["notices"], emails
+    assert len({mid for mid, _ in emails}) == len(emails)  # no e-mail twice
+
+
+def test_the_overdue_task_runs_through_redis_on_a_real_worker(start_worker: Any, redis_url: str, overdue_world: dict[str, Any]) -> None:
+    start_worker()
+    task_id = send_flag_task(redis_url)
+    run = wait_for(lambda: JobRun.objects.filter(name="flag_overdue", outcome="success").first(), 60, "the overdue pass")
+    assert run.task_id == task_id
+    assert (run.counts["newly_overdue"], run.counts["messages_queued"], run.counts["escalated_step_3"]) == (2, 5, 1)
+    assert_right_final_state(overdue_world, start_worker.mail_dir)
+    owner_mail = [to for _, to in sent_emails(start_worker.mail_dir) if "olive@example.org" in to]
+    assert len(owner_mail) == 3  # owned step 1, old step 1, old step 3 (with the secretariat)
+
+
+def test_a_worker_killed_mid_pass_loses_nothing_and_the_redelivered_run_does_it_all_once(
+    start_worker: Any, redis_url: str, overdue_world: dict[str, Any]
+) -> None:
+    first = start_worker(**{FAULT_PAUSE_ENV: "before_commit:120"})
+    task_id = send_flag_task(redis_url)
+    wait_for(lambda: "fault drill pause" in first.text(), 60, "the pass to reach its last statement")
+    # Everything is written but not committed: nobody else sees any of it.
+    assert not Action.objects.filter(overdue_since__isnull=False).exclude(pk=overdue_world["old"].pk).exists()
+    assert not Escalation.objects.exists() and not OutboxMessage.objects.exists()
+    assert JobRun.objects.get(task_id=task_id).outcome == "running"
+
+    first.kill()
+    started = time.monotonic()
+    start_worker()
+    run = wait_for(lambda: JobRun.objects.filter(task_id=task_id, outcome="success").first(), 90, "the redelivered pass")
+    assert time.monotonic() - started >= VISIBILITY_TIMEOUT - 1  # it came back through Redis's redelivery
+    assert (run.counts["newly_overdue"], run.counts["messages_queued"]) == (2, 5)
+    abandoned = JobRun.objects.get(task_id=task_id, outcome="failure")
+    assert abandoned.error.startswith("Abandoned")
+    assert_right_final_state(overdue_world, start_worker.mail_dir)
+
+
+def test_a_worker_killed_after_commit_before_acknowledging_sends_nothing_twice(
+    start_worker: Any, redis_url: str, overdue_world: dict[str, Any]
+) -> None:
+    first = start_worker(**{FAULT_PAUSE_ENV: "after_commit:120"})
+    task_id = send_flag_task(redis_url)
+    wait_for(lambda: "fault drill pause" in first.text(), 60, "the pass to commit")
+    # The pass committed (and queued its delivery) but the task was never acknowledged.
+    assert Escalation.objects.count() == overdue_world["notices"]
+    assert OutboxMessage.objects.count() == overdue_world["notices"]
+
+    first.kill()
+    start_worker()
+    # The redelivered pass runs again and finds nothing left to do.
+    run = wait_for(lambda: JobRun.objects.filter(task_id=task_id, outcome="success").first(), 90, "the redelivered pass")
+    assert (run.counts["newly_overdue"], run.counts["messages_queued"], run.counts["escalated_step_1"]) == (0, 0, 0)
+    assert JobRun.objects.get(task_id=task_id, outcome="failure").error.startswith("Abandoned")
+    assert_right_final_state(overdue_world, start_worker.mail_dir)

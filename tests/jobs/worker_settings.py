@@ -1,0 +1,16 @@
+"""Settings for the Celery worker that tests/jobs/test_worker.py starts: the project's own
+settings (so the worker is the real thing) plus two test knobs.
+
+- ``EMAIL_FILE_PATH``: the file-based e-mail backend writes every message there, so the test can
+  count what was sent across worker restarts.
+- Redis transport: redeliver an unacknowledged task a few seconds after ``visibility_timeout``
+  (``CELERY_VISIBILITY_TIMEOUT``) instead of kombu's default sweep of about 100 s.
+"""
+
+import os
+
+from devotracker.settings import *  # noqa: F403
+from devotracker.settings import CELERY_BROKER_TRANSPORT_OPTIONS
+
+EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
+CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
