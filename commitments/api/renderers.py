@@ -13,7 +13,7 @@ import csv
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from rest_framework import exceptions, renderers
+from rest_framework import exceptions, parsers, renderers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 
@@ -75,3 +75,14 @@ class StrictContentNegotiation(DefaultContentNegotiation):
                 raise
             offered = ", ".join(r.media_type for r in renderers)
             raise exceptions.NotAcceptable(f"Cannot answer with the media type you accept: this endpoint offers {offered}.") from None
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, but a body nested deeper than Python's recursion limit (``[[[[…``) is a
+    400 like any other malformed JSON instead of a RecursionError (a 500)."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the body is nested too deeply.") from None

@@ -26,7 +26,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, generics, permissions, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
@@ -41,6 +40,7 @@ from . import serializers as s
 from .errors import PayloadTooLarge, PreconditionFailed, PreconditionRequired, VersionConflict
 from .mixins import AllowListOrderingFilter, ApiViewMixin, CSVExportMixin
 from .permissions import TokenScopeAllowsWrite
+from .renderers import JSONParser
 from .schema import ETAG, IF_NONE_MATCH, NOT_MODIFIED, READ_HEADERS, RETRY_AFTER, document_read_viewset, document_write, errors
 from .throttling import TokenRateThrottle, TokenWriteRateThrottle
 
