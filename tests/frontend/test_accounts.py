@@ -206,6 +206,18 @@ def test_the_lockout_check_is_one_query(officer: Any, django_assert_num_queries:
         assert is_locked_out(username="alice", address="10.0.0.1", now=now)
 
 
+def test_the_admin_sign_in_form_cannot_be_used_to_get_round_the_lockout(client: Client, admin_user: Any) -> None:
+    for _ in range(3):
+        attempt(client, "ada", "wrong-password")
+
+    response = client.post("/admin/login/", {"username": "ada", "password": PASSWORD, "next": "/admin/"})
+
+    # Anonymous requests to the admin are sent to our sign-in page before its own form runs.
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert SESSION_KEY not in client.session
+
+
 # --- signing out --------------------------------------------------------------------------------
 
 
