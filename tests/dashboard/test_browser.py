@@ -148,3 +148,29 @@ def test_a_board_paper_page_is_accessible(live_server: Any, page: Any, dataset: 
     assert "outstanding actions" in page.locator("h1").inner_text()
     assert "Publish the estates strategy" in page.locator("main").inner_text()
     assert_accessible(page)
+
+
+def test_the_meeting_page_follows_a_build_in_progress(live_server: Any, page: Any, dataset: Dataset, lc_meeting: Any, viewer: Any) -> None:
+    """Progressive enhancement: the page polls the build's status URL and updates its row."""
+    from playwright.sync_api import expect
+
+    from commitments.reports import build_report
+
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+    report = Report.objects.create(meeting=lc_meeting, kind=Report.Kind.LEADERS_COMMITTEE)
+    sign_in(page, live_server, viewer.username)
+    page.goto(f"{live_server.url}/meetings/{lc_meeting.pk}/")
+    row = page.locator(f"tr[data-report-id='{report.pk}']")
+    assert row.locator("[data-report-state]").inner_text() == "Waiting to be built"
+    assert "Refresh this page" in page.locator("main").inner_text()  # the no-JavaScript way
+    assert_accessible(page)
+
+    build_report(report.pk)  # what the worker does
+
+    expect(row.locator("[data-report-state]")).to_have_text("Ready", timeout=15_000)
+    expect(row.get_by_role("link", name="Download PDF")).to_be_visible()
+    expect(page.locator("#report-progress")).to_have_text("Paper build: Ready.")
+    assert "Refresh this page" not in page.locator("main").inner_text()
+    assert console == []  # no CSP refusal or script error
+    assert_accessible(page)
