@@ -174,3 +174,22 @@ def test_the_meeting_page_follows_a_build_in_progress(live_server: Any, page: An
     assert "Refresh this page" not in page.locator("main").inner_text()
     assert console == []  # no CSP refusal or script error
     assert_accessible(page)
+
+
+def test_the_dashboard_prints_cleanly(live_server: Any, page: Any, dataset: Dataset, viewer: Any, tmp_path: Path) -> None:
+    """In print, navigation, links to other views and CSV links go; charts and tables stay."""
+    sign_in(page, live_server, viewer.username)
+    page.goto(f"{live_server.url}/dashboard/")
+    page.emulate_media(media="print")
+
+    assert not page.locator(".govuk-service-navigation").is_visible()
+    assert not page.locator("nav.app-contents").is_visible()
+    assert not page.get_by_role("link", name="Download this table as CSV: Commitments by theme").is_visible()
+    assert page.get_by_role("img", name="Commitments by theme").is_visible()
+    assert page.locator("#table-theme").is_visible()
+    assert page.locator("#table-overdue-trend").is_visible()
+    pdf = tmp_path / "dashboard.pdf"
+    page.pdf(path=str(pdf), format="A4")
+    text = pdf_text(pdf)
+    assert "Commitments by theme" in text and "Integration - commissioning and payments" in text
+    assert "Download this table as CSV" not in text
