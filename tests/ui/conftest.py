@@ -112,3 +112,16 @@ def deepen(grow: Callable[[int], list[Commitment]]) -> Callable[[str, int], None
 
 def obligation_of(commitment: Commitment, party: Any) -> Obligation:
     return Obligation.objects.get(commitment=commitment, party=party)
+
+
+@pytest.fixture(scope="session")
+def built_css() -> None:
+    """Pages need the compiled stylesheet for a realistic accessibility run (contrast, focus);
+    fail, never skip, when it has not been built."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    css = Path(settings.BASE_DIR) / "static" / "build" / "app.css"
+    if not css.exists():
+        pytest.fail(f"{css} is missing: run `npm ci && npm run build` in the repository root first.", pytrace=False)
