@@ -225,11 +225,10 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # static/ holds our sources; static/build/ the compiled GOV.UK Frontend CSS (npm run build);
 # node_modules/govuk-frontend/dist/govuk provides its JavaScript, fonts and images.
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    ("govuk", BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
-]
-STATICFILES_DIRS = [d for d in STATICFILES_DIRS if Path(d[1] if isinstance(d, tuple) else d).exists()]
+_GOVUK_DIST = BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
+if _GOVUK_DIST.exists():  # absent until `npm ci` has run
+    STATICFILES_DIRS.append(("govuk", _GOVUK_DIST))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
