@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -230,7 +231,7 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user}, {self.scope})"
 
     @classmethod
-    def issue(cls, *, user: models.Model, scope: str = "write", name: str = "") -> tuple[ApiToken, str]:
+    def issue(cls, *, user: Any, scope: str = "write", name: str = "") -> tuple[ApiToken, str]:
         """Create a token and return it with its key (the only time the key is known)."""
         key = secrets.token_urlsafe(32)
         token = cls.objects.create(user=user, scope=scope, name=name, prefix=key[:8], key_hash=_hash_key(key))

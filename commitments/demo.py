@@ -154,7 +154,8 @@ def load_demo(*, today: dt.date | None = None, seed: int = 2017) -> dict[str, in
     for m in Membership.objects.filter(
         role=Membership.Role.OFFICER, user__username__in=[a.username for a in DEMO_ACCOUNTS if a.role == "officer"]
     ):
-        owners.setdefault(m.party_id, m.user)
+        if m.party_id is not None:
+            owners.setdefault(m.party_id, m.user)
     fallback_author = User.objects.filter(username="secretariat").first()
 
     obligations = list(
@@ -242,7 +243,7 @@ def _history(
         return []
     stamps = sorted(now - dt.timedelta(days=rng.randint(1, 730), minutes=rng.randint(0, 1440)) for _ in path)
     rows = []
-    before = (Status.NOT_STARTED, "", 0)
+    before: tuple[str, str, int] = (Status.NOT_STARTED, "", 0)
     for version, (stamp, after) in enumerate(zip(stamps, path, strict=True), start=2):
         rows.append(
             StatusUpdate(

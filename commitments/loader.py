@@ -339,7 +339,7 @@ class _Loader:
 
         ``second_pass`` marks a later pass over a row already counted (links that need both ends).
         """
-        name = model._meta.verbose_name_plural.title()
+        name = str(model._meta.verbose_name_plural).title()
         obj = model._default_manager.filter(**lookup).first()
         if obj is None:
             obj = model._default_manager.create(**lookup, **values)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.management import call_command
 from django.db import connection, transaction
@@ -53,16 +54,21 @@ def _timed(steps: list[Step], name: str, fn: Callable[[], int]) -> None:
     steps.append(Step(name, rows, time.perf_counter() - started))
 
 
-def _exec(sql: str, params: list[object] | None = None) -> int:
+def _exec(sql: str, params: list[Any] | None = None) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params or [])
         return cursor.rowcount
 
 
+def _command(name: str, **options: Any) -> int:
+    call_command(name, verbosity=0, **options)
+    return 0
+
+
 def generate_mou() -> list[Step]:
     steps: list[Step] = []
-    _timed(steps, "load_mou", lambda: call_command("load_mou", verbosity=0) or 0)
-    _timed(steps, "load_demo", lambda: call_command("load_demo", reset=True, verbosity=0) or 0)
+    _timed(steps, "load_mou", lambda: _command("load_mou"))
+    _timed(steps, "load_demo", lambda: _command("load_demo", reset=True))
     return steps
 
 

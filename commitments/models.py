@@ -206,7 +206,9 @@ class Commitment(TrackedState):
     co_lead_boards = models.ManyToManyField(Board, blank=True, related_name="co_led_commitments")
     recipients = models.ManyToManyField(Board, blank=True, related_name="commitments_reported_to")
     other_parties = models.ManyToManyField(Party, blank=True, related_name="mentioned_in_commitments")
-    pilots = models.ManyToManyField(Pilot, through="CommitmentPilot", blank=True, related_name="commitments")
+    pilots: models.ManyToManyField[Pilot, CommitmentPilot] = models.ManyToManyField(
+        Pilot, through="CommitmentPilot", blank=True, related_name="commitments"
+    )
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     target_date = models.DateField(null=True, blank=True, help_text="The end of the period the sources give.")
     target_date_precision = models.CharField(max_length=5, choices=DatePrecision.choices, blank=True)

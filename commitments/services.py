@@ -200,7 +200,7 @@ def validate_update(target: TrackedState, data: UpdateInput) -> tuple[dict[str, 
 
 
 def _lock(target: TrackedState) -> TrackedState:
-    return type(target).objects.select_for_update().get(pk=target.pk)
+    return type(target)._default_manager.select_for_update().get(pk=target.pk)
 
 
 def record_update(
