@@ -192,6 +192,8 @@ CSRF_COOKIE_HTTPONLY = True
 # locks further attempts out until the window has passed.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW = env_int("LOGIN_FAILURE_WINDOW", 15 * 60)
+# The privacy notice promises the sign-in log is kept for 12 months; a nightly task deletes older rows.
+SIGN_IN_LOG_RETENTION_DAYS = env_int("SIGN_IN_LOG_RETENTION_DAYS", 365)
 # The per-address limit (defaults to the per-username one) and how many reverse proxies add to
 # X-Forwarded-For in front of the web processes (0: use the connection's address).
 LOGIN_FAILURE_LIMIT_PER_ADDRESS = env_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", LOGIN_FAILURE_LIMIT)
@@ -309,6 +311,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "commitments.tasks.send_secretariat_digests_task",
         "schedule": crontab(hour=7, minute=0, day_of_week="mon"),
     },
+    "purge-sign-in-log": {"task": "boards.tasks.purge_sign_in_events_task", "schedule": crontab(hour=3, minute=30)},
     "deliver-outbox": {"task": "commitments.tasks.deliver_outbox_task", "schedule": 60.0},
 }
 
