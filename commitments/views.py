@@ -158,6 +158,21 @@ def _may_write_anything(user: Any) -> bool:
     return bool(user.is_superuser) or roles_of(user).has_work
 
 
+def _tidy_query(request: HttpRequest) -> HttpResponse | None:
+    """A GET form submits every box, filled or not (``?q=&party=&due_after=``): redirect to the
+    same view without the empty ones, so the shared URL says only what is filtered (and "Any
+    party", posted as an empty value, is never mistaken for a party)."""
+    if not any(v.strip() == "" for _, values in request.GET.lists() for v in values):
+        return None
+    tidy = QueryDict(mutable=True)
+    for key, values in request.GET.lists():
+        kept = [v for v in values if v.strip() != ""]
+        if kept:
+            tidy.setlist(key, kept)
+    query = tidy.urlencode()
+    return redirect(f"{request.path}?{query}" if query else request.path)
+
+
 def _params_without(request: HttpRequest, *names: str) -> bool:
     """Whether any filter parameter is set (other than sorting and paging)."""
     return any(v for k, v in request.GET.lists() if k not in ("sort", "page", *names) and any(v))
@@ -226,6 +241,8 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
     Queries: the filter's own look-ups of the values given (theme, pilot, party: at most 3), the
     choices offered (themes, boards, pilots, parties, agreements: 5), the count and the page (2).
     """
+    if tidy := _tidy_query(request):
+        return tidy
     today = london_today()
     filterset = CommitmentFilterSet(request.GET or None, queryset=Commitment.objects.for_list(today), request=request)
     terms, columns, sort_error = _sorting(request, COMMITMENT_SORTS, "ref")
@@ -245,7 +262,7 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
             "filtered": _params_without(request),
             "board_options": [("", "Any board"), *((b.code, f"{b.name} ({b.code})") for b in Board.objects.order_by("name"))],
             "agreement_options": [("", "Any agreement"), *((a.slug, a.short_name) for a in Agreement.objects.order_by("date", "slug"))],
-            "party_options": [(p.slug, p.name) for p in Party.objects.order_by("name")],
+            "party_options": [("", "Any party"), *((p.slug, p.name) for p in Party.objects.order_by("name"))],
             "pilot_options": [(p.slug, p.name) for p in Pilot.objects.order_by("name")],
             "theme_options": [(t.slug, t.name) for t in Theme.objects.order_by("order", "name")],
             "status_options": STATUS_OPTIONS,
@@ -265,6 +282,8 @@ def _tracked_list(
     template: str,
     writable: Callable[[Any, Sequence[Any]], set[int]],
 ) -> HttpResponse:
+    if tidy := _tidy_query(request):
+        return tidy
     filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
     terms, columns, sort_error = _sorting(request, sorts, "due")
     qs = filterset.qs if filterset.is_bound else filterset.queryset.all()

@@ -135,8 +135,9 @@ def choices_checked(field: forms.BoundField, choices: Any = None) -> list[tuple[
     and initial values behave alike. ``choices`` overrides the field's own (for filters declared
     as plain text, such as a party slug, that a page offers as a list)."""
     raw = field.value()
-    if raw is None:
-        selected: set[str] = set()
+    if raw is None or raw == "" or raw == []:
+        # Nothing chosen: the empty option ("Any", "Not assessed", "No owner") is the one shown.
+        selected: set[str] = {""}
     elif isinstance(raw, (list, tuple)):
         selected = {str(v) for v in raw}
     else:

@@ -456,3 +456,15 @@ def test_a_viewer_reads_every_page_but_is_offered_no_update(viewer_client: Clien
     assert response.status_code == 200
     assert "/update/" not in response.content.decode()
     assert StatusUpdate.objects.count() == before
+
+
+def test_empty_boxes_of_the_filter_form_are_dropped_from_the_shared_url(officer_client: Client, catalogue: dict[str, Any]) -> None:
+    response = officer_client.get("/commitments/?q=&theme=capital-and-estates&party=&board=&overdue=&due_after=&sort=-due")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/commitments/?theme=capital-and-estates&sort=-due"
+    html = officer_client.get(response["Location"]).content.decode()
+    assert refs_in(html) == ["EST-02", "EST-01"]
+    assert '<option value="" selected>Any party</option>' in html
+    assert 'name="overdue" type="radio" value="" checked' in html
+    assert officer_client.get("/obligations/?party=&status=").headers["Location"] == "/obligations/"
