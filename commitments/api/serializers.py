@@ -708,7 +708,12 @@ class ReportSerializer(ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_html_url(self, obj: Report) -> str | None:
-        return _link("report-html", self.context.get("request"), pk=obj.pk) if obj.html else None
+        # Lists defer the (large) html column and annotate has_html instead: reading obj.html
+        # there would cost a query per row.
+        has_html = getattr(obj, "has_html", None)
+        if has_html is None:
+            has_html = bool(obj.html)
+        return _link("report-html", self.context.get("request"), pk=obj.pk) if has_html else None
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_pdf_url(self, obj: Report) -> str | None:
