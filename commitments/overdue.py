@@ -54,10 +54,15 @@ FALLBACK_BOARD_CODE = "SPB"
 
 # Transient markers for escalation_level, only ever seen inside the pass's own transaction: they
 # name "the rows this run just cleared / flagged" so that the history and change-log INSERTs that
-# follow select exactly those rows with no ids carried in memory. Readers never see them (READ
-# COMMITTED) and the pass resets them to 0 before it commits.
+# follow select exactly those rows with no ids carried in memory (and a second run stamping the
+# same instant cannot mistake the first run's rows for its own). Readers never see them (READ
+# COMMITTED): cleared rows are reset to 0, and the ladder's level UPDATE turns flagged rows into
+# their real level, before the pass commits. Each flagged row is written twice, not three times.
 _CLEARED_MARK = 32000
 _FLAGGED_MARK = 32001
+
+# The PostgreSQL advisory lock that serialises passes ("DEVTRKOV" as a 64-bit number).
+_PASS_LOCK_KEY = int.from_bytes(b"DEVTRKOV", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 # Fault drills (tests/jobs/test_worker.py): ``DEVOTRACKER_FAULT_PAUSE=before_commit:30`` or
 # ``after_commit:30`` makes the pass sleep at that point so a drill can kill the worker there.
@@ -222,6 +227,12 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
     history = StatusUpdate._meta.db_table
 
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # One pass at a time (beat's and an administrator's click, say): the second waits, then
+            # finds nothing to do. Without this they would still be correct, but could deadlock on
+            # each other's rows and fall back to a retry. SQLite's IMMEDIATE transactions already
+            # serialise writers.
+            _execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": _PASS_LOCK_KEY})
         for target in _targets():
             p = _params(today=today, now=now, cleared=_CLEARED_MARK, flagged=_FLAGGED_MARK, complete=Status.COMPLETE)
 
@@ -282,11 +293,12 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
                     """,
                     p,
                 )
-                _model(target).objects.filter(escalation_level__in=[_CLEARED_MARK, _FLAGGED_MARK]).update(escalation_level=0)
+            if cleared:
+                _model(target).objects.filter(escalation_level=_CLEARED_MARK).update(escalation_level=0)
 
             # (c) The ladder: one INSERT … SELECT per step. ``escalation_level < step`` skips items
-            # already past the step cheaply; ON CONFLICT on the unique constraints is what makes a
-            # repeat impossible, even for two passes running at once.
+            # already past the step cheaply (the flagged mark counts as level 0); ON CONFLICT on the
+            # unique constraints is what makes a repeat impossible, even for two passes at once.
             for step, days in steps:
                 board_sql, notified_sql = _recipients_sql(step, target)
                 counts[f"escalated_step_{step}"] += _execute(
@@ -296,14 +308,16 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
                     SELECT '{target.kind}', {target.obligation_id}, {target.action_id}, c.id, %(step)s, t.overdue_since,
                         %(now)s, {board_sql}, {notified_sql}
                     FROM {target.from_sql}
-                    WHERE t.overdue_since IS NOT NULL AND t.overdue_since <= %(cutoff)s AND t.escalation_level < %(step)s
+                    WHERE t.overdue_since IS NOT NULL AND t.overdue_since <= %(cutoff)s
+                      AND (t.escalation_level < %(step)s OR t.escalation_level = %(flagged)s)
                       AND t.due_date < %(today)s AND t.status <> %(complete)s
                     ON CONFLICT DO NOTHING
                     """,
                     {**p, "step": step, "cutoff": _cutoff(today, days)},
                 )
-            # escalation_level: the highest step reached in this overdue spell. It is bookkeeping for
-            # the ladder, not part of any representation partners read, so no version bump.
+            # escalation_level: the highest step reached in this overdue spell (this also replaces the
+            # flagged mark: every flagged row is overdue, so it gets level 1 or more). It is bookkeeping
+            # for the ladder, not part of any representation partners read, so no version bump.
             level_case = (
                 "CASE "
                 + " ".join(f"WHEN overdue_since <= %(cutoff_{step})s THEN {step}" for step, _ in reversed(steps[1:]))
@@ -313,7 +327,7 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
                 f"""
                 UPDATE {target.table} SET escalation_level = {level_case}
                 WHERE overdue_since IS NOT NULL AND due_date < %(today)s AND status <> %(complete)s
-                  AND escalation_level < {level_case}
+                  AND (escalation_level < {level_case} OR escalation_level = %(flagged)s)
                 """,
                 {**p, **{f"cutoff_{step}": _cutoff(today, days) for step, days in steps}},
             )

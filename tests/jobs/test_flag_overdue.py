@@ -461,3 +461,46 @@ def test_health_reports_the_age_of_the_last_successful_pass(client: Any, db: Any
         body = client.get("/health/").json()
     assert body["last_overdue_run"] == "2026-03-02T06:00:00Z"
     assert body["last_overdue_run_age_seconds"] == 90 * 60
+
+
+# --- two passes at once ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_passes_at_once_do_the_work_exactly_once(obligation: Any, owner: Any, secretary: Any, monkeypatch: Any) -> None:
+    import threading
+
+    from django.db import connection
+
+    from commitments import notifications
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL; SQLite serialises them")
+    monkeypatch.setattr(notifications, "schedule_delivery", lambda: None)  # no broker in this test
+    for _ in range(20):
+        overdue_action(obligation, owner=owner)
+    late = overdue_action(obligation, owner=owner, days_late=40)
+    Action.objects.filter(pk=late.pk).update(overdue_since=TODAY - dt.timedelta(days=30))
+    start = threading.Barrier(2)
+    results: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+
+    def one_pass() -> None:
+        try:
+            start.wait()
+            results.append(overdue.flag_overdue(today=TODAY))
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one_pass) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    assert sorted(r["newly_overdue"] for r in results) == [0, 20]
+    assert sum(r["messages_queued"] for r in results) == 20 + 3  # 20 step-1 notices; step 1, 2, 3 for the late one
+    assert Escalation.objects.count() == 23
+    assert OutboxMessage.objects.count() == 23
