@@ -144,20 +144,31 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        logger.warning("database unavailable", extra={"fields": {"path": request.path, "error": type(exception).__name__}})
-        from django.db import connections
+        return database_unavailable_response(request, exception)
 
-        for conn in connections.all():
-            conn.close_if_unusable_or_obsolete()
-        if request.path.startswith("/api/") or request.path.startswith("/health/"):
-            response: HttpResponse = JsonResponse(
-                {"detail": "The service is temporarily unavailable. Try again shortly.", "code": "service_unavailable", "errors": {}},
-                status=503,
-            )
-        else:
-            # No request context: the context processors would ask the database (the session,
-            # the user, the header's roles) and fail again. The page needs static files only.
-            body = render_to_string("503.html", {"service_name": "DevoTracker", "csp_nonce": getattr(request, "csp_nonce", "")})
-            response = HttpResponse(body, status=503)
-        response["Retry-After"] = "5"
-        return response
+
+def database_unavailable_response(request: HttpRequest, exception: BaseException) -> HttpResponse:
+    """The 503 for a request that found the database unreachable: the API's JSON error shape under
+    /api/ and /health/, the GOV.UK 503 page elsewhere; never a stack trace. Closes broken
+    connections so the next request connects afresh (the web process recovers on its own).
+
+    Also used by the 500 handler (``devotracker.views.server_error``): a database failure raised by
+    a middleware (the session, the user) never reaches :meth:`process_exception`.
+    """
+    logger.warning("database unavailable", extra={"fields": {"path": request.path, "error": type(exception).__name__}})
+    from django.db import connections
+
+    for conn in connections.all():
+        conn.close_if_unusable_or_obsolete()
+    if request.path.startswith("/api/") or request.path.startswith("/health/"):
+        response: HttpResponse = JsonResponse(
+            {"detail": "The service is temporarily unavailable. Try again shortly.", "code": "service_unavailable", "errors": {}},
+            status=503,
+        )
+    else:
+        # No request context: the context processors would ask the database (the session,
+        # the user, the header's roles) and fail again. The page needs static files only.
+        body = render_to_string("503.html", {"service_name": "DevoTracker", "csp_nonce": getattr(request, "csp_nonce", "")})
+        response = HttpResponse(body, status=503)
+    response["Retry-After"] = "5"
+    return response

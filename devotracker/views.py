@@ -140,8 +140,23 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """500 page. Rendered without context processors or the user: whatever failed (the database,
-    a template, the session) must not fail again here, so the page needs only static files."""
+    a template, the session) must not fail again here, so the page needs only static files.
+
+    An unreachable database is not a bug but an outage: it answers 503 (see
+    :func:`devotracker.middleware.database_unavailable_response`). Django calls this handler
+    while the exception is being handled, so ``sys.exc_info()`` names it; this is the only place
+    that sees a failure raised by a middleware (loading the session or the user) rather than a view.
+    """
+    import sys
+
+    from django.db import InterfaceError, OperationalError
     from django.template import loader
+
+    failure = sys.exc_info()[1]
+    if isinstance(failure, (OperationalError, InterfaceError)):
+        from .middleware import database_unavailable_response
+
+        return database_unavailable_response(request, failure)
 
     try:
         template = loader.get_template("500.html")
