@@ -476,6 +476,8 @@ def _update_page(
             "conflict": conflict,
             "is_action": isinstance(target, Action),
             "due": _due(target),
+            # A commitment's target date may be known to the month or year only (DESIGN.md §3).
+            "due_precision": (target.target_date_precision or "day") if isinstance(target, Commitment) else "day",
         },
         status=409 if conflict else 200,
     )
@@ -596,7 +598,8 @@ def _preview(
             error_entries=entries,
             to_save=sum(1 for r in results if r.ok and not r.unchanged),
             unchanged=sum(1 for r in results if r.unchanged),
-            confirm_form=ImportConfirmForm(initial={"token": token}) if token else None,
+            # Nothing to confirm when every row matches what is recorded.
+            confirm_form=ImportConfirmForm(initial={"token": token}) if token and any(r.ok and not r.unchanged for r in results) else None,
         ),
         status=status,
     )

@@ -287,3 +287,12 @@ def test_a_confirmed_upload_cannot_be_saved_twice(officer_client: Client, action
     officer_client.post("/import/confirm/", {"token": token})
 
     assert StatusUpdate.objects.count() == 3
+
+
+def test_a_file_that_changes_nothing_offers_nothing_to_save(officer_client: Client, actions: list[Action]) -> None:
+    rows = list(csv.reader(io.StringIO(officer_client.get("/import/template.csv").content.decode("utf-8-sig"))))
+
+    html = upload(officer_client, csv_bytes(rows)).content.decode()
+
+    assert "Nothing to save: every row matches what is already recorded" in html
+    assert "/import/confirm/" not in html
