@@ -28,7 +28,8 @@ PASSED=()
 
 # --- cleanup: whatever happened, stop the servers and remove the temporary folder ------------------
 as_pg() { # run a PostgreSQL server binary as the postgres user when we are root (initdb refuses root)
-  if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be allowed into the checkout (a private temporary clone).
+  if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 stop_postgres() {
