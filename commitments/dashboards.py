@@ -420,11 +420,12 @@ def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
         pilot_series: dict[int, RagSeries] = defaultdict(lambda: RagSeries(""))
         for row in (
             commitments.with_overdue(on)  # type: ignore[attr-defined]
-            .filter(pilot_links__isnull=False)
             .values("pilot_links__pilot_id", "shown_rag_db", "shown_status_db", "is_overdue")
             .annotate(n=Count("pk"), progress=_sum_progress())
             .order_by()
         ):
+            if row["pilot_links__pilot_id"] is None:  # the LEFT JOIN's row for "no pilot"
+                continue
             pilot_series[row["pilot_links__pilot_id"]].add(
                 row["shown_rag_db"],
                 row["n"],

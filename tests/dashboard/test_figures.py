@@ -336,3 +336,21 @@ def test_overdue_trend_replays_due_dates_status_and_creation(themes: Any, party_
     # week k back: redated (1..4), done (2..7), late_new (0)
     expected_actions = {0: 1, 1: 1, 2: 2, 3: 2, 4: 2, 5: 1, 6: 1, 7: 1, 8: 0}
     assert {k: points[k][1] for k in expected_actions} == expected_actions
+
+
+def test_a_commitment_in_two_pilots_counts_once_in_each(dataset: Dataset) -> None:
+    from commitments.models import CommitmentPilot
+
+    from ..factories import PilotFactory
+
+    haringey = PilotFactory(slug="haringey-prevention", name="Haringey prevention pilot")
+    CommitmentPilot.objects.create(commitment=dataset.commitments["EST-01"], pilot=haringey)
+    CommitmentPilot.objects.create(commitment=dataset.commitments["EST-02"], pilot=haringey)
+
+    d = build_dashboard(Scope(), on=dataset.today)
+    assert d.by_pilot is not None
+    pilots = {s.label: (s.red, s.amber, s.total) for s in d.by_pilot.series}
+
+    assert pilots == {"North Central London estates pilot": (1, 0, 1), "Haringey prevention pilot": (1, 1, 2)}
+    # The pilot's own dashboard counts the same commitments.
+    assert build_dashboard(Scope(kind="pilot", pilot=haringey), on=dataset.today).totals.total == 2

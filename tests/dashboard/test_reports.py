@@ -324,3 +324,26 @@ def test_unbuilt_papers_are_not_served(dataset: Dataset, lc_meeting: Any, viewer
     page = client.get(f"/meetings/{lc_meeting.pk}/").content.decode()
     assert "js/report-progress.mjs" in page
     assert f'data-report-status-url="/meetings/reports/{report.pk}/status/"' in page
+
+
+def test_meeting_pages_run_a_constant_number_of_queries(dataset: Dataset, lc_meeting: Any, viewer: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(viewer)
+
+    def add(n: int) -> None:
+        for i in range(n):
+            m = MeetingFactory(board=dataset.spb, date=dataset.today + dt.timedelta(days=i + 1))
+            Report.objects.create(meeting=m, kind=Report.Kind.BOARD_PAPER, state=Report.State.READY, html="<p>x</p>")
+            Report.objects.create(meeting=lc_meeting, kind=Report.Kind.LEADERS_COMMITTEE, requested_by=viewer)
+
+    counts = []
+    for n in (2, 20):
+        add(n)
+        with CaptureQueriesContext(connection) as listing:
+            assert client.get("/meetings/").status_code == 200
+        with CaptureQueriesContext(connection) as detail:
+            assert client.get(f"/meetings/{lc_meeting.pk}/").status_code == 200
+        counts.append((len(listing.captured_queries), len(detail.captured_queries)))
+    assert counts[0] == counts[1]
