@@ -241,9 +241,8 @@ def test_the_celery_task_builds_once_and_ignores_redelivery(dataset: Dataset, lc
 
 
 def test_a_failing_build_is_recorded_as_failed(dataset: Dataset, lc_meeting: Any, settings: Any) -> None:
-    report = Report.objects.create(meeting=lc_meeting, kind="no-such-kind")
-    # A kind the builder does not know renders the board-paper template with a committee meeting:
-    # force a real failure instead by pointing the template engine at nothing.
+    report = Report.objects.create(meeting=lc_meeting, kind=Report.Kind.LEADERS_COMMITTEE)
+    # A real failure inside the build: the paper's templates cannot be found.
     settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [], "APP_DIRS": False}]
 
     build_report(report.pk)
