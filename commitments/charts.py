@@ -174,7 +174,7 @@ def stacked_column_chart(
 ) -> SafeString:
     """Columns over time (months or weeks), each stacked by ``keys`` (pattern id, name), with the
     column's total written above it and the period under it."""
-    left, top, plot_h, col_w = 10, 40, 220, 30
+    left, top, plot_h, col_w = 50, 40, 220, 30  # room on the left for the first slanted label
     width = int(left + col_w * max(len(labels), 1) + 20)
     height = top + plot_h + 80
     base_y = top + plot_h
