@@ -121,6 +121,8 @@ def _sorting(request: HttpRequest, sorts: dict[str, tuple[str, list[Any]]], defa
 
 
 def _paginate(request: HttpRequest, qs: QuerySet[Any]) -> tuple[Page[Any], list[Any]]:
+    """The requested page (a bad or out-of-range ``page`` gives the nearest real one) and the
+    page numbers to offer. Two queries: the count and the page."""
     paginator = Paginator(qs, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     return page, list(paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1))
@@ -146,6 +148,7 @@ def _writable_obligation_ids(user: Any, obligations: Sequence[Obligation]) -> se
 
 
 def _writable_action_ids(user: Any, actions: Sequence[Action]) -> set[int]:
+    """Which of these actions the user may update: one query, the same rule as the services."""
     ids = [a.pk for a in actions]
     if not ids:
         return set()
@@ -273,7 +276,7 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _tracked_list(
+def _tracked_list(  # the shared body of the obligation and action lists
     request: HttpRequest,
     *,
     filterset_class: type[Any],
@@ -341,6 +344,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
 
 
 def _commitment_or_404(ref: str, qs: QuerySet[Any] | None = None) -> Commitment:
+    """The commitment with this ref in any case (partners key on refs; people type them)."""
     return get_object_or_404(qs if qs is not None else Commitment.objects.all(), ref__iexact=ref)
 
 
@@ -380,6 +384,7 @@ def commitment_detail(request: HttpRequest, ref: str) -> HttpResponse:
 
 
 def _due(target: TrackedState) -> dt.date | None:
+    """The date an item is due: a commitment's target date, an obligation's or action's due date."""
     return target.target_date if isinstance(target, Commitment) else target.due_date  # type: ignore[attr-defined]
 
 
@@ -395,6 +400,7 @@ def _history_since(target: TrackedState, version: int) -> list[StatusUpdate]:
 
 
 def _label(choices: type[Status] | type[Rag], value: Any, empty: str) -> str:
+    """A vocabulary value's label for people, or ``empty`` for an empty or unknown value."""
     return str(choices(value).label) if value in choices.values and value else empty
 
 
@@ -424,6 +430,7 @@ def _conflict(form: UpdateForm, post: QueryDict, current: TrackedState) -> tuple
 
 
 def _pretty_iso(text: str) -> str:
+    """An ISO date carried in a hidden field, written for people; "None" when there was none."""
     try:
         return dt.date.fromisoformat(text).strftime("%-d %B %Y")
     except ValueError:
@@ -567,6 +574,7 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _import_context(**extra: Any) -> dict[str, Any]:
+    """What the import pages show about the format (columns, limits, vocabularies)."""
     return {
         "columns": imports.COLUMNS,
         "reference_columns": imports.REFERENCE_COLUMNS,
@@ -578,6 +586,7 @@ def _import_context(**extra: Any) -> dict[str, Any]:
 
 
 def _require_importer(request: HttpRequest) -> None:
+    """Raise 403 for users who may not write anything (viewers): they have nothing to import."""
     if not _may_write_anything(request.user):
         raise PermissionDenied("Only officers and board secretariats can import updates.")
 
@@ -585,6 +594,8 @@ def _require_importer(request: HttpRequest) -> None:
 def _preview(
     request: HttpRequest, results: list[imports.RowResult], *, filename: str, token: str | None, status: int = 200
 ) -> HttpResponse:
+    """The preview of an upload: each row's changes or problems, an error summary naming every
+    bad row and column, and the confirm button only when there is something valid to save."""
     bad = [r for r in results if not r.ok]
     entries = [(f"#row-{r.number}", f"Row {r.number}, {col}: {msg}") for r in bad for col, msg in r.error_list()]
     return render(

@@ -36,16 +36,6 @@ def status_tag(value: str | None) -> dict[str, Any]:
     return {"key": value or "not_started"}
 
 
-@register.filter
-def status_label(value: str | None) -> str:
-    return str(Status(str(value)).label) if value in Status.values else (value or "")
-
-
-@register.filter
-def rag_label(value: str | None) -> str:
-    return str(Rag(str(value)).label) if value in Rag.values and value else "Not assessed"
-
-
 @register.simple_tag
 def precise_date(value: dt.date | None, precision: str = "day", empty: str = "Not stated") -> str:
     """A date as precisely as the sources give it: "2018" (year), "April 2018" (month),
@@ -61,6 +51,7 @@ def precise_date(value: dt.date | None, precision: str = "day", empty: str = "No
 
 @register.filter
 def long_date(value: dt.date | None) -> str:
+    """A day as people write it: "16 November 2017" (empty for no date)."""
     return dateformat.format(value, "j F Y") if value else ""
 
 
@@ -102,6 +93,7 @@ def evidence_item(item: Any) -> SafeString:
 
 @register.filter
 def user_label(user: Any) -> str:
+    """Who did something: the user's full name, else the username; "DevoTracker" for the system."""
     if user is None:
         return "DevoTracker"
     return user.get_full_name() or user.username
@@ -156,18 +148,3 @@ def date_parts(field: forms.BoundField) -> dict[str, str]:
     if isinstance(value, (list, tuple)) and len(value) == 3:
         return {"day": value[0] or "", "month": value[1] or "", "year": value[2] or ""}
     return {"day": "", "month": "", "year": ""}
-
-
-@register.filter
-def lines(value: Any) -> list[str]:
-    return [line for line in str(value or "").splitlines() if line.strip()]
-
-
-@register.filter
-def get_item(mapping: dict[Any, Any], key: Any) -> Any:
-    return mapping.get(key) if mapping else None
-
-
-@register.filter
-def contains(collection: Any, item: Any) -> bool:
-    return bool(collection) and item in collection
