@@ -151,6 +151,7 @@ def read_sheet(upload: UploadedFile) -> list[SheetRow]:
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
+    """The cells of a CSV file, decoded as UTF-8 (with or without a BOM) or Windows-1252."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -166,6 +167,7 @@ def _read_csv(data: bytes) -> list[list[str]]:
 
 
 def _cell_text(value: Any) -> str:
+    """A workbook cell as the text a CSV would hold (dates as ISO, 40.0 as 40)."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -178,6 +180,7 @@ def _cell_text(value: Any) -> str:
 
 
 def _read_xlsx(data: bytes) -> list[list[str]]:
+    """The cells of a workbook's first sheet, after checking it is a workbook of a sane size."""
     from openpyxl import load_workbook
 
     try:
@@ -205,10 +208,12 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
 
 
 def _normalise_header(text: str) -> str:
+    """ "Action ID" and "action-id" both name the ``action_id`` column."""
     return re.sub(r"[\s\-]+", "_", text.strip().lower())
 
 
 def _column_letter(index: int) -> str:
+    """The spreadsheet's letter for a 0-based column index (0 → A, 26 → AA)."""
     letters = ""
     index += 1
     while index:
@@ -218,6 +223,7 @@ def _column_letter(index: int) -> str:
 
 
 def _rows_from_table(table: list[list[str]]) -> list[SheetRow]:
+    """Check the header row and turn the rows under it into :class:`SheetRow` (blank rows skipped)."""
     # The header is the first non-empty row; its row number is kept so errors name sheet rows.
     start = next((i for i, row in enumerate(table) if any(c.strip() for c in row)), None)
     if start is None:
@@ -256,6 +262,7 @@ def _rows_from_table(table: list[list[str]]) -> list[SheetRow]:
 
 
 def _parse_int(text: str) -> int | None:
+    """A whole number as people type it ("40", "40%", "40.0"), or None."""
     text = text.strip().removesuffix("%").strip()
     if re.fullmatch(r"[0-9]+(\.0+)?", text):
         return int(float(text))
@@ -263,6 +270,7 @@ def _parse_int(text: str) -> int | None:
 
 
 def _parse_date(text: str) -> dt.date | None:
+    """A date as ``YYYY-MM-DD`` or ``DD/MM/YYYY`` (the UK order), or None."""
     for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
             return dt.datetime.strptime(text.strip(), fmt).date()  # noqa: DTZ007 - a calendar date, no time zone
@@ -277,6 +285,7 @@ def _split_evidence(text: str) -> list[str]:
 
 
 def _show(name: str, value: Any) -> str:
+    """A value in the preview, as people read it."""
     if name == "status":
         return Status(value).label if value in Status.values else str(value or "")
     if name == "rag":
@@ -307,7 +316,6 @@ def validate_rows(rows: Iterable[SheetRow], user: Any) -> list[RowResult]:
         elif action_id is None:
             result.error("action_id", f"“{raw}” is not an action number: use the whole number from the action_id column")
         else:
-            result.version = None
             if action_id in ids:
                 result.error("action_id", f"Action {action_id} is also on row {ids[action_id]}: give each action one row")
             else:
