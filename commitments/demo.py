@@ -24,7 +24,7 @@ from django.utils import timezone
 from boards.models import Board, Meeting, Membership, Party, Profile
 
 from . import changes
-from .models import Action, Change, Obligation, Rag, Status, StatusUpdate
+from .models import Action, Change, Escalation, Obligation, Rag, Status, StatusUpdate
 from .services import refresh_all_rollups
 
 
@@ -106,6 +106,7 @@ def demo_loaded() -> bool:
 def remove_demo_data() -> None:
     """Delete demo actions, history and meetings, and return obligations to their loaded state."""
     StatusUpdate.objects.filter(is_demo=True).delete()
+    Escalation.objects.filter(obligation__is_demo=True).delete()
     Action.objects.filter(is_demo=True).delete()
     Meeting.objects.filter(is_demo=True, reports__isnull=True).delete()
     Obligation.objects.filter(is_demo=True).update(
@@ -175,6 +176,7 @@ def load_demo(*, today: dt.date | None = None, seed: int = 2017) -> dict[str, in
         obligation.status, obligation.rag, obligation.progress = status, rag, progress
         updates.extend(_history(rng, path, now, target_type="obligation", obligation=obligation, author=owner or fallback_author))
         obligation.version = 1 + len(path)
+        obligation.overdue_since = _first_seen_overdue(obligation.due_date, obligation.status, today)
         # Actions for the parties with demo officers and the collectives, so "My work" and the
         # overdue lists have something to show; every demo officer gets at least one overdue action.
         if owner is None and not obligation.party.collective:
@@ -208,9 +210,10 @@ def load_demo(*, today: dt.date | None = None, seed: int = 2017) -> dict[str, in
                 is_demo=True,
                 created_by=owner or fallback_author,
             )
+            action.overdue_since = _first_seen_overdue(action.due_date, action.status, today)
             actions.append(action)
             action_paths.append(apath)
-    Obligation.objects.bulk_update(obligations, ["is_demo", "owner", "due_date", "status", "rag", "progress", "version"], batch_size=500)
+    Obligation.objects.bulk_update(obligations, ["is_demo", "owner", "due_date", "status", "rag", "progress", "version", "overdue_since"], batch_size=500)
     Action.objects.bulk_create(actions, batch_size=500)
     for action, apath in zip(actions, action_paths, strict=True):
         updates.extend(
@@ -226,6 +229,15 @@ def load_demo(*, today: dt.date | None = None, seed: int = 2017) -> dict[str, in
     changes.record_bulk(Action, [a.pk for a in actions], op=Change.Op.CREATE)
     changes.record_bulk(StatusUpdate, [u.pk for u in updates], op=Change.Op.CREATE)
     return {"obligations": len(obligations), "actions": len(actions), "status_updates": len(updates), "meetings": meetings}
+
+
+def _first_seen_overdue(due: dt.date | None, status: str, today: dt.date) -> dt.date | None:
+    """As if the daily pass had been running: an open item past its due date was first seen
+    overdue the day after it fell due. The quick start's first pass then takes the escalation
+    steps those days call for (secretariat after 14 days, Leaders' Committee after 28)."""
+    if due is None or status == Status.COMPLETE or due >= today:
+        return None
+    return due + dt.timedelta(days=1)
 
 
 def _history(
