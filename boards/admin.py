@@ -1,10 +1,13 @@
-"""Admin for parties, boards, memberships, meetings, API tokens and the sign-in audit log."""
+"""Admin for parties, boards, memberships, meetings, API tokens, and the two audit logs: sign-ins and
+administrative changes (Django's own LogEntry, which the admin writes for every add, change and
+delete)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.models import LogEntry
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -88,6 +91,27 @@ class SignInEventAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["username", "ip_address"]
     date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(LogEntry)
+class LogEntryAdmin(admin.ModelAdmin):
+    """The audit log of administrative changes: who added, changed or deleted what in this admin,
+    and when. Read-only: a log anyone could edit would prove nothing."""
+
+    list_display = ["action_time", "user", "action_flag", "content_type", "object_repr", "change_message"]
+    list_filter = ["action_flag", "content_type"]
+    search_fields = ["object_repr", "user__username", "change_message"]
+    date_hierarchy = "action_time"
+    list_select_related = ["user", "content_type"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

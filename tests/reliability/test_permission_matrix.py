@@ -1,0 +1,356 @@
+"""The permission policy as a table, checked cell by cell: every role × every page and API
+operation that reads or writes (DESIGN.md §10 roles; docs/security.md prints the same table).
+
+Roles, built on the shared personas (tests/conftest.py) and the API world (tests/api/conftest.py):
+
+- ``anonymous``: nobody signed in;
+- ``viewer``: a Leaders' Committee reader (the ``viewers`` group);
+- ``officer_a``: an officer of party A, which owes the obligation (and its actions) under TST-001;
+- ``officer_b``: an officer of party B, which owes another obligation under TST-001;
+- ``secretary``: the secretariat of the SPB, which leads TST-001;
+- ``admin``: an administrator (staff, superuser);
+- ``read_token`` / ``write_token``: a partner system's API keys, acting for party A.
+
+Browser roles use a signed-in session for pages and the API alike. Tokens are for the API only: on
+a page a token counts for nothing (the page sends the request to sign in).
+
+Cells: a status code; ``LOGIN`` (302 to the sign-in page); ``ADMIN_LOGIN`` (302 to the admin's
+sign-in, for signed-in people who are not staff); ``REFUSED`` (answered without error, but the
+service refused the rows and saved nothing). After every request the test compares a snapshot of
+every row count and every version (tests/reliability/conftest.py): an allowed write must change it,
+anything else must leave it exactly as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from boards.models import ApiToken
+from commitments.models import Action, Commitment, Obligation, Report
+
+from .conftest import snapshot
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"
+ADMIN_LOGIN = "admin-login"
+REFUSED = "refused"
+
+ROLES = ("anonymous", "viewer", "officer_a", "officer_b", "secretary", "admin", "read_token", "write_token")
+
+# fmt: off
+# The policy. Columns: anonymous, viewer, officer_a, officer_b, secretary, admin, read_token, write_token.
+ALL_READ = (LOGIN, 200, 200, 200, 200, 200, LOGIN, LOGIN)   # every signed-in person reads every page
+API_READ = (401, 200, 200, 200, 200, 200, 200, 200)         # every authenticated caller reads the API
+PUBLIC = (200, 200, 200, 200, 200, 200, 200, 200)           # sign-in, health, footer pages, API docs
+MATRIX: dict[str, tuple[Any, ...]] = {
+    # --- pages: reading ---------------------------------------------------------------------------
+    "GET /":                                   (LOGIN, 302, 302, 302, 302, 302, LOGIN, LOGIN),
+    "GET /my-work/":                           ALL_READ,
+    "GET /commitments/":                       ALL_READ,
+    "GET /commitments/TST-001/":               ALL_READ,
+    "GET /obligations/":                       ALL_READ,
+    "GET /actions/":                           ALL_READ,
+    "GET /boards/":                            ALL_READ,
+    "GET /boards/SPB/":                        ALL_READ,
+    "GET /pilots/":                            ALL_READ,
+    "GET /pilots/hackney/":                    ALL_READ,
+    "GET /dashboard/":                         ALL_READ,
+    "GET /dashboard/?format=csv&table=summary": ALL_READ,
+    "GET /dashboard/pilots/hackney/":          ALL_READ,
+    "GET /dashboard/boards/SPB/":              ALL_READ,
+    "GET /dashboard/parties/party-a/":         ALL_READ,
+    "GET /meetings/":                          ALL_READ,
+    "GET /meetings/{meeting}/":                ALL_READ,
+    "GET /meetings/reports/{report}/":         ALL_READ,
+    "GET /meetings/reports/{report}/pdf/":     ALL_READ,
+    "GET /meetings/reports/{report}/status/":  ALL_READ,
+    "GET /notifications/":                     ALL_READ,
+    "GET /accounts/password/change/":          ALL_READ,
+    "GET /import/template.csv":                (LOGIN, 403, 200, 200, 200, 200, LOGIN, LOGIN),
+    "GET /admin/":                             (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, LOGIN, LOGIN),
+    "GET /admin/admin/logentry/":              (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, LOGIN, LOGIN),
+    "GET /accounts/login/":                    (200, 302, 302, 302, 302, 302, 200, 200),  # signed in: sent on
+    "GET /health/":                            PUBLIC,
+    "GET /accessibility/":                     PUBLIC,
+    "GET /privacy/":                           PUBLIC,
+    # --- pages: writing ---------------------------------------------------------------------------
+    "GET /commitments/TST-001/update/":        (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
+    "POST /commitments/TST-001/update/":       (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
+    "GET /obligations/{obligation}/update/":  (LOGIN, 403, 200, 403, 200, 200, LOGIN, LOGIN),
+    "POST /obligations/{obligation}/update/":  (LOGIN, 403, 302, 403, 302, 302, LOGIN, LOGIN),
+    "GET /obligations/{other}/update/":       (LOGIN, 403, 403, 200, 200, 200, LOGIN, LOGIN),
+    "POST /obligations/{other}/update/":       (LOGIN, 403, 403, 302, 302, 302, LOGIN, LOGIN),
+    "GET /actions/{action}/update/":          (LOGIN, 403, 200, 403, 200, 200, LOGIN, LOGIN),
+    "POST /actions/{action}/update/":          (LOGIN, 403, 302, 403, 302, 302, LOGIN, LOGIN),
+    "GET /obligations/{obligation}/actions/add/":  (LOGIN, 403, 200, 403, 200, 200, LOGIN, LOGIN),
+    "POST /obligations/{obligation}/actions/add/": (LOGIN, 403, 302, 403, 302, 302, LOGIN, LOGIN),
+    "GET /import/":                            (LOGIN, 403, 200, 200, 200, 200, LOGIN, LOGIN),
+    "POST /import/ (preview only)":            (LOGIN, 403, 200, 200, 200, 200, LOGIN, LOGIN),
+    "POST /import/confirm/ (after a preview)": (LOGIN, 403, 302, REFUSED, 302, 302, LOGIN, LOGIN),
+    "POST /meetings/{meeting}/build/":         (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
+    "POST /meetings/{lc_meeting}/build/":      (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
+    "POST /notifications/ (own digests)":      (LOGIN, 302, 302, 302, 302, 302, LOGIN, LOGIN),
+    "POST /admin/boards/party/add/":           (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 302, LOGIN, LOGIN),
+    # --- API: reading -----------------------------------------------------------------------------
+    "GET /api/v1/":                            PUBLIC,
+    "GET /api/v1/schema/":                     PUBLIC,
+    "GET /api/v1/docs/":                       PUBLIC,
+    "GET /api/v1/agreements/":                 API_READ,
+    "GET /api/v1/agreements/mou-2017/":        API_READ,
+    "GET /api/v1/themes/":                     API_READ,
+    "GET /api/v1/themes/capital-and-estates/": API_READ,
+    "GET /api/v1/commitments/":                API_READ,
+    "GET /api/v1/commitments/TST-001/":        API_READ,
+    "GET /api/v1/commitments/?format=csv":     API_READ,
+    "GET /api/v1/obligations/":                API_READ,
+    "GET /api/v1/obligations/{obligation}/":   API_READ,
+    "GET /api/v1/actions/":                    API_READ,
+    "GET /api/v1/actions/{action}/":           API_READ,
+    "GET /api/v1/status-updates/":             API_READ,
+    "GET /api/v1/status-updates/{update}/":    API_READ,
+    "GET /api/v1/parties/":                    API_READ,
+    "GET /api/v1/parties/party-a/":            API_READ,
+    "GET /api/v1/boards/":                     API_READ,
+    "GET /api/v1/boards/spb/":                 API_READ,
+    "GET /api/v1/pilots/":                     API_READ,
+    "GET /api/v1/pilots/hackney/":             API_READ,
+    "GET /api/v1/boroughs/":                   API_READ,
+    "GET /api/v1/boroughs/hackney/":           API_READ,
+    "GET /api/v1/meetings/":                   API_READ,
+    "GET /api/v1/meetings/{meeting}/":         API_READ,
+    "GET /api/v1/reports/":                    API_READ,
+    "GET /api/v1/reports/{report}/":           API_READ,
+    "GET /api/v1/reports/{report}/html/":      API_READ,
+    "GET /api/v1/reports/{report}/pdf/":       API_READ,
+    "GET /api/v1/changes/":                    API_READ,
+    "GET /api/v1/changes/head/":               API_READ,
+    # --- API: writing -----------------------------------------------------------------------------
+    "POST /api/v1/commitments/TST-001/updates/":        (401, 403, 403, 403, 201, 201, 403, 403),
+    "POST /api/v1/obligations/{obligation}/updates/":   (401, 403, 201, 403, 201, 201, 403, 201),
+    "POST /api/v1/obligations/{other}/updates/":        (401, 403, 403, 201, 201, 201, 403, 403),
+    "POST /api/v1/actions/{action}/updates/":           (401, 403, 201, 403, 201, 201, 403, 201),
+    "POST /api/v1/commitments/ (create)":               (401, 405, 405, 405, 405, 405, 405, 405),
+    "DELETE /api/v1/obligations/{obligation}/":         (401, 405, 405, 405, 405, 405, 405, 405),
+    "PATCH /api/v1/actions/{action}/":                  (401, 405, 405, 405, 405, 405, 405, 405),
+}
+# fmt: on
+
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+@dataclass
+class Outcome:
+    status: int
+    location: str
+
+
+def clients_for(world: Any, officer: Any, other_officer: Any, secretary: Any, viewer: Any, admin_user: Any, partner: Any) -> dict[str, APIClient]:
+    """One client per role: a signed-in session for people, an ``Authorization`` header for tokens."""
+    out: dict[str, APIClient] = {"anonymous": APIClient()}
+    for role, user in (("viewer", viewer), ("officer_a", officer), ("officer_b", other_officer), ("secretary", secretary), ("admin", admin_user)):
+        client = APIClient()
+        client.force_login(user)
+        out[role] = client
+    for role, scope in (("read_token", ApiToken.Scope.READ), ("write_token", ApiToken.Scope.WRITE)):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(user=partner, scope=scope)[1]}")
+        out[role] = client
+    return out
+
+
+def _path(template: str, world: Any) -> str:
+    keys = {
+        "obligation": world.obligation.pk,
+        "other": world.other_obligation.pk,
+        "action": world.action.pk,
+        "meeting": world.meeting.pk,
+        "lc_meeting": world.lc_meeting.pk,
+        "report": world.report.pk,
+        "update": world.update.pk,
+    }
+    return template.split(" (")[0].format(**keys)
+
+
+def _target(path: str) -> Any:
+    """The trackable item a write URL names, read fresh (its version now)."""
+    if m := re.match(r"^(?:/api/v1)?/obligations/(\d+)/", path):
+        return Obligation.objects.get(pk=m.group(1))
+    if m := re.match(r"^(?:/api/v1)?/actions/(\d+)/", path):
+        return Action.objects.get(pk=m.group(1))
+    if m := re.match(r"^(?:/api/v1)?/commitments/([^/]+)/", path):
+        return Commitment.objects.get(ref=m.group(1))
+    raise AssertionError(path)
+
+
+def _form_post(path: str) -> dict[str, Any]:
+    """A valid update form as the page would post it: the current version and a note."""
+    target = _target(path)
+    return {"version": target.version, "status": target.status, "rag": target.rag, "progress": target.progress, "note": "Checked by the matrix."}
+
+
+def _import_csv(world: Any) -> bytes:
+    action = Action.objects.get(pk=world.action.pk)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["action_id", "version", "progress", "note"])
+    writer.writerow([action.pk, action.version, 55, "Imported by the matrix."])
+    return out.getvalue().encode()
+
+
+def _upload(client: APIClient, world: Any) -> Any:
+    upload = io.BytesIO(_import_csv(world))
+    upload.name = "updates.csv"
+    return client.post("/import/", {"file": upload})
+
+
+def perform(operation: str, client: APIClient, world: Any) -> Outcome:
+    """Send one operation of the matrix as the role's client would."""
+    method, template = operation.split(" ", 1)
+    path = _path(template, world)
+    if operation.startswith("POST /import/confirm/"):
+        preview = _upload(client, world)
+        if preview.status_code != 200:
+            return Outcome(preview.status_code, preview.get("Location", ""))
+        token = re.search(rb'name="token" value="([^"]+)"', preview.content)
+        response = client.post("/import/confirm/", {"token": token.group(1).decode() if token else "no-preview"})
+    elif operation.startswith("POST /import/"):
+        response = _upload(client, world)
+    elif method == "GET":
+        response = client.get(path)
+    elif path.startswith("/api/v1/") and path.endswith("/updates/"):
+        response = client.post(path, {"note": "Checked by the matrix.", "version": _target(path).version}, format="json")
+    elif path.startswith("/api/v1/"):
+        response = client.generic(method, path, "{}", content_type="application/json")
+    elif path.endswith("/update/"):
+        response = client.post(path, _form_post(path))
+    elif path.endswith("/actions/add/"):
+        response = client.post(path, {"description": "A step added by the matrix", "due_date-day": "1", "due_date-month": "6", "due_date-year": "2031"})
+    elif path.startswith("/notifications/"):
+        response = client.post(path, {"digests": "no"})
+    elif path == "/admin/boards/party/add/":
+        response = client.post(path, {"name": "Matrix party", "slug": "matrix-party", "type": "other", "notes": "", "source": ""})
+    else:  # the meeting's build button
+        response = client.post(path)
+    return Outcome(response.status_code, response.get("Location", ""))
+
+
+def matches(expected: Any, outcome: Outcome) -> bool:
+    if expected == LOGIN:
+        return outcome.status == 302 and outcome.location.startswith("/accounts/login/")
+    if expected == ADMIN_LOGIN:
+        return outcome.status == 302 and outcome.location.startswith("/admin/login/")
+    if expected == REFUSED:
+        return outcome.status < 400
+    if expected == 302:  # a redirect, but not a disguised refusal to sign in
+        return outcome.status == 302 and not outcome.location.startswith(("/accounts/login/", "/admin/login/"))
+    return outcome.status == expected
+
+
+def is_allowed_write(operation: str, expected: Any) -> bool:
+    """An allowed write must change something; every other cell must change nothing."""
+    method, template = operation.split(" ", 1)
+    if method not in WRITE_METHODS or expected in (LOGIN, ADMIN_LOGIN, REFUSED) or not isinstance(expected, int):
+        return False
+    return expected < 400 and "(preview only)" not in template
+
+
+def test_the_matrix_covers_every_role_and_is_well_formed() -> None:
+    for operation, cells in MATRIX.items():
+        assert len(cells) == len(ROLES), operation
+        assert operation.split(" ", 1)[0] in ("GET", "POST", "PATCH", "DELETE"), operation
+
+
+def test_every_page_url_pattern_is_in_the_matrix() -> None:
+    """A new page or endpoint must be given its row here before it ships."""
+    from django.urls import get_resolver
+
+    def walk(patterns: Any, prefix: str = "") -> list[str]:
+        out = []
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if hasattr(p, "url_patterns"):
+                if route.startswith("admin/"):
+                    continue  # the Django admin: its index and one add form stand for it
+                out.extend(walk(p.url_patterns, route))
+            else:
+                out.append(route)
+        return out
+
+    def shape(text: str) -> str:
+        # "/meetings/{meeting}/" and "meetings/<int:pk>/" both become "meetings/*/".
+        text = re.sub(r"\(\?P<[^>]+>[^)]*\)|<[^>]+>|\{[^}]+\}|\[[^\]]*\]\+?", "*", text.replace("^", "").replace("$", ""))
+        return re.sub(r"\\", "", text).lstrip("/")
+
+    covered = {shape(op.split(" ", 1)[1].split(" (")[0].split("?")[0]) for op in MATRIX}
+    known_keys = {"TST-001", "SPB", "spb", "hackney", "party-a", "mou-2017", "capital-and-estates"}
+    covered |= {"/".join("*" if part in known_keys else part for part in c.split("/")) for c in covered}
+    # Not operations on data: the sign-out form (tested in tests/frontend), the password change
+    # confirmation, the API's catch-all 404, the cookies page, and the ``.{format}`` suffixes.
+    ignored = {"accounts/logout/", "accounts/password/change/done/", "*", "cookies/", "api/v1/*"}
+    missing = sorted(
+        route
+        for route in map(shape, walk(get_resolver().url_patterns))
+        if route not in covered and route not in ignored and "format" not in route and ".*" not in route
+    )
+    assert not missing, f"URL patterns with no row in the permission matrix: {missing}"
+
+
+def prepare(operation: str) -> None:
+    """Reset what an earlier role's allowed write left that would hide the next role's: a build
+    still in flight is returned to a second request rather than started again (a double-click
+    builds once), so each role's build starts from none in flight."""
+    if operation.endswith("/build/"):
+        Report.objects.filter(state__in=[Report.State.PENDING, Report.State.BUILDING]).update(state=Report.State.FAILED)
+
+
+READS = [op for op in MATRIX if op.startswith("GET ")]
+WRITES = [op for op in MATRIX if not op.startswith("GET ")]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_what_each_role_may_read(
+    role: str, rel_world: Any, officer: Any, other_officer: Any, secretary: Any, viewer: Any, admin_user: Any, partner: Any
+) -> None:
+    """Every GET row of the matrix for one role; reading changes nothing, even the forms' GETs."""
+    client = clients_for(rel_world, officer, other_officer, secretary, viewer, admin_user, partner)[role]
+    before = snapshot()
+    wrong = []
+    for operation in READS:
+        expected = MATRIX[operation][ROLES.index(role)]
+        outcome = perform(operation, client, rel_world)
+        if not matches(expected, outcome):
+            wrong.append(f"{operation}: expected {expected}, got {outcome.status} {outcome.location}".strip())
+    assert not wrong, f"{role}:\n  " + "\n  ".join(wrong)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("operation", WRITES)
+def test_who_may_write(
+    operation: str, rel_world: Any, officer: Any, other_officer: Any, secretary: Any, viewer: Any, admin_user: Any, partner: Any
+) -> None:
+    """One write row for every role in turn: an allowed write changes the snapshot, a denied or
+    refused one leaves every count and every version exactly as it was."""
+    clients = clients_for(rel_world, officer, other_officer, secretary, viewer, admin_user, partner)
+    wrong = []
+    for role, expected in zip(ROLES, MATRIX[operation], strict=True):
+        prepare(operation)
+        before = snapshot()
+        outcome = perform(operation, clients[role], rel_world)
+        after = snapshot()
+        if not matches(expected, outcome):
+            wrong.append(f"{role}: expected {expected}, got {outcome.status} {outcome.location}".strip())
+        elif is_allowed_write(operation, expected):
+            if after == before:
+                wrong.append(f"{role}: allowed, but nothing was written")
+        elif after != before:
+            changed = sorted(k for k in before if before[k] != after[k])
+            wrong.append(f"{role}: answered {outcome.status} but changed {changed}")
+    assert not wrong, f"{operation}:\n  " + "\n  ".join(wrong)
