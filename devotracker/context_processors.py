@@ -40,6 +40,7 @@ _SECTIONS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("Commitments", "commitments:list", "all", ("commitments",)),
     ("Boards", "boards:list", "all", ("boards",)),
     ("Pilots", "pilots:list", "all", ("pilots",)),
+    ("Meetings", "meetings:list", "all", ("meetings",)),
     ("Admin", "admin:index", "staff", ("admin",)),
 ]
 

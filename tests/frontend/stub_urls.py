@@ -45,6 +45,7 @@ urlpatterns = [
     path("", section("commitments", [("my-work/", "my-work"), ("commitments/", "list"), ("commitments/<str:ref>/", "detail")])),
     path("boards/", section("boards", [("", "list"), ("<str:code>/", "detail")])),
     path("pilots/", section("pilots", [("", "list")])),
+    path("meetings/", section("meetings", [("", "list")])),
     path("admin/", admin.site.urls),
     path("tag-sample/", tag_sample),
 ]

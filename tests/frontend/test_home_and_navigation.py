@@ -57,19 +57,19 @@ def test_home_needs_sign_in(client: Client) -> None:
 def test_officers_see_my_work_and_not_admin(stub_pages: None, client: Client, officer: Any) -> None:
     client.force_login(officer)
     links = nav_links(client.get("/commitments/").content.decode())
-    assert links == [("Dashboard", ""), ("My work", ""), ("Commitments", "page"), ("Boards", ""), ("Pilots", "")]
+    assert links == [("Dashboard", ""), ("My work", ""), ("Commitments", "page"), ("Boards", ""), ("Pilots", ""), ("Meetings", "")]
 
 
 def test_viewers_do_not_see_my_work(stub_pages: None, client: Client, viewer: Any) -> None:
     client.force_login(viewer)
     links = nav_links(client.get("/dashboard/").content.decode())
-    assert links == [("Dashboard", "page"), ("Commitments", ""), ("Boards", ""), ("Pilots", "")]
+    assert links == [("Dashboard", "page"), ("Commitments", ""), ("Boards", ""), ("Pilots", ""), ("Meetings", "")]
 
 
 def test_staff_see_admin(stub_pages: None, client: Client, admin_user: Any) -> None:
     client.force_login(admin_user)
     texts = [text for text, _ in nav_links(client.get("/pilots/").content.decode())]
-    assert texts == ["Dashboard", "Commitments", "Boards", "Pilots", "Admin"]
+    assert texts == ["Dashboard", "Commitments", "Boards", "Pilots", "Meetings", "Admin"]
 
 
 def test_a_page_inside_a_section_marks_the_section(stub_pages: None, client: Client, secretary: Any) -> None:
