@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from django import forms, template
 from django.utils import dateformat
-from django.utils.html import conditional_escape, format_html
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from commitments.models import Rag, Status, london_today
@@ -148,3 +148,14 @@ def date_parts(field: forms.BoundField) -> dict[str, str]:
     if isinstance(value, (list, tuple)) and len(value) == 3:
         return {"day": value[0] or "", "month": value[1] or "", "year": value[2] or ""}
     return {"day": "", "month": "", "year": ""}
+
+
+@register.simple_tag(takes_context=True)
+def kept_filters(context: Any, *names: str) -> SafeString:
+    """Hidden inputs carrying the named query parameters a filter form does not show (set by a
+    dashboard drill-down, e.g. ``in_dashboards``), so using the form does not silently drop them."""
+    request = context.get("request")
+    if request is None:
+        return SafeString("")
+    pairs = [(name, value) for name in names for value in request.GET.getlist(name) if value]
+    return format_html_join("", '<input type="hidden" name="{}" value="{}">', pairs)
