@@ -152,10 +152,18 @@ class Outcome:
     location: str
 
 
-def clients_for(world: Any, officer: Any, other_officer: Any, secretary: Any, viewer: Any, admin_user: Any, partner: Any) -> dict[str, APIClient]:
+def clients_for(
+    world: Any, officer: Any, other_officer: Any, secretary: Any, viewer: Any, admin_user: Any, partner: Any
+) -> dict[str, APIClient]:
     """One client per role: a signed-in session for people, an ``Authorization`` header for tokens."""
     out: dict[str, APIClient] = {"anonymous": APIClient()}
-    for role, user in (("viewer", viewer), ("officer_a", officer), ("officer_b", other_officer), ("secretary", secretary), ("admin", admin_user)):
+    for role, user in (
+        ("viewer", viewer),
+        ("officer_a", officer),
+        ("officer_b", other_officer),
+        ("secretary", secretary),
+        ("admin", admin_user),
+    ):
         client = APIClient()
         client.force_login(user)
         out[role] = client
@@ -193,7 +201,13 @@ def _target(path: str) -> Any:
 def _form_post(path: str) -> dict[str, Any]:
     """A valid update form as the page would post it: the current version and a note."""
     target = _target(path)
-    return {"version": target.version, "status": target.status, "rag": target.rag, "progress": target.progress, "note": "Checked by the matrix."}
+    return {
+        "version": target.version,
+        "status": target.status,
+        "rag": target.rag,
+        "progress": target.progress,
+        "note": "Checked by the matrix.",
+    }
 
 
 def _import_csv(world: Any) -> bytes:
@@ -232,7 +246,9 @@ def perform(operation: str, client: APIClient, world: Any) -> Outcome:
     elif path.endswith("/update/"):
         response = client.post(path, _form_post(path))
     elif path.endswith("/actions/add/"):
-        response = client.post(path, {"description": "A step added by the matrix", "due_date-day": "1", "due_date-month": "6", "due_date-year": "2031"})
+        response = client.post(
+            path, {"description": "A step added by the matrix", "due_date-day": "1", "due_date-month": "6", "due_date-year": "2031"}
+        )
     elif path.startswith("/notifications/"):
         response = client.post(path, {"digests": "no"})
     elif path == "/admin/boards/party/add/":
