@@ -169,7 +169,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith("redis"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    # Short timeouts: the cache only holds the API's rate-limit counters, and a Redis that has gone
+    # away must cost a request a moment, not hang it (the throttles then fail open).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -362,6 +370,19 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Partner API (issue 4): document /api/v1/ only, and give each choice set that several fields
+    # share one stable enum name in the schema.
+    "PREPROCESSING_HOOKS": ["commitments.api.schema.only_api_v1"],
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "commitments.models.Status",
+        "PilotStatusEnum": "pilots.models.Pilot.Status",
+        "AgreementKindEnum": "commitments.models.Agreement.Kind",
+        "CommitmentKindEnum": "commitments.models.Commitment.Kind",
+        "BoardKindEnum": "boards.models.Board.Kind",
+        "ReportKindEnum": "commitments.models.Report.Kind",
+        "BasisEnum": "boards.models.Basis",
+        "DatePrecisionEnum": "commitments.models.DatePrecision",
+    },
 }
 
 # --- Logging: one line per event, key=value pairs, to stderr ---------------------------------
