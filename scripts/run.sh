@@ -96,8 +96,9 @@ fail_dead() { # fail_dead NAME PID [STATUS]
 health_ok() {
   "$VENV/bin/python" - "$PORT" <<'PY'
 import sys, urllib.request
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via an HTTP proxy
 try:
-    with urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/health/", timeout=3) as response:
+    with opener.open(f"http://127.0.0.1:{sys.argv[1]}/health/", timeout=3) as response:
         sys.exit(0 if response.status == 200 else 1)
 except Exception:
     sys.exit(1)
