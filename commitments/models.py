@@ -346,8 +346,10 @@ class Clause(models.Model):
 class Obligation(TrackedState):
     """What one party owes under one commitment; a commitment with four parties has four."""
 
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="obligations")
-    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="obligations")
+    # No single-column indexes on these two: the unique (commitment, party) constraint and the
+    # (party, due_date) index below start with them (issue 7: fewer indexes to keep up per write).
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="obligations", db_index=False)
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="obligations", db_index=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_obligations")
     due_date = models.DateField(null=True, blank=True)
     is_demo = models.BooleanField(default=False, help_text="Owner, dates and state are illustrative demo data.")
@@ -377,14 +379,18 @@ class Obligation(TrackedState):
 class Action(TrackedState):
     """A concrete, dated step under an obligation (a milestone of the delivery plan)."""
 
-    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="actions")
+    # obligation and owner lead the (obligation, due_date) and (owner, due_date) indexes below,
+    # which serve every look-up by them; created_by is indexed only where set (issue 7).
+    obligation = models.ForeignKey(Obligation, on_delete=models.CASCADE, related_name="actions", db_index=False)
     description = models.TextField()
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_actions")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_actions", db_index=False
+    )
     due_date = models.DateField()
     original_due_date = models.DateField()
     completed_date = models.DateField(null=True, blank=True)
     is_demo = models.BooleanField(default=False, help_text="Illustrative demo data, not from the sources.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
 
     objects = querysets.ActionQuerySet.as_manager()
 
@@ -402,6 +408,7 @@ class Action(TrackedState):
             models.Index(fields=["due_date"], condition=~Q(status="complete"), name="action_open_due"),
             models.Index(fields=["obligation", "due_date"], name="action_obligation_due"),
             models.Index(fields=["owner", "due_date"], name="action_owner_due"),
+            models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="action_created_by"),
         ]
 
     def __str__(self) -> str:
@@ -433,11 +440,17 @@ class StatusUpdate(models.Model):
         DEMO = "demo", "Demo data"
 
     target_type = models.CharField(max_length=10, choices=TargetType.choices)
-    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="updates")
-    obligation = models.ForeignKey(Obligation, null=True, blank=True, on_delete=models.CASCADE, related_name="updates")
-    action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.CASCADE, related_name="updates")
+    # No single-column indexes on these three: the (target, created_at) indexes in Meta start with
+    # the same column and serve every look-up by target, so a second index would only slow the
+    # writes (issue 7: 5,000,000 history rows).
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="updates", db_index=False)
+    obligation = models.ForeignKey(Obligation, null=True, blank=True, on_delete=models.CASCADE, related_name="updates", db_index=False)
+    action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.CASCADE, related_name="updates", db_index=False)
     party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="status_updates")
+    # Indexed only where set (see Meta): most history rows of a large deployment are the system's.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="status_updates", db_index=False
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
     from_status = models.CharField(max_length=12, blank=True)
@@ -473,6 +486,7 @@ class StatusUpdate(models.Model):
             models.Index(fields=["commitment", "created_at"], name="update_commitment_time"),
             models.Index(fields=["obligation", "created_at"], name="update_obligation_time"),
             models.Index(fields=["action", "created_at"], name="update_action_time"),
+            models.Index(fields=["author"], condition=Q(author__isnull=False), name="update_author"),
         ]
 
     def __str__(self) -> str:

@@ -44,6 +44,7 @@ from ..models import (
     Theme,
 )
 from ..services import MAX_EVIDENCE_ITEMS, MAX_EVIDENCE_LENGTH, MAX_TEXT
+from . import fastpath
 
 # RAG as partners see it: "" (not yet assessed) or a colour. The model's choices carry None for
 # the empty choice (a TextChoices ``__empty__``), which is not a value the API ever sends.
@@ -331,6 +332,13 @@ class ActionSerializer(_TrackedSerializer):
     def get_updates_url(self, obj: Action) -> str:
         return _list_link("statusupdate-list", self.context.get("request"), action=str(obj.pk))
 
+    def to_representation(self, instance: Action) -> dict[str, Any]:
+        # The same dictionary, hand-written (issue 7): see commitments.api.fastpath.
+        links = fastpath.links_for(self.context) if type(self) is ActionSerializer else None
+        if links is not None:
+            return fastpath.action(instance, links)
+        return super().to_representation(instance)  # type: ignore[no-any-return]
+
 
 class AssessmentSerializer(serializers.Serializer):
     """The lead board secretariat's recorded assessment of a commitment."""
@@ -433,6 +441,11 @@ class CommitmentSerializer(ModelSerializer):
         ]
 
     def to_representation(self, instance: Commitment) -> dict[str, Any]:
+        # The list page's hand-written twin gives the same dictionary several times faster
+        # (issue 7); subclasses add fields, so only this exact class takes it.
+        links = fastpath.links_for(self.context) if type(self) is CommitmentSerializer else None
+        if links is not None:
+            return fastpath.commitment(instance, links)
         data = super().to_representation(instance)
         if not instance.is_assessed:
             data["assessment"] = None

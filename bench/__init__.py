@@ -1,0 +1,1 @@
+"""The benchmark (issue 7): ``bash bench/run.sh``. See docs/benchmarks.md."""

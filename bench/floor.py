@@ -1,0 +1,293 @@
+"""The floor for the benchmarked API lists (issue 7): the same page as DevoTracker's, byte for byte
+in shape (the same fields, nesting and links), produced by hand-written SQL through psycopg2 and
+``json.dumps``, with no framework at all.
+
+Each page costs what it must: its total count and its rows (plus, for commitments, one query each
+for co-lead boards, pilots and obligations of the rows on the page). Nothing is cached. The same
+functions run in-process (:func:`render`) and as a bare WSGI application (:data:`application`)
+served by the same gunicorn set-up as DevoTracker, so both are measured through the same HTTP
+stack. There is no authentication, middleware or content negotiation: that is what makes it a
+floor.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs, quote, urlencode
+from zoneinfo import ZoneInfo
+
+import psycopg2
+import psycopg2.extensions
+
+LONDON = ZoneInfo("Europe/London")
+UTC = dt.UTC
+# Django's reverse() quotes paths with these characters left as they are.
+PATH_SAFE = "!$&'()*+,;=/~:@"
+
+
+def _dt(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def _d(value: dt.date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _user(username: str | None, first: str | None, last: str | None) -> dict[str, str] | None:
+    if username is None:
+        return None
+    full = f"{first} {last}".strip()
+    return {"username": username, "name": full or username}
+
+
+class Links:
+    """Absolute links as the API writes them, for one host."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base + "/api/v1/"
+
+    def detail(self, collection: str, key: Any) -> str:
+        return f"{self.base}{collection}/{quote(str(key), safe=PATH_SAFE)}/"
+
+    def history(self, param: str, key: Any) -> str:
+        return f"{self.base}status-updates/?{urlencode({param: str(key)})}"
+
+    def page(self, collection: str, params: dict[str, str], number: int) -> str:
+        query = {**params, "page": str(number)}
+        return f"{self.base}{collection}/?{urlencode(sorted(query.items()))}"
+
+
+def _envelope(links: Links, collection: str, params: dict[str, str], page: int, size: int, count: int, results: list[Any]) -> bytes:
+    pages = max(1, -(-count // size))
+    previous: str | None = None
+    if page > 1:
+        # DRF drops the page parameter for the first page.
+        previous = links.page(collection, params, page - 1) if page > 2 else f"{links.base}{collection}/?{urlencode(sorted(params.items()))}"
+    body = {
+        "count": count,
+        "next": links.page(collection, params, page + 1) if page < pages else None,
+        "previous": previous,
+        "results": results,
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+COMMITMENT_SQL = """
+SELECT c.id, c.ref, c.key, c.title, c.summary, c.kind, c.framing, a.slug, a.short_name, t.slug, t.name, c.subtheme,
+       b.code, b.name, c.lead_board_basis, p.ref, p.title, c.target_date, c.target_date_precision, c.timing, c.amount,
+       c.conditions, c.status, c.rag, c.progress, c.version, c.overdue_since, c.updated_at, c.created_at, c.assessed_at,
+       u.username, u.first_name, u.last_name, c.rollup_status, c.rollup_rag, c.rollup_progress
+FROM commitments_commitment c
+JOIN commitments_theme t ON t.id = c.theme_id
+JOIN commitments_agreement a ON a.id = c.agreement_id
+LEFT JOIN boards_board b ON b.id = c.lead_board_id
+LEFT JOIN commitments_commitment p ON p.id = c.parent_id
+LEFT JOIN auth_user u ON u.id = c.assessed_by_id
+ORDER BY t."order", c.ref, c.id
+LIMIT %s OFFSET %s
+"""
+
+
+def commitments(cur: Any, links: Links, params: dict[str, str], page: int, size: int) -> bytes:
+    """``/api/v1/commitments/?page_size=N`` (no filters): count, page, co-leads, pilots, obligations."""
+    today = dt.datetime.now(LONDON).date()
+    cur.execute("SELECT count(*) FROM commitments_commitment")
+    count = cur.fetchone()[0]
+    cur.execute(COMMITMENT_SQL, [size, (page - 1) * size])
+    rows = cur.fetchall()
+    ids = [r[0] for r in rows]
+    co_leads: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    pilots: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    obligations: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if ids:
+        cur.execute(
+            "SELECT x.commitment_id, b.code, b.name FROM commitments_commitment_co_lead_boards x "
+            "JOIN boards_board b ON b.id = x.board_id WHERE x.commitment_id = ANY(%s) ORDER BY b.is_mou_board DESC, b.name",
+            [ids],
+        )
+        for cid, code, name in cur.fetchall():
+            co_leads[cid].append({"url": links.detail("boards", code), "code": code, "name": name})
+        cur.execute(
+            "SELECT cp.commitment_id, p.slug, p.name, cp.basis FROM commitments_commitmentpilot cp "
+            "JOIN pilots_pilot p ON p.id = cp.pilot_id WHERE cp.commitment_id = ANY(%s) ORDER BY p.name",
+            [ids],
+        )
+        for cid, slug, name, basis in cur.fetchall():
+            pilots[cid].append({"url": links.detail("pilots", slug), "slug": slug, "name": name, "basis": basis})
+        cur.execute(
+            "SELECT o.commitment_id, o.id, pa.slug, pa.name, u.username, u.first_name, u.last_name, o.status, o.rag, "
+            "o.progress, o.version, o.due_date, o.overdue_since, o.updated_at FROM commitments_obligation o "
+            "JOIN boards_party pa ON pa.id = o.party_id LEFT JOIN auth_user u ON u.id = o.owner_id "
+            "WHERE o.commitment_id = ANY(%s) ORDER BY pa.name, o.id",
+            [ids],
+        )
+        for cid, oid, pslug, pname, un, fn, ln, status, rag, progress, version, due, since, updated in cur.fetchall():
+            obligations[cid].append(
+                {
+                    "url": links.detail("obligations", oid),
+                    "id": oid,
+                    "party": {"url": links.detail("parties", pslug), "slug": pslug, "name": pname},
+                    "owner": _user(un, fn, ln),
+                    "status": status,
+                    "rag": rag,
+                    "progress": progress,
+                    "version": version,
+                    "due_date": _d(due),
+                    "overdue": due is not None and due < today and status != "complete",
+                    "overdue_since": _d(since),
+                    "updated_at": _dt(updated),
+                }
+            )
+    results = []
+    for r in rows:
+        (cid, ref, key, title, summary, kind, framing, a_slug, a_name, t_slug, t_name, subtheme, b_code, b_name, basis,
+         p_ref, p_title, target, precision, timing, amount, conditions, status, rag, progress, version, since, updated,
+         created, assessed_at, un, fn, ln, r_status, r_rag, r_progress) = r  # fmt: skip
+        assessed = assessed_at is not None
+        shown = (status, rag, progress) if assessed else (r_status, r_rag, r_progress)
+        results.append(
+            {
+                "url": links.detail("commitments", ref),
+                "ref": ref,
+                "key": key,
+                "title": title,
+                "summary": summary,
+                "kind": kind,
+                "framing": framing,
+                "agreement": {"url": links.detail("agreements", a_slug), "slug": a_slug, "short_name": a_name},
+                "theme": {"url": links.detail("themes", t_slug), "slug": t_slug, "name": t_name},
+                "subtheme": subtheme,
+                "lead_board": {"url": links.detail("boards", b_code), "code": b_code, "name": b_name} if b_code is not None else None,
+                "lead_board_basis": basis,
+                "co_lead_boards": co_leads[cid],
+                "pilots": pilots[cid],
+                "parent": {"url": links.detail("commitments", p_ref), "ref": p_ref, "title": p_title} if p_ref is not None else None,
+                "target_date": _d(target),
+                "target_date_precision": precision,
+                "due_date": _d(target),
+                "timing": timing,
+                "amount": amount,
+                "conditions": conditions,
+                "status": shown[0],
+                "rag": shown[1],
+                "progress": shown[2],
+                "version": version,
+                "overdue": target is not None and target < today and shown[0] != "complete",
+                "overdue_since": _d(since),
+                "updated_at": _dt(updated),
+                "created_at": _dt(created),
+                "assessment": {"status": status, "rag": rag, "progress": progress, "assessed_at": _dt(assessed_at), "assessed_by": _user(un, fn, ln)}
+                if assessed
+                else None,
+                "rollup": {"status": r_status, "rag": r_rag, "progress": r_progress},
+                "assessment_differs": assessed and (status, rag) != (r_status, r_rag),
+                "obligations": obligations[cid],
+                "updates_url": links.history("commitment", ref),
+            }
+        )
+    return _envelope(links, "commitments", params, page, size, count, results)
+
+
+ACTION_SQL = """
+SELECT x.id, o.id, pa.slug, pa.name, c.ref, c.title, x.description, u.username, u.first_name, u.last_name, x.status, x.rag,
+       x.progress, x.version, x.due_date, x.overdue_since, x.updated_at, x.original_due_date, x.completed_date, x.created_at,
+       x.is_demo
+FROM commitments_action x
+JOIN commitments_obligation o ON o.id = x.obligation_id
+JOIN boards_party pa ON pa.id = o.party_id
+JOIN commitments_commitment c ON c.id = o.commitment_id
+LEFT JOIN auth_user u ON u.id = x.owner_id
+WHERE x.due_date < %s AND x.status <> 'complete'
+ORDER BY x.due_date, x.id
+LIMIT %s OFFSET %s
+"""
+
+
+def overdue_actions(cur: Any, links: Links, params: dict[str, str], page: int, size: int) -> bytes:
+    """``/api/v1/actions/?overdue=true&page_size=N``: the count and the page, one query each."""
+    today = dt.datetime.now(LONDON).date()
+    cur.execute("SELECT count(*) FROM commitments_action WHERE due_date < %s AND status <> 'complete'", [today])
+    count = cur.fetchone()[0]
+    cur.execute(ACTION_SQL, [today, size, (page - 1) * size])
+    results = []
+    for (aid, oid, pslug, pname, ref, title, description, un, fn, ln, status, rag, progress, version, due, since, updated,
+         original, completed, created, is_demo) in cur.fetchall():  # fmt: skip
+        results.append(
+            {
+                "url": links.detail("actions", aid),
+                "id": aid,
+                "obligation": {
+                    "url": links.detail("obligations", oid),
+                    "id": oid,
+                    "party": {"url": links.detail("parties", pslug), "slug": pslug, "name": pname},
+                },
+                "commitment": {"url": links.detail("commitments", ref), "ref": ref, "title": title},
+                "description": description,
+                "owner": _user(un, fn, ln),
+                "status": status,
+                "rag": rag,
+                "progress": progress,
+                "version": version,
+                "due_date": _d(due),
+                "overdue": True,
+                "overdue_since": _d(since),
+                "updated_at": _dt(updated),
+                "original_due_date": _d(original),
+                "completed_date": _d(completed),
+                "created_at": _dt(created),
+                "is_demo": is_demo,
+                "updates_url": links.history("action", aid),
+            }
+        )
+    return _envelope(links, "actions", params, page, size, count, results)
+
+
+PAGES: dict[str, tuple[str, Callable[..., bytes]]] = {"commitments": ("commitments", commitments), "actions": ("actions", overdue_actions)}
+
+
+def connect(database_url: str | None = None) -> Any:
+    """A psycopg2 connection in autocommit mode, as DevoTracker's (Django's) is between requests."""
+    conn = psycopg2.connect(database_url or os.environ["DATABASE_URL"])
+    conn.set_session(autocommit=True)
+    conn.set_client_encoding("UTF8")
+    with conn.cursor() as cur:
+        cur.execute("SET TIME ZONE 'UTC'")  # as Django sets it: datetimes come back in UTC
+    return conn
+
+
+def render(conn: Any, collection: str, query: dict[str, str], host: str = "http://127.0.0.1") -> bytes:
+    """The page of ``collection`` (``commitments`` or ``actions``) for the query parameters."""
+    _name, fn = PAGES[collection]
+    size = min(int(query.get("page_size", "50")), 500)
+    page = int(query.get("page", "1"))
+    params = {k: v for k, v in query.items() if k != "page"}
+    with conn.cursor() as cur:
+        return fn(cur, Links(host), params, page, size)
+
+
+_local = threading.local()
+
+
+def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    """WSGI: ``/floor/commitments/?page_size=100`` and ``/floor/actions/?overdue=true&page_size=500``."""
+    conn = getattr(_local, "conn", None)
+    if conn is None:
+        conn = _local.conn = connect()
+    parts = [p for p in environ.get("PATH_INFO", "").split("/") if p]
+    if len(parts) != 2 or parts[0] != "floor" or parts[1] not in PAGES:
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
+    query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    host = f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', '127.0.0.1')}"
+    body = render(conn, parts[1], query, host)
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
