@@ -16,6 +16,8 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from boards.models import Board, Meeting, Party
 from pilots.models import Borough, Pilot
@@ -24,6 +26,11 @@ from .models import Action, Agreement, Commitment, Obligation, Rag, Report, Stat
 
 RAG_CHOICES = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("none", "Not assessed")]
 BOOL_CHOICES = [("true", "Yes"), ("false", "No")]
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class SlugMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
+    """One or more slugs (``?theme=a&theme=b``); an unknown slug is a field error."""
 
 
 class AwareDateTimeField(forms.Field):
@@ -111,12 +118,12 @@ def filter_in_dashboards(queryset: QuerySet[Any], agreement_path: str, value: st
 
 class CommitmentFilterSet(filters.FilterSet):
     q = filters.CharFilter(method="search", label="Search", max_length=200)
-    theme = filters.ModelMultipleChoiceFilter(field_name="theme__slug", to_field_name="slug", queryset=Theme.objects.all(), label="Theme")
+    theme = SlugMultipleChoiceFilter(field_name="theme__slug", to_field_name="slug", queryset=Theme.objects.all(), label="Theme")
     board = filters.CharFilter(method="filter_board", label="Lead board (code)", max_length=16)
-    pilot = filters.ModelMultipleChoiceFilter(
+    pilot = SlugMultipleChoiceFilter(
         field_name="pilot_links__pilot__slug", to_field_name="slug", queryset=Pilot.objects.all(), label="Pilot", distinct=True
     )
-    party = filters.ModelMultipleChoiceFilter(
+    party = SlugMultipleChoiceFilter(
         field_name="obligations__party__slug", to_field_name="slug", queryset=Party.objects.all(), label="Party", distinct=True
     )
     agreement = filters.CharFilter(field_name="agreement__slug", label="Agreement", max_length=80)
