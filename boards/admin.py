@@ -79,8 +79,15 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         from django.utils import timezone
 
-        n = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
-        self.message_user(request, f"Revoked {n} token(s).")
+        # A bulk action writes no admin log entry by itself: record each revocation, so the audit
+        # log of administrative changes says who revoked which token, and when.
+        tokens = list(queryset.filter(revoked_at__isnull=True))
+        now = timezone.now()
+        ApiToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=now)
+        for token in tokens:
+            token.revoked_at = now
+            self.log_change(request, token, [{"changed": {"fields": ["Revoked at"]}}])
+        self.message_user(request, f"Revoked {len(tokens)} token(s).")
 
 
 @admin.register(SignInEvent)
