@@ -59,7 +59,13 @@ class AwareDateTimeField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if timezone.is_naive(parsed):
             raise forms.ValidationError(self.error_messages["naive"], code="naive")
-        return parsed
+        # The same instant in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts
+        # (a 500 before; found by schemathesis, issue 4), and the first or last day of year 1 or
+        # 9999 can fall outside the calendar once shifted.
+        try:
+            return parsed.astimezone(dt.UTC)
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 class AwareDateTimeFilter(filters.Filter):

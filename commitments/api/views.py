@@ -80,14 +80,12 @@ _IF_MATCH_VERSION = re.compile(r'^\s*"?(\d{1,10})"?\s*$')
 
 def _if_match_version(request: Request) -> int | None:
     """The version in ``If-Match: "<version>"``; None when absent or ``*`` (which names no
-    version). Anything else can match no version, so it fails the precondition (412)."""
+    version); -1 for anything else, which can match no version (so fails the precondition)."""
     header = request.headers.get("If-Match")
     if header is None or header.strip() == "*":
         return None
     match = _IF_MATCH_VERSION.match(header)
-    if not match:
-        raise PreconditionFailed('If-Match must carry the version you saw, for example If-Match: "3".')
-    return int(match.group(1))
+    return int(match.group(1)) if match else -1
 
 
 class UpdateWriteMixin:
@@ -116,6 +114,10 @@ class UpdateWriteMixin:
         data = dict(body.validated_data)
         body_version = data.pop("version", None)
         header_version = _if_match_version(request)
+        if header_version == -1:
+            raise PreconditionFailed(
+                'If-Match must carry the version you saw, for example If-Match: "3".', extra={"current": self._represent(target)}
+            )
         if header_version is None and body_version is None:
             raise PreconditionRequired()
         if header_version is not None and body_version is not None and header_version != body_version:

@@ -172,6 +172,7 @@ def test_a_stale_if_match_is_412_with_the_current_state(writer: APIClient, world
     assert response.json()["code"] == "precondition_failed" and response.json()["current"]["version"] == ob.version
     garbled = writer.post(_url(ob), {"progress": 60}, format="json", HTTP_IF_MATCH="W/not-a-version")
     assert garbled.status_code == 412 and "If-Match" in garbled.json()["detail"]
+    assert garbled.json()["current"]["version"] == ob.version
 
 
 def test_no_version_at_all_is_428(writer: APIClient, world: Any) -> None:
