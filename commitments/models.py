@@ -370,6 +370,18 @@ class Obligation(TrackedState):
             # The overdue pass and the "overdue" filters look for open items by due date.
             models.Index(fields=["due_date"], condition=~Q(status="complete"), name="obligation_open_due"),
             models.Index(fields=["party", "due_date"], name="obligation_party_due"),
+            # The daily overdue pass (commitments.overdue, issue 7): items not yet flagged by due
+            # date; flagged items by due date, and the rare flagged-but-complete ones (to clear);
+            # flagged items by (level, overdue_since) for the ladder, which also holds the pass's
+            # transient marks (>= 32000) while it runs. Each finds the few rows that change today.
+            models.Index(fields=["due_date"], condition=Q(overdue_since__isnull=True) & ~Q(status="complete"), name="obligation_unflagged_due"),
+            models.Index(fields=["due_date"], condition=Q(overdue_since__isnull=False), name="obligation_flagged_due"),
+            models.Index(fields=["id"], condition=Q(overdue_since__isnull=False, status="complete"), name="obligation_flagged_complete"),
+            models.Index(
+                fields=["escalation_level", "overdue_since"],
+                condition=Q(overdue_since__isnull=False) | Q(escalation_level__gte=32000),
+                name="obligation_ladder",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -409,6 +421,18 @@ class Action(TrackedState):
             models.Index(fields=["obligation", "due_date"], name="action_obligation_due"),
             models.Index(fields=["owner", "due_date"], name="action_owner_due"),
             models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="action_created_by"),
+            # The daily overdue pass (commitments.overdue, issue 7): items not yet flagged by due
+            # date; flagged items by due date, and the rare flagged-but-complete ones (to clear);
+            # flagged items by (level, overdue_since) for the ladder, which also holds the pass's
+            # transient marks (>= 32000) while it runs. Each finds the few rows that change today.
+            models.Index(fields=["due_date"], condition=Q(overdue_since__isnull=True) & ~Q(status="complete"), name="action_unflagged_due"),
+            models.Index(fields=["due_date"], condition=Q(overdue_since__isnull=False), name="action_flagged_due"),
+            models.Index(fields=["id"], condition=Q(overdue_since__isnull=False, status="complete"), name="action_flagged_complete"),
+            models.Index(
+                fields=["escalation_level", "overdue_since"],
+                condition=Q(overdue_since__isnull=False) | Q(escalation_level__gte=32000),
+                name="action_ladder",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -550,7 +574,12 @@ class Escalation(models.Model):
                 fields=["obligation", "step", "overdue_since"], condition=Q(action__isnull=True), name="escalation_obligation_once"
             ),
         ]
-        indexes = [models.Index(fields=["step", "resolved_at"], name="escalation_step_open")]
+        indexes = [
+            models.Index(fields=["step", "resolved_at"], name="escalation_step_open"),
+            # The overdue pass queues a message for each step it took that has someone to tell,
+            # found by its stamp (issue 7).
+            models.Index(fields=["created_at"], condition=~Q(notified=[]), name="escalation_to_tell"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} ({self.target_type}, overdue since {self.overdue_since})"

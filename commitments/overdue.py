@@ -152,6 +152,12 @@ def _params(**values: Any) -> dict[str, Any]:
     return out
 
 
+def _levels_below(step: int) -> str:
+    """``escalation_level < step`` (or carrying this run's flagged mark) as an IN list of the
+    levels it allows: a list of equalities is what an index on (escalation_level, …) can seek."""
+    return ", ".join(str(level) for level in [*range(step), _FLAGGED_MARK])
+
+
 def _cutoff(today: dt.date, days: int) -> Any:
     """The latest ``overdue_since`` that is at least ``days`` days overdue on ``today``, adapted."""
     return connection.ops.adapt_datefield_value(today - dt.timedelta(days=days))
@@ -294,6 +300,20 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
                     p,
                 )
             if cleared:
+                # Their overdue spell has ended: resolve its steps. Items completed or re-dated
+                # through record_update had theirs resolved there, in the same transaction, and
+                # nothing else writes overdue_since; so only the items cleared here can have open
+                # steps of an ended spell, and the pass need not read every open step (issue 7).
+                item_id = "action_id" if target.kind == "action" else "obligation_id"
+                only_obligations = "" if target.kind == "action" else "AND action_id IS NULL"
+                counts["escalations_resolved"] += _execute(
+                    f"""
+                    UPDATE {Escalation._meta.db_table} SET resolved_at = %(now)s
+                    WHERE resolved_at IS NULL {only_obligations}
+                      AND {item_id} IN (SELECT t.id FROM {target.table} t WHERE t.escalation_level = %(cleared)s)
+                    """,
+                    p,
+                )
                 _model(target).objects.filter(escalation_level=_CLEARED_MARK).update(escalation_level=0)
 
             # (c) The ladder: one INSERT … SELECT per step. ``escalation_level < step`` skips items
@@ -309,7 +329,7 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
                         %(now)s, {board_sql}, {notified_sql}
                     FROM {target.from_sql}
                     WHERE t.overdue_since IS NOT NULL AND t.overdue_since <= %(cutoff)s
-                      AND (t.escalation_level < %(step)s OR t.escalation_level = %(flagged)s)
+                      AND t.escalation_level IN ({_levels_below(step)})
                       AND t.due_date < %(today)s AND t.status <> %(complete)s
                     ON CONFLICT DO NOTHING
                     """,
@@ -323,29 +343,20 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
                 + " ".join(f"WHEN overdue_since <= %(cutoff_{step})s THEN {step}" for step, _ in reversed(steps[1:]))
                 + f" ELSE {steps[0][0]} END"
             )
+            # "escalation_level < the level its days overdue call for", spelt as one arm per step
+            # (level below the step and overdue since its cutoff) so that the index on
+            # (escalation_level, overdue_since) finds the few rows that move (issue 7).
+            behind = " OR ".join(f"(escalation_level IN ({_levels_below(step)}) AND overdue_since <= %(cutoff_{step})s)" for step, _ in steps)
             _execute(
                 f"""
                 UPDATE {target.table} SET escalation_level = {level_case}
                 WHERE overdue_since IS NOT NULL AND due_date < %(today)s AND status <> %(complete)s
-                  AND (escalation_level < {level_case} OR escalation_level = %(flagged)s)
+                  AND ({behind})
                 """,
                 {**p, **{f"cutoff_{step}": _cutoff(today, days) for step, days in steps}},
             )
 
-        # Steps whose overdue spell has ended (cleared above, or by record_update) are resolved.
-        escalation, action, obligation = Escalation._meta.db_table, Action._meta.db_table, Obligation._meta.db_table
-        counts["escalations_resolved"] = _execute(
-            f"""
-            UPDATE {escalation} SET resolved_at = %(now)s
-            WHERE resolved_at IS NULL AND NOT (
-                (action_id IS NOT NULL AND EXISTS (SELECT 1 FROM {action} a
-                    WHERE a.id = {escalation}.action_id AND a.overdue_since = {escalation}.overdue_since))
-                OR (action_id IS NULL AND EXISTS (SELECT 1 FROM {obligation} o
-                    WHERE o.id = {escalation}.obligation_id AND o.overdue_since = {escalation}.overdue_since)))
-            """,
-            _params(now=now),
-        )
-
+        escalation = Escalation._meta.db_table
         # One e-mail per new step with someone to tell, queued in this transaction (outbox).
         if any(counts[f"escalated_step_{step}"] for step, _ in steps):
             payload = _json_object({"escalation_id": "e.id", "step": "e.step"})
