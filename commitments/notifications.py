@@ -211,7 +211,9 @@ def schedule_delivery() -> None:
         try:
             from .tasks import deliver_outbox_task
 
-            deliver_outbox_task.apply_async(retry=False)
+            # ignore_result: nobody here waits for the answer, and asking the result backend to
+            # watch for one would block this commit for ~20 s of retries while Redis is down.
+            deliver_outbox_task.apply_async(retry=False, ignore_result=True)
         except Exception as exc:  # see the docstring
             logger.warning("could not enqueue outbox delivery", extra={"fields": {"error": type(exc).__name__}})
 

@@ -148,7 +148,9 @@ def enqueue_build(report_id: int, task_id: str) -> None:
         if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
             build_report_task.apply(args=[report_id], task_id=task_id)
         else:
-            build_report_task.apply_async(args=[report_id], task_id=task_id)
+            # ignore_result: the meeting page follows the Report row, not Celery's result, and
+            # subscribing to the result would hold this request for ~20 s while Redis is down.
+            build_report_task.apply_async(args=[report_id], task_id=task_id, ignore_result=True)
     except Exception as exc:  # the broker is down or refuses the message
         logger.exception("report build could not be queued", extra={"fields": {"report": report_id}})
         if Report.objects.filter(pk=report_id, state=Report.State.PENDING).update(
