@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from ..models import Change
+from ..versioning import POSTGRES_VERSION_SQL
 from .renderers import CSVRenderer, StrictContentNegotiation, csv_lines
 
 # Headers a 304 must repeat (RFC 9110 §15.4.5) so caches can update what they hold.
@@ -91,17 +92,9 @@ def _scan_json(content: bytes, found: dict[str, Any]) -> None:
 
 
 def change_head(request: Any) -> tuple[int | None, dt.datetime | None, str | None]:
-    """(id, at) of the newest change-log row and the version of the data, read once per request.
-
-    The version is what a cached figure (a list's count) is keyed by. On PostgreSQL it is the
-    transaction snapshot (``pg_current_snapshot()``: xmin, xmax and the running transactions):
-    two requests with the same snapshot see exactly the same committed rows, and any commit of a
-    writing transaction changes it. The newest change-log id alone would not do: a writer that
-    took an id first but commits last leaves the newest id unchanged (commitments.changes). On
-    SQLite writers are serialised, ids follow commit order, and the newest id is the version.
-    Inside a transaction that has written (its own uncommitted rows are in no snapshot) there is
-    no version: nothing is cached. One query either way (an index-only look-up).
-    """
+    """(id, at) of the newest change-log row and the version of the data
+    (:mod:`commitments.versioning`: what a cached count is keyed by; None inside a transaction
+    that has written), read once per request in one query (an index-only look-up)."""
     holder = getattr(request, "_request", request)
     head = getattr(holder, "_devotracker_change_head", None)
     if head is None:
@@ -109,11 +102,7 @@ def change_head(request: Any) -> tuple[int | None, dt.datetime | None, str | Non
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 sql, params = newest.query.sql_with_params()
-                cursor.execute(
-                    "SELECT c.id, c.at, CASE WHEN pg_current_xact_id_if_assigned() IS NULL THEN pg_current_snapshot()::text END "
-                    f"FROM (SELECT 1) one LEFT JOIN ({sql}) c ON true",
-                    params,
-                )
+                cursor.execute(f"SELECT c.id, c.at, {POSTGRES_VERSION_SQL} FROM (SELECT 1) one LEFT JOIN ({sql}) c ON true", params)
                 head = cursor.fetchone()
         else:
             row = newest.first()

@@ -719,7 +719,7 @@ class ReportSerializer(ModelSerializer):
         model = Report
         fields = ["url", "id", "meeting", "kind", "state", "title", "requested_at", "built_at", "as_of", "html_url", "pdf_url", "updated_at"]
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_html_url(self, obj: Report) -> str | None:
         # Lists defer the (large) html column and annotate has_html instead: reading obj.html
         # there would cost a query per row.
@@ -728,7 +728,7 @@ class ReportSerializer(ModelSerializer):
             has_html = bool(obj.html)
         return _link("report-html", self.context.get("request"), pk=obj.pk) if has_html else None
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_pdf_url(self, obj: Report) -> str | None:
         return _link("report-pdf", self.context.get("request"), pk=obj.pk) if obj.pdf else None
 

@@ -565,7 +565,8 @@ class ChangeFeedHeadView(ApiViewMixin, generics.GenericAPIView):
         operation_id="changes_head",
         summary="The feed's present position",
         description="Take this cursor before a full pull of the lists, then follow /changes/?after=<cursor>: nothing is missed.",
-        responses={200: s.CursorSerializer, **errors(401, 406, 429)},
+        parameters=[IF_NONE_MATCH, ETAG, RETRY_AFTER],
+        responses={200: s.CursorSerializer, **NOT_MODIFIED, **errors(401, 406, 429)},
     )
     def get(self, request: Request) -> Response:
         txid, change_id = changes.feed_head()
