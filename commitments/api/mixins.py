@@ -24,6 +24,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_http_date_safe
 from rest_framework import exceptions, serializers
 from rest_framework.filters import BaseFilterBackend
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -130,7 +131,7 @@ class ApiViewMixin:
     needed, which only costs a full answer. HTTP dates have whole seconds: prefer If-None-Match.
     """
 
-    content_negotiation_class = StrictContentNegotiation
+    content_negotiation_class: type[BaseContentNegotiation] = StrictContentNegotiation
     # The change feed serves rows once their transaction is older than every running one: a
     # time-based validator cannot express that, so the feed turns Last-Modified off.
     conditional_last_modified = True

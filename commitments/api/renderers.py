@@ -10,7 +10,7 @@ reasons) ends up in these files, so this is not hypothetical.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from rest_framework import exceptions, parsers, renderers
@@ -36,7 +36,7 @@ class CSVRenderer(renderers.BaseRenderer):
     format = "csv"
     charset = "utf-8"
 
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: dict[str, Any] | None = None) -> bytes:
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Mapping[str, Any] | None = None) -> bytes:
         rows: list[dict[str, Any]] = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
         header = list(rows[0].keys()) if rows else []
         return "".join(csv_lines(header, ([row.get(h) for h in header] for row in rows))).encode("utf-8")
@@ -60,14 +60,16 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[
 class StrictContentNegotiation(DefaultContentNegotiation):
     """DRF answers an unknown ``?format=`` with a bare 404; partners get a 406 that names the formats."""
 
-    def filter_renderers(self, renderers: list[Any], format: str) -> list[Any]:
+    def filter_renderers(self, renderers: Iterable[renderers.BaseRenderer], format: str) -> list[renderers.BaseRenderer]:
         matching = [r for r in renderers if r.format == format]
         if not matching:
             formats = ", ".join(sorted({r.format for r in renderers}))
             raise exceptions.NotAcceptable(f"Unknown format {format[:20]!r}: this endpoint offers {formats}.")
         return matching
 
-    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> tuple[Any, str]:
+    def select_renderer(
+        self, request: Request, renderers: Iterable[renderers.BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[renderers.BaseRenderer, str]:
         try:
             return super().select_renderer(request, renderers, format_suffix)  # type: ignore[no-any-return]
         except exceptions.NotAcceptable as exc:
@@ -81,7 +83,7 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, but a body nested deeper than Python's recursion limit (``[[[[…``) is a
     400 like any other malformed JSON instead of a RecursionError (a 500)."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:

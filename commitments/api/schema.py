@@ -50,7 +50,7 @@ class ErrorSerializer(serializers.Serializer):
 
     detail = serializers.CharField(help_text="What went wrong, for people.")
     code = serializers.CharField(help_text="A stable code for programs, e.g. invalid, not_found, version_conflict.")
-    errors = serializers.DictField(
+    errors = serializers.DictField(  # type: ignore[assignment]  # a declared field, not Serializer.errors
         child=serializers.ListField(child=serializers.CharField()),
         help_text="Messages per field (400); empty otherwise. non_field_errors holds whole-request messages.",
     )

@@ -361,7 +361,9 @@ class RollupSerializer(serializers.Serializer):
 class CommitmentPilotSerializer(serializers.ModelSerializer):
     """A pilot a commitment concerns, with how sure the sources are of the link."""
 
-    url = serializers.HyperlinkedRelatedField(source="pilot", view_name="api:pilot-detail", lookup_field="slug", read_only=True)
+    url: serializers.HyperlinkedRelatedField[Pilot] = serializers.HyperlinkedRelatedField(
+        source="pilot", view_name="api:pilot-detail", lookup_field="slug", read_only=True
+    )
     slug = serializers.CharField(source="pilot.slug", read_only=True)
     name = serializers.CharField(source="pilot.name", read_only=True)
 
