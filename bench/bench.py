@@ -70,7 +70,8 @@ def load(port: int, path: str, headers: dict[str, str], *, clients: int, request
     run = Run(clients=clients)
     lock = threading.Lock()
     remaining = [requests]
-    deadline = [0.0]
+    # Set by the main thread once every client has warmed up; until then nothing stops a client.
+    deadline = [float("inf")]
     start_barrier = threading.Barrier(clients + 1)
 
     def take() -> bool:
@@ -308,6 +309,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     workers = int(os.environ.get("BENCH_WORKERS", "4"))
     quick = os.environ.get("BENCH_QUICK") == "1"  # shorter runs while developing
+    parts = set((os.environ.get("BENCH_PARTS") or "api,sync,pages,overdue,report").split(","))
     results: dict[str, Any] = {"machine": machine(), "dataset": dataset(), "workers": workers}
     results["generation"] = json.loads(os.environ["BENCH_GENERATION"]) if os.environ.get("BENCH_GENERATION") else None
     print(f"# machine: {results['machine']}", flush=True)
@@ -335,8 +337,8 @@ def main() -> None:
         counts_1 = 60 if quick else 200
         counts_16 = 300 if quick else 2000
         api: dict[str, dict[str, Run]] = {}
-        for name, page in (("commitments", COMMITMENTS_PAGE), ("actions", ACTIONS_PAGE)):
-            devo_path, floor_path, obvious_path = f"/api/v1/{page}", f"/floor/{page}", f"/obvious/{page}"
+        for name, page in (("commitments", COMMITMENTS_PAGE), ("actions", ACTIONS_PAGE)) if "api" in parts else ():
+            devo_path, floor_path, obvious_path = f"/api/v1/{page}", f"/floor/{page}", f"/api/obvious/{page}"
             # The floor must give the same page: compare the results (links differ only in host).
             _, devo_body, _ = get(app.port, devo_path, api_headers)
             _, floor_body, _ = get(floor.port, floor_path, {})
@@ -398,11 +400,11 @@ def main() -> None:
         table.add("  floor in-process (no HTTP): commitments / actions", f"{ms(inproc['commitments'])} / {ms(inproc['actions'])}", "", "", "", "", "")
 
         # Incremental sync: 10,000 changes pulled through the feed, 500 at a time.
-        cursor = make_changes(10_000)
+        cursor = make_changes(10_000) if "sync" in parts else ""
         pulls: list[float] = []
         pulled = 0
         requests = 0
-        for _ in range(3 if quick else 5):
+        for _ in (range(3 if quick else 5) if "sync" in parts else ()):
             after, pulled, requests = cursor, 0, 0
             started = time.perf_counter()
             conn_http = http.client.HTTPConnection("127.0.0.1", app.port, timeout=120)
@@ -417,7 +419,7 @@ def main() -> None:
             conn_http.close()
             pulls.append(time.perf_counter() - started)
         results["sync"] = {"seconds": pulls, "changes": pulled, "requests": requests}
-        sync_median = statistics.median(pulls)
+        sync_median = statistics.median(pulls) if pulls else float("nan")
         table.add(
             f"Incremental sync: pull {pulled:,} changes (/api/v1/changes/, {requests} requests of 500)",
             ms(sync_median),
@@ -429,6 +431,8 @@ def main() -> None:
         )
 
         # The dashboard and a commitment page, signed in (1 client).
+        if "pages" not in parts:
+            return
         status, _, cold = get(app.port, "/dashboard/", page_headers)
         if status != 200:
             raise SystemExit(f"/dashboard/ answered {status}")
@@ -447,6 +451,8 @@ def main() -> None:
 
     # The overdue pass: memory at two sizes (first pass, rolled back), then the real passes.
     today = dt.date.today().isoformat()
+    if "overdue" not in parts:
+        return
     big = measure(["overdue", "--today", today], env)
     small_env = dict(env, DATABASE_URL=os.environ["MOU_DATABASE_URL"]) if os.environ.get("MOU_DATABASE_URL") else None
     small = measure(["overdue", "--today", today], small_env) if small_env else None

@@ -88,3 +88,31 @@ bench_stop_postgres() {
     { [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null; }
   log "stopped PostgreSQL"
 }
+
+# bench_start_redis DIR PORT: a throwaway Redis for Django's cache, shared by the gunicorn
+# workers as in production (CACHE_URL). Exports CACHE_URL.
+BENCH_REDIS_PIDFILE=""
+bench_start_redis() {
+  local dir="$1/redis" port="$2"
+  mkdir -p "$dir"
+  BENCH_REDIS_PIDFILE="$dir/redis.pid"
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --pidfile "$BENCH_REDIS_PIDFILE" --logfile "$dir/redis.log" --dir "$dir" || die "redis-server did not start"
+  for _ in $(seq 1 100); do
+    [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] && [ -s "$BENCH_REDIS_PIDFILE" ] && break
+    sleep 0.1
+  done
+  [ "$(redis-cli -p "$port" ping 2>/dev/null)" = PONG ] || die "Redis did not answer on port $port"
+  export CACHE_URL="redis://127.0.0.1:$port/0"
+}
+
+bench_stop_redis() {
+  [ -n "$BENCH_REDIS_PIDFILE" ] && [ -f "$BENCH_REDIS_PIDFILE" ] || return 0
+  local pid
+  pid="$(cat "$BENCH_REDIS_PIDFILE" 2>/dev/null || true)"
+  [ -n "$pid" ] || return 0
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  log "stopped Redis"
+}

@@ -7,7 +7,7 @@ nested ``ModelSerializer``s, computed fields as ``SerializerMethodField``s and l
 DevoTracker's ``/api/v1/commitments/`` and ``/api/v1/actions/``, so the comparison measures the
 implementation, not the payload.
 
-Mounted only by :mod:`bench.urls` (``/obvious/commitments/``, ``/obvious/actions/``), never by
+Mounted only by :mod:`bench.urls` (``/api/obvious/commitments/``, ``/api/obvious/actions/``), never by
 DevoTracker's own URLconf. Read-only: a write here would bypass the services.
 """
 

@@ -7,6 +7,6 @@ from devotracker.urls import urlpatterns as devotracker_urlpatterns
 
 from . import obvious
 
-urlpatterns = [path("obvious/", include(obvious.urlpatterns)), *devotracker_urlpatterns]
+urlpatterns = [path("api/obvious/", include(obvious.urlpatterns)), *devotracker_urlpatterns]
 
 __all__ = ["handler403", "handler404", "handler500", "urlpatterns"]
