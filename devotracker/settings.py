@@ -169,11 +169,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache ----------------------------------------------------------------------------------
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith("redis"):
-    # Short timeouts: the cache only holds the API's rate-limit counters, and a Redis that has gone
-    # away must cost a request a moment, not hang it (the throttles then fail open).
+    # Everything in the cache can be recomputed, so a Redis that has gone away is a miss, not an
+    # error (devotracker/cache.py); short timeouts make one that hangs cost a request a moment.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "devotracker.cache.FailSafeRedisCache",
             "LOCATION": CACHE_URL,
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }

@@ -16,7 +16,8 @@
 #             processes serve again afterwards, and nothing acknowledged is lost
 #
 # Prints the figures and stops everything on exit (also on Ctrl-C). Durations can be changed with
-# DRILL_USERS, DRILL_LOAD_TIME, DRILL_FAULT_TIME. See docs/reliability.md.
+# DRILL_USERS, DRILL_LOAD_TIME, DRILL_FAULT_TIME, DRILL_SPAWN_RATE; DRILL_KEEP=1 keeps the folder with
+# the logs and locust's CSV files. See docs/reliability.md.
 
 set -euo pipefail
 SCRIPT_NAME=drill
@@ -29,6 +30,9 @@ case "$SCENARIOS" in load | redis | postgres | all) ;; *) die "usage: bash scrip
 USERS="${DRILL_USERS:-50}"
 LOAD_TIME="${DRILL_LOAD_TIME:-120}"
 FAULT_TIME="${DRILL_FAULT_TIME:-60}"
+# Users start at this many a second: signing in hashes a password (PBKDF2, about a second of CPU
+# here), and fifty at once would measure the hasher, not the service.
+SPAWN_RATE="${DRILL_SPAWN_RATE:-2}"
 
 TMP_ROOT=""
 PG_BIN=""
@@ -136,7 +140,9 @@ log "data ready in $((SECONDS - started)) s"
   --graceful-timeout 10 --error-logfile "$TMP_ROOT/gunicorn.log" --capture-output >/dev/null 2>&1 &
 GUNICORN_PID=$!
 PIDS+=("$GUNICORN_PID")
-"$VENV/bin/celery" -A devotracker worker --pool=solo --loglevel=WARNING --without-gossip --without-mingle \
+# The worker runs at a lower CPU priority: on one 2-core machine a paper's PDF (seconds of CPU)
+# would otherwise stall the web processes; in production it has machines of its own.
+nice -n 10 "$VENV/bin/celery" -A devotracker worker --pool=solo --loglevel=WARNING --without-gossip --without-mingle \
   -n "drill@localhost" >"$TMP_ROOT/worker.log" 2>&1 &
 PIDS+=("$!")
 for _ in $(seq 1 150); do
@@ -151,7 +157,7 @@ locust_run() { # locust_run RUN SECONDS [extra env...]: headless locust into $TM
   local run="$1" seconds="$2"
   shift 2
   env DRILL_RUN="$run" DRILL_DATA="$TMP_ROOT/drill-data.json" DRILL_LEDGER="$TMP_ROOT/out/$run-ledger.jsonl" "$@" \
-    "$VENV/bin/locust" -f bench/drills/locustfile.py --headless -u "$USERS" -r 10 -t "${seconds}s" \
+    "$VENV/bin/locust" -f bench/drills/locustfile.py --headless -u "$USERS" -r "$SPAWN_RATE" -t "${seconds}s" \
     --host "http://127.0.0.1:$WEB_PORT" --csv "$TMP_ROOT/out/$run" --only-summary --stop-timeout 10 \
     >"$TMP_ROOT/out/$run-locust.log" 2>&1 || true # failures are judged by verify.py from the CSV
 }

@@ -33,7 +33,10 @@ def locust_figures(stats_csv: Path) -> dict[str, Any]:
     with stats_csv.open() as f:
         rows = {row["Name"]: row for row in csv.DictReader(f)}
     total = rows["Aggregated"]
+    endpoints = [r for name, r in rows.items() if name != "Aggregated"]
+    slowest = sorted(endpoints, key=lambda r: float(r["95%"] or 0), reverse=True)[:3]
     return {
+        "slowest": ", ".join(f"{r['Type']} {r['Name']} p95 {r['95%']} ms" for r in slowest),
         "requests": int(total["Request Count"]),
         "failures": int(total["Failure Count"]),
         "rps": float(total["Requests/s"]),
@@ -99,8 +102,9 @@ def check_writes(run: str, ledger: Path, stats_csv: Path, started: dt.datetime |
     figures = locust_figures(stats_csv)
     print(
         f"[{run}] {figures['requests']} requests, {figures['failures']} failed, {figures['rps']:.1f}/s; "
-        f"latency p50 {figures['p50']} ms, p95 {figures['p95']} ms, p99 {figures['p99']} ms, max {figures['max']} ms"
+        f"latency p50 {figures['p50']} ms, p95 {figures['p95']} ms, p99 {figures['p99']} ms, max {float(figures['max']):.0f} ms"
     )
+    print(f"[{run}] slowest: {figures['slowest']}")
     print(
         f"[{run}] writes: {len(accepted)} accepted and found exactly once: {len(accepted) - len(lost) - len(doubled) - len(wrong)}; "
         f"lost {len(lost)}, doubled {len(doubled)}, wrong item or version {len(wrong)}; conflicts told (409) {conflicts}; "

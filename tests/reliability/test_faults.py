@@ -3,7 +3,8 @@
 - **PostgreSQL unreachable**: every page answers the GOV.UK 503 page and every API call the API's
   503 error shape, with no stack trace and nothing saved; when the database is back the same
   process serves again (nothing restarted). Simulated by pointing the connection at a closed port.
-- **Redis unreachable as the cache**: the API's rate limits fail open; reads and writes go on.
+- **Redis unreachable as the cache**: a miss, not an error (devotracker/cache.py): dashboards,
+  lists, rate limits and writes go on.
 - **Redis stopped during use**, with a real ``redis-server`` and a real Celery worker: pages and
   writes keep working, the overdue pass's notices wait in the transactional outbox, a report build
   is refused with a message (not a 500); when Redis is back the worker delivers every notice exactly
@@ -116,21 +117,46 @@ def test_an_unreachable_database_is_a_clean_503_and_the_same_process_recovers(ob
 # --- Redis as the cache ---------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
-def test_with_the_cache_unreachable_the_api_still_reads_and_writes(settings: Any, obligation: Any, write_token: str) -> None:
-    settings.CACHES = {
+def unreachable_cache() -> dict[str, Any]:
+    """The production cache setting (CACHE_URL=redis://…) pointed at a port nobody listens on."""
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "devotracker.cache.FailSafeRedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
+
+
+@pytest.mark.django_db
+def test_with_the_cache_unreachable_pages_and_the_api_still_read_and_write(
+    settings: Any, obligation: Any, officer: Any, write_token: str
+) -> None:
+    settings.CACHES = unreachable_cache()
+    browser = Client()
+    browser.force_login(officer)
+    for path in ("/dashboard/", "/dashboard/parties/party-a/", "/my-work/", "/commitments/"):
+        assert browser.get(path).status_code == 200, path  # the dashboards cache their figures
     partner = token_client(write_token)
-    assert partner.get("/api/v1/commitments/").status_code == 200
+    assert partner.get("/api/v1/commitments/").status_code == 200  # rate limits and cached counts
     response = partner.post(
         f"/api/v1/obligations/{obligation.pk}/updates/", {"note": "Cache is down", "version": obligation.version}, format="json"
     )
     assert response.status_code == 201, response.content[:300]
+
+
+def test_the_fail_safe_cache_answers_a_miss_and_skips_writes(settings: Any) -> None:
+    from django.core.cache import caches
+
+    settings.CACHES = unreachable_cache()
+    cache = caches["default"]
+    started = time.monotonic()
+    assert cache.get("k", "default") == "default" and cache.get_many(["a", "b"]) == {}
+    cache.set("k", 1)
+    assert cache.add("k", 1) is False and cache.delete("k") is False and cache.has_key("k") is False
+    with pytest.raises(ValueError):
+        cache.incr("k")
+    assert time.monotonic() - started < 5  # connection refused is answered at once, not retried for long
 
 
 # --- Redis stopped during use, with a real worker -------------------------------------------------

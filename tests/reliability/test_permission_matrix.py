@@ -370,3 +370,21 @@ def test_who_may_write(
             changed = sorted(k for k in before if before[k] != after[k])
             wrong.append(f"{role}: answered {outcome.status} but changed {changed}")
     assert not wrong, f"{operation}:\n  " + "\n  ".join(wrong)
+
+
+def matrix_as_markdown() -> str:
+    """The matrix as docs/security.md prints it (generated here, so the two cannot drift)."""
+    names = {LOGIN: "sign-in", ADMIN_LOGIN: "admin sign-in", REFUSED: "refused"}
+    head = "| operation | " + " | ".join(r.replace("_", " ") for r in ROLES) + " |"
+    lines = [head, "|" + "---|" * (len(ROLES) + 1)]
+    for operation, cells in MATRIX.items():
+        shown = [names.get(c, str(c)) if isinstance(c, str) else str(c) for c in cells]
+        lines.append(f"| `{operation}` | " + " | ".join(shown) + " |")
+    return "\n".join(lines)
+
+
+def test_docs_security_prints_this_matrix() -> None:
+    from django.conf import settings
+
+    doc = (settings.BASE_DIR / "docs" / "security.md").read_text()
+    assert matrix_as_markdown() in doc, "regenerate the table in docs/security.md from matrix_as_markdown()"
