@@ -347,10 +347,23 @@ def rollup_of(obligations: Sequence[tuple[str, str, int]]) -> tuple[str, str, in
 
 
 def refresh_rollup(commitment_id: int) -> None:
-    """Recompute and store a commitment's roll-up from its obligations (one read, one write)."""
+    """Recompute and store a commitment's roll-up from its obligations (one read, one write).
+
+    When the roll-up actually changes, the commitment's ``updated_at`` moves and the change log
+    records an update of the commitment: what partners see of it (its shown state) changed, and
+    ``updated_since`` and the sync feed must say so (issue 4). An unchanged roll-up writes nothing.
+    """
+    from . import changes
+
     rows = list(Obligation.objects.filter(commitment_id=commitment_id).values_list("status", "rag", "progress"))
     status, rag, progress = rollup_of(rows)
-    Commitment.objects.filter(pk=commitment_id).update(rollup_status=status, rollup_rag=rag, rollup_progress=progress)
+    changed = (
+        Commitment.objects.filter(pk=commitment_id)
+        .exclude(rollup_status=status, rollup_rag=rag, rollup_progress=progress)
+        .update(rollup_status=status, rollup_rag=rag, rollup_progress=progress, updated_at=timezone.now())
+    )
+    if changed:
+        changes.record_bulk(Commitment, [commitment_id])
 
 
 def refresh_all_rollups(commitment_ids: Iterable[int] | None = None) -> int:

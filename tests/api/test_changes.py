@@ -50,6 +50,10 @@ def drain(client: APIClient, cursor: str, *, until: Callable[[list[dict[str, Any
             time.sleep(0.05)
 
 
+def c_fields(change: dict[str, Any]) -> dict[str, Any]:
+    return {k: change[k] for k in ("resource", "key", "op", "version", "at")}
+
+
 def head(client: APIClient) -> str:
     response = client.get("/api/v1/changes/head/")
     assert response.status_code == 200
@@ -231,19 +235,24 @@ def test_a_follower_under_concurrent_writers_sees_every_change_exactly_once(tran
     for t in threads:
         t.join()
     assert not errors, errors
-    written = Counter((ch.resource, ch.key, ch.op, ch.version) for ch in Change.objects.filter(id__gt=baseline))
-    assert sum(written.values()) == writers * per_writer * 2  # each update: the obligation and its history row
-    rest, _ = drain(reader, cursor, until=lambda s: not written - Counter((c["resource"], c["key"], c["op"], c["version"]) for c in seen + s))
+    # A change's identity includes its time: a commitment's roll-up updates share its version.
+    def identity(resource: str, key: str, op: str, version: Any, at: Any) -> tuple[Any, ...]:
+        return (resource, key, op, version, at if isinstance(at, str) else at.isoformat().replace("+00:00", "Z"))
+
+    written = Counter(identity(ch.resource, ch.key, ch.op, ch.version, ch.at) for ch in Change.objects.filter(id__gt=baseline))
+    # Each update: the obligation, its history row and (its progress moves the roll-up) the commitment.
+    assert sum(written.values()) == writers * per_writer * 3
+    rest, _ = drain(reader, cursor, until=lambda s: not written - Counter(identity(**c_fields(c)) for c in seen + s))
     seen.extend(rest)
 
-    identities = Counter((c["resource"], c["key"], c["op"], c["version"]) for c in seen)
+    identities = Counter(identity(**c_fields(c)) for c in seen)
     assert max(identities.values()) == 1, "a change was served twice"
     # Exactly the rows after the starting cursor: every write of the writers, nothing twice, nothing
     # else. (The head cursor sits a little early when another transaction on the server was open
     # when it was taken; then a few older rows are replayed, once, before the writers' rows.)
     txid, change_id = decode_cursor(start)
     after_start = Change.objects.filter(Q(txid__gt=txid) | Q(txid=txid, id__gt=change_id))
-    assert identities == Counter((ch.resource, ch.key, ch.op, ch.version) for ch in after_start)
+    assert identities == Counter(identity(ch.resource, ch.key, ch.op, ch.version, ch.at) for ch in after_start)
     assert not written - identities
     # Each obligation's versions arrive in the order they were written.
     for pk in obligation_ids:
@@ -260,3 +269,24 @@ def test_head_then_full_pull_then_follow_misses_nothing(transactional_db: Any, r
     change = next(c for c in seen if c["resource"] == "obligations" and c["op"] == "update")
     assert change["key"] == str(obligation.pk) and change["version"] == snapshot[obligation.pk] + 1
     assert reader.get(change["url"]).json()["progress"] == 70
+
+
+def test_a_roll_up_change_is_an_update_of_the_commitment(transactional_db: Any, reader: APIClient, officer: Any, obligation: Any) -> None:
+    """The commitment's shown state follows its obligations: when the roll-up moves, partners
+    following the feed (or asking updated_since) hear of the commitment too."""
+    start = head(reader)
+    before = reader.get("/api/v1/commitments/TST-001/").json()
+    update(obligation.pk, 50, officer)  # roll-up progress 0 -> 50
+    seen, _ = drain(reader, start, until=lambda s: any(c["resource"] == "commitments" and c["op"] == "update" for c in s))
+    change = next(c for c in seen if c["resource"] == "commitments" and c["op"] == "update")
+    assert change["key"] == "TST-001" and change["url"].endswith("/api/v1/commitments/TST-001/")
+    after = reader.get(change["url"]).json()
+    assert after["rollup"]["progress"] == 50 and after["updated_at"] > before["updated_at"]
+    since = reader.get("/api/v1/commitments/", {"updated_since": before["updated_at"].replace("Z", "+00:00")}).json()
+    assert [c["ref"] for c in since["results"]] == ["TST-001"]
+    # A note changes no roll-up: no commitment change.
+    commitment_updates = Change.objects.filter(resource="commitments", key="TST-001", op="update")
+    count = commitment_updates.count()
+    ob = Obligation.objects.get(pk=obligation.pk)
+    services.record_update(ob, by=officer, version=ob.version, data=services.UpdateInput(note="just a note"))
+    assert commitment_updates.count() == count
