@@ -26,6 +26,7 @@ import os
 import random
 import re
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,7 @@ class SignedIn(HttpUser):
         while True:  # during the PostgreSQL drill the sign-in page itself may answer 503 for a moment
             with self.client.get("/accounts/login/", name="/accounts/login/", catch_response=True) as page:
                 if not judge(page, (200,), "/accounts/login/"):
+                    time.sleep(1)  # as a person would: wait, then try again (gevent makes this cooperative)
                     continue
             csrf = CSRF.search(page.text)
             form = {"username": username, "password": DATA["password"], "csrfmiddlewaretoken": csrf.group(1) if csrf else ""}
@@ -96,6 +98,7 @@ class SignedIn(HttpUser):
             ) as done:
                 if judge(done, (302,), "/accounts/login/ [POST]"):
                     return
+            time.sleep(1)
 
 
 class Officer(SignedIn):
