@@ -202,6 +202,12 @@ class CommitmentQuerySet(models.QuerySet[Any]):
         (a UNION ALL) whatever the number of commitments. Other orders fetch their ids with one
         narrow query. Issue 7; the result is exactly ``list(self[bottom:top])``.
         """
+        ids = self.page_ids(bottom, top)
+        rows = {obj.pk: obj for obj in self.order_by().filter(pk__in=ids)}
+        return [rows[pk] for pk in ids if pk in rows]
+
+    def page_ids(self, bottom: int, top: int) -> list[int]:
+        """The ids of rows ``bottom``..``top`` of this filtered, ordered queryset (see :meth:`page`)."""
         from django.db.models import IntegerField
 
         from .models import Theme
@@ -225,14 +231,11 @@ class CommitmentQuerySet(models.QuerySet[Any]):
                 # One theme: its branch is already in order, and a UNION of one branch cannot be
                 # re-sorted after the slice each branch carries (Django refuses: a 500 for a
                 # database with a single theme, found by tests/reliability/test_faults.py).
-                ids = [row[2] for row in narrow[0][bottom:top]]
+                return [row[2] for row in narrow[0][bottom:top]]
             else:
                 union = narrow[0].union(*narrow[1:], all=True).order_by("_theme_rank", "ref", "pk")
-                ids = [row[2] for row in union[bottom:top]]
-        else:
-            ids = list(self.values_list("pk", flat=True)[bottom:top])
-        rows = {obj.pk: obj for obj in self.order_by().filter(pk__in=ids)}
-        return [rows[pk] for pk in ids if pk in rows]
+                return [row[2] for row in union[bottom:top]]
+        return list(self.values_list("pk", flat=True)[bottom:top])
 
     def led_by(self, board: Any) -> CommitmentQuerySet:
         return self.filter(Q(lead_board=board) | Q(co_lead_boards=board)).distinct()

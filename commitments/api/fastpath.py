@@ -219,3 +219,135 @@ def action(obj: Any, links: Links) -> dict[str, Any]:
         "is_demo": bool(obj.is_demo),
         "updates_url": links.history("action", obj.pk),
     }
+
+
+# --- a whole page from plain rows ---------------------------------------------------------------
+
+
+class Representation(dict[str, Any]):
+    """A representation already built (by :func:`commitment_page`); serializers pass it through."""
+
+
+_COMMITMENT_COLUMNS = (
+    "id", "ref", "key", "title", "summary", "kind", "framing", "agreement__slug", "agreement__short_name", "theme__slug",
+    "theme__name", "subtheme", "lead_board__code", "lead_board__name", "lead_board_basis", "parent__ref", "parent__title",
+    "target_date", "target_date_precision", "timing", "amount", "conditions", "status", "rag", "progress", "version",
+    "is_overdue", "overdue_since", "updated_at", "created_at", "assessed_at", "assessed_by__username",
+    "assessed_by__first_name", "assessed_by__last_name", "rollup_status", "rollup_rag", "rollup_progress",
+)  # fmt: skip
+_OBLIGATION_COLUMNS = (
+    "commitment_id", "id", "party__slug", "party__name", "owner__username", "owner__first_name", "owner__last_name",
+    "status", "rag", "progress", "version", "due_date", "is_overdue", "overdue_since", "updated_at",
+)  # fmt: skip
+
+
+def _user_of(username: str | None, first: str | None, last: str | None) -> dict[str, str] | None:
+    """As ``UserBriefSerializer`` (``get_full_name() or username``) from three columns."""
+    if username is None:
+        return None
+    return {"username": username, "name": f"{first} {last}".strip() or username}
+
+
+def commitment_page(queryset: Any, ids: list[int], links: Links) -> list[Representation]:
+    """The rows ``ids`` of ``queryset`` (filtered and annotated as the list is) as the list's
+    representations, in that order: the same dictionaries as :func:`commitment`, built from plain
+    rows of four queries (the commitments with their joined references, co-lead boards, pilots
+    and obligations) instead of ~2,000 model instances and Django's prefetch machinery."""
+    from ..models import Commitment, CommitmentPilot, Obligation
+
+    if not ids:
+        return []
+    rows = {row["id"]: row for row in queryset.prefetch_related(None).order_by().filter(pk__in=ids).values(*_COMMITMENT_COLUMNS)}
+    co_leads: dict[int, list[Any]] = {}
+    through = Commitment.co_lead_boards.through
+    # The order of Board's Meta.ordering, as the prefetch would give.
+    for cid, code, name in (
+        through.objects.filter(commitment_id__in=ids).order_by("-board__is_mou_board", "board__name").values_list("commitment_id", "board__code", "board__name")
+    ):
+        co_leads.setdefault(cid, []).append({"url": links.detail("board-detail", "code", code), "code": code, "name": name})
+    pilots: dict[int, list[Any]] = {}
+    for cid, slug, name, basis in (
+        CommitmentPilot.objects.filter(commitment_id__in=ids).order_by("pilot__name").values_list("commitment_id", "pilot__slug", "pilot__name", "basis")
+    ):
+        pilots.setdefault(cid, []).append({"url": links.detail("pilot-detail", "slug", slug), "slug": slug, "name": name, "basis": basis})
+    obligations: dict[int, list[Any]] = {}
+    for o in Obligation.objects.filter(commitment_id__in=ids).with_overdue().order_by("party__name", "id").values(*_OBLIGATION_COLUMNS):
+        obligations.setdefault(o["commitment_id"], []).append(
+            {
+                "url": links.detail("obligation-detail", "pk", o["id"]),
+                "id": o["id"],
+                "party": {"url": links.detail("party-detail", "slug", o["party__slug"]), "slug": o["party__slug"], "name": o["party__name"]},
+                "owner": _user_of(o["owner__username"], o["owner__first_name"], o["owner__last_name"]),
+                "status": o["status"],
+                "rag": o["rag"],
+                "progress": o["progress"],
+                "version": o["version"],
+                "due_date": day(o["due_date"]),
+                "overdue": bool(o["is_overdue"]),
+                "overdue_since": day(o["overdue_since"]),
+                "updated_at": utc(o["updated_at"]),
+            }
+        )
+    page: list[Representation] = []
+    for cid in ids:
+        r = rows.get(cid)
+        if r is None:
+            continue
+        assessed = r["assessed_at"] is not None
+        shown = (r["status"], r["rag"], r["progress"]) if assessed else (r["rollup_status"], r["rollup_rag"], r["rollup_progress"])
+        lead_code, parent_ref = r["lead_board__code"], r["parent__ref"]
+        page.append(
+            Representation(
+                url=links.detail("commitment-detail", "ref", r["ref"]),
+                ref=r["ref"],
+                key=r["key"],
+                title=r["title"],
+                summary=r["summary"],
+                kind=r["kind"],
+                framing=r["framing"],
+                agreement={
+                    "url": links.detail("agreement-detail", "slug", r["agreement__slug"]),
+                    "slug": r["agreement__slug"],
+                    "short_name": r["agreement__short_name"],
+                },
+                theme={"url": links.detail("theme-detail", "slug", r["theme__slug"]), "slug": r["theme__slug"], "name": r["theme__name"]},
+                subtheme=r["subtheme"],
+                lead_board={"url": links.detail("board-detail", "code", lead_code), "code": lead_code, "name": r["lead_board__name"]}
+                if lead_code is not None
+                else None,
+                lead_board_basis=r["lead_board_basis"],
+                co_lead_boards=co_leads.get(cid, []),
+                pilots=pilots.get(cid, []),
+                parent={"url": links.detail("commitment-detail", "ref", parent_ref), "ref": parent_ref, "title": r["parent__title"]}
+                if parent_ref is not None
+                else None,
+                target_date=day(r["target_date"]),
+                target_date_precision=r["target_date_precision"],
+                due_date=day(r["target_date"]),
+                timing=r["timing"],
+                amount=r["amount"],
+                conditions=r["conditions"],
+                status=shown[0],
+                rag=shown[1],
+                progress=shown[2],
+                version=r["version"],
+                overdue=bool(r["is_overdue"]),
+                overdue_since=day(r["overdue_since"]),
+                updated_at=utc(r["updated_at"]),
+                created_at=utc(r["created_at"]),
+                assessment={
+                    "status": r["status"],
+                    "rag": r["rag"],
+                    "progress": r["progress"],
+                    "assessed_at": utc(r["assessed_at"]),
+                    "assessed_by": _user_of(r["assessed_by__username"], r["assessed_by__first_name"], r["assessed_by__last_name"]),
+                }
+                if assessed
+                else None,
+                rollup={"status": r["rollup_status"], "rag": r["rollup_rag"], "progress": r["rollup_progress"]},
+                assessment_differs=assessed and (r["status"], r["rag"]) != (r["rollup_status"], r["rollup_rag"]),
+                obligations=obligations.get(cid, []),
+                updates_url=links.history("commitment", r["ref"]),
+            )
+        )
+    return page

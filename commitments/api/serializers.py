@@ -445,6 +445,8 @@ class CommitmentSerializer(ModelSerializer):
     def to_representation(self, instance: Commitment) -> dict[str, Any]:
         # The list page's hand-written twin gives the same dictionary several times faster
         # (issue 7); subclasses add fields, so only this exact class takes it.
+        if isinstance(instance, fastpath.Representation):
+            return instance  # built by fastpath.commitment_page for this very list
         links = fastpath.links_for(self.context) if type(self) is CommitmentSerializer else None
         if links is not None:
             return fastpath.commitment(instance, links)

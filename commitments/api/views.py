@@ -36,6 +36,7 @@ from pilots.models import Borough, Pilot
 
 from .. import changes, filtersets, services
 from ..models import Action, Agreement, Commitment, Obligation, Report, StatusUpdate, Theme
+from . import fastpath
 from . import serializers as s
 from .errors import PayloadTooLarge, PreconditionFailed, PreconditionRequired, VersionConflict
 from .mixins import AllowListOrderingFilter, ApiViewMixin, CSVExportMixin
@@ -190,9 +191,12 @@ class CommitmentViewSet(UpdateWriteMixin, ReadViewSet):
     def get_serializer_class(self) -> Any:
         return s.CommitmentSerializer if self.action == "list" else s.CommitmentDetailSerializer
 
-    @staticmethod
-    def fetch_page(queryset: Any, bottom: int, top: int) -> list[Any]:
-        """A page's rows without sorting every commitment (see ``CommitmentQuerySet.page``)."""
+    def fetch_page(self, queryset: Any, bottom: int, top: int) -> list[Any]:
+        """A page's rows without sorting every commitment (``CommitmentQuerySet.page_ids``); for a
+        JSON list, built straight from plain rows (``fastpath.commitment_page``, issue 7)."""
+        links = fastpath.links_for(self.get_serializer_context()) if self.action == "list" else None
+        if links is not None:
+            return fastpath.commitment_page(queryset, queryset.page_ids(bottom, top), links)
         return queryset.page(bottom, top)  # type: ignore[no-any-return]
 
     @document_write("commitment", s.CommitmentDetailSerializer, s.UpdateInputSerializer)

@@ -108,6 +108,19 @@ def test_a_commitment_row_is_the_same_both_ways(varied: None, path: str) -> None
         _same(CommitmentSerializer(obj, context={"request": request}).data, GenericCommitmentSerializer(obj, context=context).data)
 
 
+def test_a_page_built_from_plain_rows_is_the_same_as_the_serializers(varied: None) -> None:
+    request = _request("/api/v1/commitments/?page_size=50")
+    qs = Commitment.objects.for_api().order_by("theme__order", "ref", "pk")
+    links = fastpath.Links(request)
+    ids = qs.page_ids(0, 50)
+    assert len(ids) == 3
+    page = fastpath.commitment_page(qs, ids, links)
+    generic = [GenericCommitmentSerializer(obj, context={"request": request}).data for obj in qs.page(0, 50)]
+    assert len(page) == len(generic) == 3
+    for fast, slow in zip(page, generic, strict=True):
+        _same(fast, slow)
+
+
 def test_an_action_row_is_the_same_both_ways(varied: None) -> None:
     request = _request("/api/v1/actions/?overdue=true")
     rows = list(Action.objects.for_api().order_by("id"))
