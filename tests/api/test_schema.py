@@ -19,6 +19,8 @@ from rest_framework.test import APIClient
 
 from boards.models import ApiToken
 
+from ..conftest import axe_violations
+
 ROOT = Path(__file__).resolve().parents[2]
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -112,12 +114,16 @@ def test_the_docs_page_is_public_and_loads_nothing_from_elsewhere(api: APIClient
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert not re.search(r"""(src|href)=["']https?://""", html), "the docs page must work offline"
     assert "<script>" not in html.replace(" ", "")  # no inline script: the initialiser is a separate file
+    assert '<html lang="en-GB">' in html
     script = api.get("/api/v1/docs/?script=")
     assert script.status_code == 200 and b"/api/v1/schema/" in script.content
+    assert b'"deepLinking": false' in script.content
+    fixes = api.get("/api/v1/docs/?a11y")
+    assert fixes.status_code == 200 and fixes["Content-Type"].startswith("application/javascript")
 
 
 @pytest.mark.browser
-def test_the_docs_render_in_chromium_under_the_sites_csp(live_server: Any, page: Any) -> None:
+def test_the_docs_render_in_chromium_under_the_sites_csp_and_meet_wcag_22_aa(live_server: Any, page: Any) -> None:
     problems: list[str] = []
     outside: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
@@ -127,6 +133,18 @@ def test_the_docs_render_in_chromium_under_the_sites_csp(live_server: Any, page:
     rendered = page.locator(".opblock-summary-path").all_inner_texts()
     assert any("/api/v1/changes/" in path for path in rendered)
     assert len(rendered) >= 31
+    assert page.locator("html").get_attribute("lang") == "en-GB"
+    assert axe_violations(page) == []
+    # Swagger UI builds more of the page as it is used: check the states a reader reaches.
+    page.locator(".opblock-post .opblock-summary-control").first.click()
+    page.locator(".opblock-post .try-out__btn").first.click()
+    page.locator(".opblock-get .opblock-summary-control").first.click()
+    page.locator(".opblock-get .try-out__btn").first.click()
+    page.wait_for_selector(".body-param__text")
+    assert axe_violations(page) == []
+    page.click(".btn.authorize")
+    page.wait_for_selector(".modal-ux")
+    assert axe_violations(page) == []
     assert not outside, outside
     assert not problems, problems
 
