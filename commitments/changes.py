@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.db.models.signals import post_delete, post_save
 
 from boards.models import Board, Meeting, Party
@@ -93,7 +94,12 @@ def visible_horizon() -> int | None:
 def changes_after(txid: int, change_id: int, limit: int, resources: Iterable[str] | None = None) -> list[Change]:
     """Up to ``limit`` changes after the cursor (txid, id), in feed order, final ones only;
     ``resources`` (API collection names) narrows the feed without changing its order."""
-    qs = Change.objects.filter(models.Q(txid__gt=txid) | models.Q(txid=txid, id__gt=change_id))
+    # A row-value comparison, not "txid > t OR (txid = t AND id > i)": the index on (txid, id)
+    # then starts right at the cursor. With the OR, a cursor inside one big transaction (a bulk
+    # load, the first overdue pass: 200,000 rows with one txid) skipped every earlier row of it
+    # on each page, 24 ms a page instead of 0.2 ms (issue 7). SQLite has row values since 3.15.
+    after = RawSQL('("txid", "id") > (%s, %s)', (txid, change_id), output_field=models.BooleanField())
+    qs = Change.objects.filter(after)
     if resources is not None:
         qs = qs.filter(resource__in=list(resources))
     horizon = visible_horizon()
