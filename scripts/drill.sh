@@ -119,10 +119,12 @@ export DJANGO_SETTINGS_MODULE=bench.drills.settings
 export DATABASE_URL="postgres://devotracker:$PG_PASSWORD@127.0.0.1:$PG_PORT/devotracker"
 export CELERY_BROKER_URL="redis://127.0.0.1:$REDIS_PORT/0" CELERY_RESULT_BACKEND="redis://127.0.0.1:$REDIS_PORT/1"
 export CACHE_URL="redis://127.0.0.1:$REDIS_PORT/2"
-export SECRET_KEY="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')"
+SECRET_KEY="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(50))')"
+DEMO_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')"
+DRILL_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')"
+export SECRET_KEY DEMO_PASSWORD DRILL_PASSWORD
 export DEBUG=false PRODUCTION=false ALLOWED_HOSTS=127.0.0.1 SITE_URL="http://127.0.0.1:$WEB_PORT"
 export VAR_DIR="$TMP_ROOT/var" MEDIA_ROOT="$TMP_ROOT/var/media" EMAIL_FILE_PATH="$TMP_ROOT/mail"
-export DEMO_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')" DRILL_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')"
 # Generous API limits: the drill measures the service, not the per-partner quota.
 export API_RATE_LIMIT=100000/minute API_WRITE_RATE_LIMIT=100000/minute LOG_LEVEL=WARNING
 export PYTHONPATH="$REPO_ROOT"
