@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import time
@@ -221,14 +222,23 @@ def web_broker(url: str) -> Iterator[None]:
         if "amqp" in app.__dict__:
             app.amqp._producer_pool = None
 
-    saved = app.conf.broker_url, app.conf.broker_transport_options
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (scripts/test.sh
+    # sets it to the suite's own Redis), so the variable is switched too.
+    saved = app.conf.broker_url, app.conf.broker_transport_options, os.environ.get("CELERY_BROKER_URL")
     reset_pools()
     app.conf.broker_url, app.conf.broker_transport_options = url, {"visibility_timeout": 5}
+    os.environ["CELERY_BROKER_URL"] = url
     try:
+        with app.connection_for_write() as conn:
+            assert conn.port == int(url.rsplit(":", 1)[1].split("/")[0])  # really the Redis this test stops
         yield
     finally:
         reset_pools()
-        app.conf.broker_url, app.conf.broker_transport_options = saved
+        app.conf.broker_url, app.conf.broker_transport_options = saved[:2]
+        if saved[2] is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = saved[2]
 
 
 def beat_sends_delivery(url: str) -> dict[str, int]:
