@@ -351,3 +351,52 @@ def commitment_page(queryset: Any, ids: list[int], links: Links) -> list[Represe
             )
         )
     return page
+
+
+_ACTION_COLUMNS = (
+    "id", "obligation_id", "obligation__party__slug", "obligation__party__name", "obligation__commitment__ref",
+    "obligation__commitment__title", "description", "owner__username", "owner__first_name", "owner__last_name", "status",
+    "rag", "progress", "version", "due_date", "is_overdue", "overdue_since", "updated_at", "original_due_date",
+    "completed_date", "created_at", "is_demo",
+)  # fmt: skip
+
+
+def action_page(queryset: Any, bottom: int, top: int, links: Links) -> list[Representation]:
+    """Rows ``bottom``..``top`` of the filtered, ordered action list as its representations (the
+    same dictionaries as :func:`action`), from one query of plain rows instead of ~4 model
+    instances per action."""
+    page: list[Representation] = []
+    for r in queryset.prefetch_related(None).values(*_ACTION_COLUMNS)[bottom:top]:
+        ref = r["obligation__commitment__ref"]
+        page.append(
+            Representation(
+                url=links.detail("action-detail", "pk", r["id"]),
+                id=r["id"],
+                obligation={
+                    "url": links.detail("obligation-detail", "pk", r["obligation_id"]),
+                    "id": r["obligation_id"],
+                    "party": {
+                        "url": links.detail("party-detail", "slug", r["obligation__party__slug"]),
+                        "slug": r["obligation__party__slug"],
+                        "name": r["obligation__party__name"],
+                    },
+                },
+                commitment={"url": links.detail("commitment-detail", "ref", ref), "ref": ref, "title": r["obligation__commitment__title"]},
+                description=r["description"],
+                owner=_user_of(r["owner__username"], r["owner__first_name"], r["owner__last_name"]),
+                status=r["status"],
+                rag=r["rag"],
+                progress=r["progress"],
+                version=r["version"],
+                due_date=day(r["due_date"]),
+                overdue=bool(r["is_overdue"]),
+                overdue_since=day(r["overdue_since"]),
+                updated_at=utc(r["updated_at"]),
+                original_due_date=day(r["original_due_date"]),
+                completed_date=day(r["completed_date"]),
+                created_at=utc(r["created_at"]),
+                is_demo=bool(r["is_demo"]),
+                updates_url=links.history("action", r["id"]),
+            )
+        )
+    return page

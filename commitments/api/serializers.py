@@ -334,6 +334,8 @@ class ActionSerializer(_TrackedSerializer):
 
     def to_representation(self, instance: Action) -> dict[str, Any]:
         # The same dictionary, hand-written (issue 7): see commitments.api.fastpath.
+        if isinstance(instance, fastpath.Representation):
+            return instance  # built by fastpath.action_page for this very list
         links = fastpath.links_for(self.context) if type(self) is ActionSerializer else None
         if links is not None:
             return fastpath.action(instance, links)

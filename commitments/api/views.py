@@ -258,6 +258,13 @@ class ActionViewSet(UpdateWriteMixin, ReadViewSet):
     def get_queryset(self) -> Any:
         return Action.objects.for_api()
 
+    def fetch_page(self, queryset: Any, bottom: int, top: int) -> list[Any]:
+        """For a JSON list, the page built straight from plain rows (``fastpath.action_page``)."""
+        links = fastpath.links_for(self.get_serializer_context()) if self.action == "list" else None
+        if links is not None:
+            return fastpath.action_page(queryset, bottom, top, links)
+        return list(queryset[bottom:top])
+
     @document_write("action", s.ActionSerializer, s.UpdateInputSerializer)
     @action(**WRITE_OPTIONS)
     def updates(self, request: Request, pk: str | None = None) -> Response:
