@@ -222,23 +222,27 @@ def web_broker(url: str) -> Iterator[None]:
         if "amqp" in app.__dict__:
             app.amqp._producer_pool = None
 
-    # Celery reads CELERY_BROKER_URL from the environment before its configuration (scripts/test.sh
-    # sets it to the suite's own Redis), so the variable is switched too.
-    saved = app.conf.broker_url, app.conf.broker_transport_options, os.environ.get("CELERY_BROKER_URL")
+    # Celery reads CELERY_BROKER_URL and CELERY_RESULT_BACKEND from the environment before any
+    # configuration, even a Celery(broker=...) argument (scripts/test.sh sets both to the suite's own
+    # Redis), so the variables are switched too, for this app and the "beat" producer below.
+    names = ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
+    saved_env = {name: os.environ.get(name) for name in names}
+    saved = app.conf.broker_url, app.conf.broker_transport_options
     reset_pools()
     app.conf.broker_url, app.conf.broker_transport_options = url, {"visibility_timeout": 5}
-    os.environ["CELERY_BROKER_URL"] = url
+    os.environ.update(dict.fromkeys(names, url))
     try:
         with app.connection_for_write() as conn:
             assert conn.port == int(url.rsplit(":", 1)[1].split("/")[0])  # really the Redis this test stops
         yield
     finally:
         reset_pools()
-        app.conf.broker_url, app.conf.broker_transport_options = saved[:2]
-        if saved[2] is None:
-            os.environ.pop("CELERY_BROKER_URL", None)
-        else:
-            os.environ["CELERY_BROKER_URL"] = saved[2]
+        app.conf.broker_url, app.conf.broker_transport_options = saved
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def beat_sends_delivery(url: str) -> dict[str, int]:
