@@ -87,6 +87,10 @@ def generate_large(scale: str = "large", seed: float = 0.42) -> list[Step]:
         size["parties"],
     )
     with transaction.atomic():
+        # Foreign-key checks still pending in this transaction (when it is not the command's own,
+        # e.g. a test's) would forbid the index and TRUNCATE statements below: run them now.
+        _exec("SET CONSTRAINTS ALL IMMEDIATE")
+        _exec("SET CONSTRAINTS ALL DEFERRED")
         # One backend, no parallel workers: random() then follows setseed() deterministically.
         _exec("SET LOCAL max_parallel_workers_per_gather = 0")
         if _is_superuser():

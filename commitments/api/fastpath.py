@@ -257,7 +257,10 @@ def commitment_page(queryset: Any, ids: list[int], links: Links) -> list[Represe
 
     if not ids:
         return []
-    rows = {row["id"]: row for row in queryset.prefetch_related(None).order_by().filter(pk__in=ids).values(*_COMMITMENT_COLUMNS)}
+    # The ids come from the filtered list already: the rows need no filter but their ids, and a
+    # bare query compiles in a fraction of the time of the list's (issue 7).
+    # "overdue" on today's London date, as the API's querysets reckon it (for_api(on=None)).
+    rows = {row["id"]: row for row in Commitment.objects.with_overdue().filter(pk__in=ids).order_by().values(*_COMMITMENT_COLUMNS)}
     co_leads: dict[int, list[Any]] = {}
     through = Commitment.co_lead_boards.through
     # The order of Board's Meta.ordering, as the prefetch would give.
