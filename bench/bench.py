@@ -488,8 +488,13 @@ def main() -> None:
             f"Overdue pass, daily (next {len(kept['daily_seconds'])} days, median)",
             ms(daily), ms(max(kept["daily_seconds"])), "", f"{sum(c['newly_overdue'] for c in kept['daily_counts']):,} newly overdue in all", "< 50 ms", verdict(daily < 0.05),
         )  # fmt: skip
-        rerun = statistics.median(kept["rerun_seconds"] + kept["rerun_after_daily_seconds"])
-        table.add("Overdue pass, re-run that changes nothing (median)", ms(rerun), ms(max(kept["rerun_seconds"])), "", "", "< 10 ms", verdict(rerun < 0.01))
+        rerun = statistics.median(kept["rerun_seconds"])
+        table.add("Overdue pass, re-run that changes nothing, the same day (median of 5)", ms(rerun), ms(max(kept["rerun_seconds"])), "", "", "< 10 ms", verdict(rerun < 0.01))
+        after = statistics.median(kept["rerun_after_daily_seconds"])
+        table.add(
+            "Overdue pass, re-run that changes nothing, after the five daily passes (median of 5)",
+            ms(after), ms(max(kept["rerun_after_daily_seconds"])), "", "no VACUUM since the first pass", "< 10 ms", verdict(after < 0.01),
+        )  # fmt: skip
         if small is not None:
             grow = big["python_peak_bytes"] / max(small["python_peak_bytes"], 1)
             table.add(
