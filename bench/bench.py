@@ -324,7 +324,7 @@ def verdict(ok: bool) -> str:
 def main() -> None:
     django_setup()
     OUT.mkdir(parents=True, exist_ok=True)
-    workers = int(os.environ.get("BENCH_WORKERS", "4"))
+    workers = int(os.environ.get("BENCH_WORKERS", "2"))
     quick = os.environ.get("BENCH_QUICK") == "1"  # shorter runs while developing
     parts = set((os.environ.get("BENCH_PARTS") or "api,sync,pages,overdue,report,sweep").split(","))
     results: dict[str, Any] = {"machine": machine(), "dataset": dataset(), "workers": workers}

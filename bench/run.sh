@@ -11,7 +11,7 @@
 #  5. prints the table (also written to var/bench/results.md, raw figures in results.json) and
 #     always stops PostgreSQL and Redis and removes the temporary folder.
 #
-# Environment: BENCH_WORKERS (gunicorn workers, default 4), BENCH_SCALE (default large; small or
+# Environment: BENCH_WORKERS (gunicorn workers, default 2: one per core, see docs/benchmarks.md), BENCH_SCALE (default large; small or
 # medium for a quick try), BENCH_QUICK=1 (fewer requests), BENCH_OUT (results folder).
 # Takes ~10 minutes on a 2-core machine. See docs/benchmarks.md.
 
@@ -88,6 +88,6 @@ log "loading the mou dataset into a second database (for the committee report an
 DATABASE_URL="$MOU_DATABASE_URL" python manage.py migrate --noinput -v0
 DATABASE_URL="$MOU_DATABASE_URL" python manage.py generate_load_data --scale mou >/dev/null
 
-log "running the benchmark (gunicorn workers: ${BENCH_WORKERS:-4})"
+log "running the benchmark (gunicorn workers: ${BENCH_WORKERS:-2})"
 python -m bench.bench
 log "done; PostgreSQL is stopped and its folder removed on exit"
