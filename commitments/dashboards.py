@@ -756,7 +756,10 @@ def overdue_trend_points(obligations: QuerySet[Obligation], actions: QuerySet[Ac
         (StatusUpdate.TargetType.OBLIGATION, obligations, "obligations", "obligation_id"),
         (StatusUpdate.TargetType.ACTION, actions, "actions", "action_id"),
     ):
-        changed_ids = changed[kind].values(id_field)
+        # The ids of every item of this kind changed in the window, unscoped: ``qs`` already
+        # limits the scope, and repeating the scope's subqueries inside this one gave PostgreSQL a
+        # nested plan that re-ran them per row (minutes on a freshly loaded, unanalysed table).
+        changed_ids = in_window.filter(target_type=kind).values(id_field)
         # Unchanged open items: overdue on day d exactly when their due date is before d.
         static = (
             qs.exclude(status=Status.COMPLETE)
