@@ -13,7 +13,7 @@
 #
 # Environment: BENCH_WORKERS (gunicorn workers, default 2: one per core, see docs/benchmarks.md), BENCH_SCALE (default large; small or
 # medium for a quick try), BENCH_QUICK=1 (fewer requests), BENCH_OUT (results folder).
-# Takes ~10 minutes on a 2-core machine. See docs/benchmarks.md.
+# Takes ~15 minutes on a 2-core machine. See docs/benchmarks.md.
 
 set -euo pipefail
 SCRIPT_NAME=bench
