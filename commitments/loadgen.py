@@ -279,6 +279,10 @@ def _drop_secondary_indexes(tables: tuple[str, ...], dropped: list[tuple[str, st
 def _rebuild_indexes(dropped: list[tuple[str, str]]) -> int:
     """Create again the indexes :func:`_drop_secondary_indexes` dropped, each in one sorted pass."""
     with connection.cursor() as cursor:
+        # Without superuser rights the foreign-key triggers stay on, and their deferred checks of
+        # the rows just inserted must run before PostgreSQL allows an index build on the table.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         # Index builds sort; give them memory (this session only, undone at COMMIT).
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for _name, definition in dropped:
