@@ -169,7 +169,9 @@ class CommitmentQuerySet(models.QuerySet[Any]):
                 models.Prefetch("co_lead_boards", queryset=Board.objects.only("code", "name", "is_mou_board")),
                 models.Prefetch(
                     "pilot_links",
-                    queryset=CommitmentPilot.objects.select_related("pilot").only("commitment", "basis", "pilot__slug", "pilot__name").order_by("pilot__name"),
+                    queryset=CommitmentPilot.objects.select_related("pilot")
+                    .only("commitment", "basis", "pilot__slug", "pilot__name")
+                    .order_by("pilot__name"),
                 ),
                 models.Prefetch(
                     "obligations",
@@ -220,21 +222,21 @@ class CommitmentQuerySet(models.QuerySet[Any]):
             groups: dict[int, list[int]] = {}
             for theme_id, theme_order in Theme.objects.order_by("order", "pk").values_list("pk", "order"):
                 groups.setdefault(theme_order, []).append(theme_id)
+            # Each branch takes at most ``top`` ids of its themes from the (theme, ref) index in a
+            # subquery, so the compound statement itself carries no LIMIT inside its branches:
+            # SQLite refuses one there, PostgreSQL does not mind either form.
+            base = self.model._base_manager
             branches = [
-                self.filter(theme_id__in=ids).annotate(_theme_rank=Value(rank, output_field=IntegerField())).order_by("ref", "pk")[:top]
+                base.order_by()
+                .filter(pk__in=self.filter(theme_id__in=ids).order_by("ref", "pk").values("pk")[:top])
+                .annotate(_theme_rank=Value(rank, output_field=IntegerField()))
+                .values_list("_theme_rank", "ref", "pk")
                 for rank, ids in enumerate(groups.values())
             ]
             if not branches:
                 return []
-            narrow = [b.values_list("_theme_rank", "ref", "pk") for b in branches]
-            if len(narrow) == 1:
-                # One theme: its branch is already in order, and a UNION of one branch cannot be
-                # re-sorted after the slice each branch carries (Django refuses: a 500 for a
-                # database with a single theme, found by tests/reliability/test_faults.py).
-                return [row[2] for row in narrow[0][bottom:top]]
-            else:
-                union = narrow[0].union(*narrow[1:], all=True).order_by("_theme_rank", "ref", "pk")
-                return [row[2] for row in union[bottom:top]]
+            union = branches[0].union(*branches[1:], all=True).order_by("_theme_rank", "ref", "pk")
+            return [row[2] for row in union[bottom:top]]
         return list(self.values_list("pk", flat=True)[bottom:top])
 
     def led_by(self, board: Any) -> CommitmentQuerySet:
@@ -267,8 +269,12 @@ class ObligationQuerySet(TrackedQuerySet):
         1 query for the rows + 1 prefetch, whatever the page size."""
         from .models import Action
 
-        return self.select_related("commitment", "party", "owner").with_overdue(on).prefetch_related(  # type: ignore[return-value]
-            models.Prefetch("actions", queryset=Action.objects.select_related("owner").with_overdue(on).order_by("due_date", "id"))
+        return (
+            self.select_related("commitment", "party", "owner")
+            .with_overdue(on)
+            .prefetch_related(  # type: ignore[return-value]
+                models.Prefetch("actions", queryset=Action.objects.select_related("owner").with_overdue(on).order_by("due_date", "id"))
+            )
         )
 
     def owed_by_user(self, user: Any) -> ObligationQuerySet:
