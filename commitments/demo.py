@@ -6,7 +6,9 @@ is never produced by :mod:`commitments.loader`. Dates are relative to the day th
 so the quick start always shows a living tracker: some items overdue, some due soon, two years of
 history. The generator is seeded, so the same day gives the same data.
 
-Demo accounts (DESIGN.md §10) get ``DEMO_PASSWORD`` on every run.
+Demo accounts (DESIGN.md §10) get ``DEMO_PASSWORD`` on every run, except the API-only
+``partner``, which gets no usable password: it cannot sign in to the web pages and reaches the API
+with a key from ``manage.py create_api_token partner``.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ DEMO_ACCOUNTS = [
     DemoAccount("leb.secretariat", "Leah", "Murphy", "secretariat", "LEB", "London Estates Board (LEB)"),
     DemoAccount("viewer", "Victor", "Nwosu", "viewer", "", "Leaders' Committee (viewers)"),
     DemoAccount("admin", "Ada", "Morgan", "administrator", "", "Administrator (staff)"),
-    DemoAccount("partner", "Partner", "System", "partner", "mayor-of-london", "Mayor of London (API only)"),
+    DemoAccount("partner", "Partner", "System", "partner", "mayor-of-london", "Mayor of London (API only, no password)"),
 ]
 
 ACTION_TEMPLATES = [
@@ -73,7 +75,8 @@ NOTES = [
 
 
 def ensure_accounts(password: str) -> list[DemoAccount]:
-    """Create or refresh the demo accounts and their memberships; set each one's password."""
+    """Create or refresh the demo accounts and their memberships; set each one's password (the
+    API-only partner's is made unusable)."""
     User = get_user_model()
     viewers, _ = Group.objects.get_or_create(name="viewers")
     for account in DEMO_ACCOUNTS:
@@ -82,7 +85,13 @@ def ensure_accounts(password: str) -> list[DemoAccount]:
         user.email = f"{account.username}@devotracker.example"
         user.is_active = True
         user.is_staff = user.is_superuser = account.role == "administrator"
-        user.set_password(password)
+        if account.role == "partner":
+            # A partner system uses the API with a key (manage.py create_api_token), never the web
+            # pages: no usable password, so the sign-in form refuses it whatever is typed
+            # (Django's ModelBackend rejects a user whose password is unusable).
+            user.set_unusable_password()
+        else:
+            user.set_password(password)
         user.save()
         Profile.objects.get_or_create(user=user)
         if account.role == "viewer":
@@ -213,7 +222,9 @@ def load_demo(*, today: dt.date | None = None, seed: int = 2017) -> dict[str, in
             action.overdue_since = _first_seen_overdue(action.due_date, action.status, today)
             actions.append(action)
             action_paths.append(apath)
-    Obligation.objects.bulk_update(obligations, ["is_demo", "owner", "due_date", "status", "rag", "progress", "version", "overdue_since"], batch_size=500)
+    Obligation.objects.bulk_update(
+        obligations, ["is_demo", "owner", "due_date", "status", "rag", "progress", "version", "overdue_since"], batch_size=500
+    )
     Action.objects.bulk_create(actions, batch_size=500)
     for action, apath in zip(actions, action_paths, strict=True):
         updates.extend(

@@ -259,7 +259,8 @@ def test_quick_start_runs_reports_ready_and_stops_cleanly_twice(var_dir: Path, q
     assert second.health()[0] == 200
     assert second.stop(signal.SIGINT) == 0, second.diagnostics()
     assert_all_stopped(second)
-    # Officer, secretariat, viewer, administrator and partner at least, all reset to DEMO_PASSWORD.
+    # Officer, secretariat, viewer and administrator at least, all reset to DEMO_PASSWORD (the
+    # API-only partner has no password).
     assert demo_users_with_password(var_dir, "a-demo-password-for-tests") >= 5
 
 

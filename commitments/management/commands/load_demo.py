@@ -1,4 +1,5 @@
-"""``manage.py load_demo``: demo accounts (password from DEMO_PASSWORD) and illustrative demo data."""
+"""``manage.py load_demo``: demo accounts (password from DEMO_PASSWORD; none for the API-only partner)
+and illustrative demo data."""
 
 from __future__ import annotations
 
@@ -27,7 +28,10 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(12)
             self.stdout.write(f"Demo password: {password}")
         ensure_accounts(password)
-        self.stderr.write(f"Demo accounts ready: {', '.join(a.username for a in DEMO_ACCOUNTS)}")
+        self.stderr.write(
+            f"Demo accounts ready: {', '.join(a.username for a in DEMO_ACCOUNTS)} "
+            "(partner is API only, with no password: manage.py create_api_token partner gives it a key)"
+        )
         if options["accounts_only"]:
             return
         if options["reset"]:
