@@ -34,6 +34,23 @@ PASSWORD = "correct-horse-battery"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    """``@pytest.mark.postgresql(reason=...)``: a test that needs PostgreSQL itself (transaction
+    ids, row locks, a server another process reaches). It must say why; on SQLite it is skipped
+    with that reason (the SQLite pass of scripts/test.sh deselects it with ``-m "not postgresql"``)."""
+    from django.db import connection
+
+    for item in items:
+        marker = item.get_closest_marker("postgresql")
+        if marker is None:
+            continue
+        reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+        if not reason:
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.postgresql needs a reason")
+        if connection.vendor != "postgresql":
+            item.add_marker(pytest.mark.skip(reason=f"PostgreSQL only: {reason}"))
+
+
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings: Any, tmp_path: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

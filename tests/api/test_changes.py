@@ -29,7 +29,7 @@ from commitments.models import Change, Obligation
 
 from ..factories import ActionFactory, CommitmentFactory, ObligationFactory
 
-pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="transaction ids and snapshots are PostgreSQL's")
+pytestmark = pytest.mark.postgresql(reason="the sync feed's cursors are PostgreSQL transaction ids and snapshots")
 
 
 def drain(client: APIClient, cursor: str, *, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 30, **params: Any) -> tuple[list[dict[str, Any]], str]:

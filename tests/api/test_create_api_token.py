@@ -72,9 +72,8 @@ def test_unknown_and_inactive_users_are_refused(db: Any) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.postgresql(reason="the command runs in another process, which cannot reach an in-memory SQLite test database")
 def test_as_a_process_stdout_is_the_key_alone_and_failure_exits_non_zero(partner: Any) -> None:
-    if connection.vendor != "postgresql" or not os.environ.get("DATABASE_URL"):
-        pytest.skip("needs the test database reachable from another process (PostgreSQL)")
     # The same server and credentials as this run, pointed at the test database.
     url = urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + connection.settings_dict["NAME"]).geturl()
     env = {**os.environ, "DATABASE_URL": url}

@@ -38,9 +38,8 @@ def tiny(monkeypatch: Any) -> None:
     monkeypatch.setitem(loadgen.SCALES, "tiny", TINY)
 
 
+@pytest.mark.postgresql(reason="the synthetic scales are generated with PostgreSQL's generate_series")
 def test_it_generates_the_promised_rows_and_puts_every_index_back(tiny: None) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("the large scales are generated with PostgreSQL's generate_series")
     before = _indexes()
     steps = loadgen.generate_large("tiny", seed=0.3)
 
@@ -61,9 +60,8 @@ def test_it_generates_the_promised_rows_and_puts_every_index_back(tiny: None) ->
     assert Action.objects.filter(description__startswith="Generated").overdue().exists()
 
 
+@pytest.mark.postgresql(reason="the synthetic scales are generated with PostgreSQL's generate_series")
 def test_the_same_seed_gives_the_same_rows(tiny: None) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("the large scales are generated with PostgreSQL's generate_series")
     loadgen.generate_large("tiny", seed=0.3)
     first = _fingerprint()
     loadgen.generate_large("tiny", seed=0.3)  # clears the previous generated rows first
