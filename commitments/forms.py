@@ -137,11 +137,13 @@ class UpdateForm(forms.Form):
     )
 
     due_label = "Revised due date"
+    status_hint = "Complete needs evidence below; it sets progress to 100%."
 
     def __init__(self, *args: Any, target: TrackedState | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.target = target
         self.fields["revised_due_date"].label = self.due_label
+        self.fields["status"].help_text = self.status_hint
 
     @classmethod
     def initial_for(cls, target: TrackedState, due: dt.date | None) -> dict[str, Any]:
@@ -191,19 +193,11 @@ class CommitmentUpdateForm(UpdateForm):
 
 
 class ActionUpdateForm(UpdateForm):
-    """An update of an action, with a shortcut to mark it complete."""
+    """An update of an action. The status radios are the one way to mark it complete (issue 11):
+    choosing Complete sets progress to 100% and records the day it was completed
+    (:func:`commitments.services.record_update`), as the API and the import do."""
 
-    mark_complete = forms.BooleanField(
-        label="Mark this action complete",
-        required=False,
-        help_text="Sets the status to Complete. Give evidence below.",
-    )
-
-    def to_update_input(self) -> UpdateInput:
-        data = super().to_update_input()
-        if self.cleaned_data.get("mark_complete"):
-            data.status = Status.COMPLETE
-        return data
+    status_hint = "Complete needs evidence below; it sets progress to 100% and records today as the day the action was completed."
 
 
 class OfficerChoiceField(forms.ModelChoiceField):

@@ -481,7 +481,6 @@ def _update_page(
             "caption": caption,
             "back_url": back_url,
             "conflict": conflict,
-            "is_action": isinstance(target, Action),
             "due": _due(target),
             # A commitment's target date may be known to the month or year only (DESIGN.md §3).
             "due_precision": (target.target_date_precision or "day") if isinstance(target, Commitment) else "day",
@@ -525,7 +524,7 @@ def obligation_update(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def action_update(request: HttpRequest, pk: int) -> HttpResponse:
-    """``/actions/<id>/update/``: update an action, or mark it complete."""
+    """``/actions/<id>/update/``: update an action (choosing the status Complete completes it)."""
     action = get_object_or_404(Action.objects.select_related("obligation__commitment", "obligation__party"), pk=pk)
     return _update_page(
         request,

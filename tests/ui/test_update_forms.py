@@ -208,11 +208,23 @@ def test_an_update_that_changes_nothing_is_refused(officer_client: Client, oblig
     assert not StatusUpdate.objects.exists()
 
 
+def test_the_action_form_has_one_way_to_mark_it_complete_the_status(officer_client: Client, obligation: Obligation) -> None:
+    action = ActionFactory(obligation=obligation)
+
+    html = officer_client.get(f"/actions/{action.pk}/update/").content.decode()
+
+    # The status radios (DESIGN.md §10 vocabulary) and no separate "mark complete" checkbox.
+    assert html.count('name="status" type="radio"') == 4
+    assert 'name="status" type="radio" value="complete"' in html
+    assert 'type="checkbox"' not in html and "Mark this action complete" not in html
+    assert "records today as the day the action was completed" in html
+
+
 def test_marking_an_action_complete_needs_evidence(officer_client: Client, obligation: Obligation) -> None:
     action = ActionFactory(obligation=obligation)
     url = f"/actions/{action.pk}/update/"
 
-    response = officer_client.post(url, form_data(action, mark_complete="on", reason="Done"))
+    response = officer_client.post(url, form_data(action, status="complete", reason="Done"))
 
     html = response.content.decode()
     assert 'href="#id_evidence"' in html
@@ -220,11 +232,26 @@ def test_marking_an_action_complete_needs_evidence(officer_client: Client, oblig
     action.refresh_from_db()
     assert action.status == "not_started"
 
-    response = officer_client.post(url, form_data(action, mark_complete="on", reason="Done", evidence="https://example.org/signed-off"))
+    response = officer_client.post(url, form_data(action, status="complete", reason="Done", evidence="https://example.org/signed-off"))
 
     assert response.status_code == 302
     action.refresh_from_db()
+    # Choosing Complete does all the old checkbox did: status, progress 100%, the completed date.
     assert (action.status, action.progress, action.completed_date) == ("complete", 100, dt.date.today())
+    update = StatusUpdate.objects.get()
+    assert (update.from_status, update.to_status, update.to_progress) == ("not_started", "complete", 100)
+
+
+def test_a_posted_mark_complete_field_is_ignored(officer_client: Client, obligation: Obligation) -> None:
+    """A form from before issue 11 (or a hand-made POST) may still send the old checkbox: it no
+    longer changes the status; only the status radios do."""
+    action = ActionFactory(obligation=obligation)
+
+    response = officer_client.post(f"/actions/{action.pk}/update/", form_data(action, mark_complete="on", note="Still going"))
+
+    assert response.status_code == 302
+    action.refresh_from_db()
+    assert (action.status, action.completed_date) == ("not_started", None)
 
 
 # --- no lost updates --------------------------------------------------------------------------
