@@ -46,6 +46,7 @@ from pilots.models import Pilot
 
 from .models import Action, Agreement, Commitment, CommitmentPilot, Escalation, Obligation, Status, StatusUpdate, Theme
 from .querysets import overdue_case, overdue_q
+from .templatetags.tracker import possessive
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -615,7 +616,7 @@ def overdue_item_list(
         obl_qs, act_qs = obl_qs[:limit], act_qs[:limit]
     items: list[OverdueItem] = []
     for o in obl_qs:
-        items.append(_item("Obligation", o.commitment, o.party, o, f"{o.party.name}'s obligation under {o.commitment.ref}", on))
+        items.append(_item("Obligation", o.commitment, o.party, o, f"{possessive(o.party.name)} obligation under {o.commitment.ref}", on))
     for a in act_qs:
         items.append(_item("Action", a.obligation.commitment, a.obligation.party, a, a.description, on))
     items.sort(key=lambda i: (-i.days_overdue, i.ref, i.kind))
@@ -666,7 +667,9 @@ def due_item_list(
     )
     if limit is not None:
         obl_qs, act_qs = obl_qs[:limit], act_qs[:limit]
-    items = [_item("Obligation", o.commitment, o.party, o, f"{o.party.name}'s obligation under {o.commitment.ref}", on) for o in obl_qs]
+    items = [
+        _item("Obligation", o.commitment, o.party, o, f"{possessive(o.party.name)} obligation under {o.commitment.ref}", on) for o in obl_qs
+    ]
     items += [_item("Action", a.obligation.commitment, a.obligation.party, a, a.description, on) for a in act_qs]
     items.sort(key=lambda i: (i.due_date, i.ref, i.kind))
     return items[:limit] if limit is not None else items

@@ -47,6 +47,7 @@ from .dashboards import (
 )
 from .models import Agreement, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
 from .services import NotAllowed
+from .templatetags.tracker import possessive
 
 logger = logging.getLogger(__name__)
 # WeasyPrint logs every layout step at INFO; a worker building papers needs only its warnings.
@@ -293,7 +294,7 @@ def _escalated_items(scope: Scope, as_of: dt.date) -> list[EscalatedItem]:
             kind, description, party = "Action", e.action.description, e.action.obligation.party.name
         else:
             kind, party = "Obligation", e.obligation.party.name  # type: ignore[union-attr]
-            description = f"{party}'s obligation under {e.commitment.ref}"
+            description = f"{possessive(party)} obligation under {e.commitment.ref}"
         owner = target.owner.get_full_name() or target.owner.username if target.owner else "Not assigned"
         out.append(
             EscalatedItem(

@@ -35,6 +35,7 @@ from .filtersets import ActionFilterSet, CommitmentFilterSet, ObligationFilterSe
 from .forms import ActionUpdateForm, AddActionForm, CommitmentUpdateForm, ImportConfirmForm, ImportUploadForm, UpdateForm
 from .models import Action, Agreement, Commitment, Obligation, Rag, Status, StatusUpdate, Theme, TrackedState, london_today
 from .services import InvalidUpdate, NotAllowed, VersionConflict, add_action, can_write, record_update
+from .templatetags.tracker import possessive
 
 PAGE_SIZE = 50
 IMPORT_SESSION_KEY = "commitments.import"
@@ -515,10 +516,10 @@ def obligation_update(request: HttpRequest, pk: int) -> HttpResponse:
         target=obligation,
         commitment=obligation.commitment,
         form_class=UpdateForm,
-        heading=f"Update {obligation.party.name}'s obligation",
+        heading=f"Update {possessive(obligation.party.name)} obligation",
         caption=f"{obligation.commitment.ref} {obligation.commitment.title}",
         back_url=reverse("commitments:detail", args=[obligation.commitment.ref]),
-        success_message=f"Your update to {obligation.party.name}'s obligation under {obligation.commitment.ref} has been saved.",
+        success_message=f"Your update to {possessive(obligation.party.name)} obligation under {obligation.commitment.ref} has been saved.",
     )
 
 
@@ -562,7 +563,7 @@ def action_add(request: HttpRequest, pk: int) -> HttpResponse:
             except InvalidUpdate as exc:
                 form.add_service_errors(exc.errors)
             else:
-                messages.success(request, f"The action has been added to {obligation.party.name}'s obligation.")
+                messages.success(request, f"The action has been added to {possessive(obligation.party.name)} obligation.")
                 return redirect(f"{back_url}#obligation-{obligation.pk}")
     else:
         form = AddActionForm(obligation=obligation)

@@ -99,6 +99,32 @@ def user_label(user: Any) -> str:
     return user.get_full_name() or user.username
 
 
+def _possessive_ending(text: str) -> str:
+    return "'" if text.endswith("s") else "'s"
+
+
+def possessive(name: Any) -> str:
+    """A name in the possessive, as it reads: "NHS England's", but "National partners'" and
+    "London boroughs'" (a name ending in a lower-case s takes the apostrophe alone). An
+    abbreviation ending in a capital S is said with its s ("NHS's"). Empty for no name.
+
+    The one rule for possessives: Python (page headings, messages, dashboard and report items)
+    calls this; templates use the ``possessive`` filter below, which applies it."""
+    text = str(name or "").strip()
+    return f"{text}{_possessive_ending(text)}" if text else ""
+
+
+@register.filter(name="possessive", needs_autoescape=True)
+def possessive_filter(name: Any, autoescape: bool = True) -> str:
+    """``{{ party.name|possessive }}``: :func:`possessive` in a template. The name is escaped as
+    any value is; the apostrophe is written as typed, so the page reads "Party A's" as the
+    templates' own text does."""
+    text = str(name or "").strip()
+    if not text:
+        return ""
+    return SafeString(f"{conditional_escape(text) if autoescape else text}{_possessive_ending(text)}")
+
+
 # --- GOV.UK form plumbing ---------------------------------------------------------------------
 
 
