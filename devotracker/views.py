@@ -138,9 +138,14 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     return render(request, "404.html", status=404)
 
 
+# Paths whose errors are answered in the API's JSON error shape rather than as GOV.UK pages.
+JSON_ERROR_PREFIXES = ("/api/", "/health/")
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """500 page. Rendered without context processors or the user: whatever failed (the database,
-    a template, the session) must not fail again here, so the page needs only static files.
+    a template, the session) must not fail again here, so the page needs only static files. Under
+    /api/ and /health/ the answer is the API's JSON error shape instead, with code ``server_error``.
 
     An unreachable database is not a bug but an outage: it answers 503 (see
     :func:`devotracker.middleware.database_unavailable_response`). Django calls this handler
@@ -157,6 +162,14 @@ def server_error(request: HttpRequest) -> HttpResponse:
         from .middleware import database_unavailable_response
 
         return database_unavailable_response(request, failure)
+
+    if request.path.startswith(JSON_ERROR_PREFIXES):
+        # Partner systems parse every API answer as JSON: a bug is still the API's error shape
+        # (docs/api.md §7), never the HTML page. The exception is logged by Django, not shown.
+        return JsonResponse(
+            {"detail": "Sorry, there is a problem with the service. Try again later.", "code": "server_error", "errors": {}},
+            status=500,
+        )
 
     try:
         template = loader.get_template("500.html")
