@@ -3,7 +3,9 @@
 Parameter names and semantics are part of the partner contract: ``theme`` (slug), ``board`` (code,
 any case), ``pilot`` / ``party`` (slug), ``status``, ``rag``, ``overdue`` (true/false),
 ``due_before`` / ``due_after`` (strict), ``updated_since`` (ISO 8601 *with* an offset), ``q``.
-Bad values are field errors (HTTP 400 in the API, an error summary on pages), never a 500.
+Bad values are field errors (HTTP 400 in the API, an error summary on pages), never a 500. So is a
+typed filter (an id, a date, a date-time, true/false, a choice) given with no value, which would
+otherwise be read as "no filter" and answer the whole list (issue 11).
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ from typing import Any
 
 import django_filters as filters
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django_filters.fields import ChoiceField
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -26,6 +30,25 @@ from .models import Action, Agreement, Commitment, Obligation, Rag, Report, Stat
 
 RAG_CHOICES = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("none", "Not assessed")]
 BOOL_CHOICES = [("true", "Yes"), ("false", "No")]
+# Ids are PostgreSQL bigints (and SQLite's 64-bit integers): a larger number is not an id, and
+# SQLite cannot even compare with one (OverflowError, a 500 before issue 11).
+MAX_ID = 2**63 - 1
+
+
+class GivenMeansFilledMixin:
+    """A form field for a filter that, when its parameter is given, must have a value.
+
+    ``?updated_since=`` would otherwise clean to None and the filter be skipped: the whole list,
+    unfiltered, in answer to a filter that was asked for. The list pages never send one: a GET
+    form's empty boxes are removed from the URL before filtering (``views._tidy_query``).
+    """
+
+    empty_message = "Give a value, or leave this parameter out."
+
+    def clean(self, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            raise ValidationError(self.empty_message, code="empty")
+        return super().clean(value)  # type: ignore[misc]
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -33,7 +56,7 @@ class SlugMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
     """One or more slugs (``?theme=a&theme=b``); an unknown slug is a field error."""
 
 
-class AwareDateTimeField(forms.Field):
+class AwareDateTimeField(GivenMeansFilledMixin, forms.Field):
     """An ISO 8601 date-time that must carry a UTC offset (``Z`` or ``+01:00``)."""
 
     default_error_messages = {
@@ -72,7 +95,17 @@ class AwareDateTimeFilter(filters.Filter):
     field_class = AwareDateTimeField
 
 
-class BooleanChoiceFilter(filters.ChoiceFilter):
+class FilledChoiceField(GivenMeansFilledMixin, ChoiceField):
+    pass
+
+
+class ChoiceFilter(filters.ChoiceFilter):
+    """One of the choices; an empty value is a field error, like any other value not listed."""
+
+    field_class = FilledChoiceField
+
+
+class BooleanChoiceFilter(ChoiceFilter):
     """``true`` / ``false`` only: anything else is a field error rather than silently ignored."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -80,23 +113,57 @@ class BooleanChoiceFilter(filters.ChoiceFilter):
         super().__init__(*args, **kwargs)
 
 
+class FilledDateField(GivenMeansFilledMixin, forms.DateField):
+    pass
+
+
 class DateFilter(filters.DateFilter):
-    """A date in ``YYYY-MM-DD``; other forms are field errors."""
+    """A date in ``YYYY-MM-DD``; other forms (and an empty value) are field errors."""
+
+    field_class = FilledDateField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("input_formats", ["%Y-%m-%d"])
         super().__init__(*args, **kwargs)
 
 
-class IdFilter(filters.NumberFilter):
-    """A positive whole-number id (``1.5`` and ``1e3`` are field errors, not silently rounded)."""
+class IdField(GivenMeansFilledMixin, forms.IntegerField):
+    """A whole number from 1 to :data:`MAX_ID`, with one message for every way of missing it."""
 
-    field_class = forms.IntegerField
+    default_error_messages = {
+        "invalid": f"Give a whole-number id from 1 to {MAX_ID}.",
+        "min_value": f"Give a whole-number id from 1 to {MAX_ID}.",
+        "max_value": f"Give a whole-number id from 1 to {MAX_ID}.",
+    }
+
+    def to_python(self, value: Any) -> int | None:
+        # Django's IntegerField would read "1.0" as 1 and call int() on 5,000 digits (a ValueError
+        # past Python's digit limit): an id is plain digits, and one with more digits than MAX_ID
+        # is out of range whatever they are.
+        if isinstance(value, str) and value.strip():
+            text = value.strip()
+            if not (text.isascii() and text.isdigit()):
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            if len(text.lstrip("0")) > len(str(MAX_ID)):
+                raise ValidationError(self.error_messages["max_value"], code="max_value")
+        return super().to_python(value)  # type: ignore[no-any-return]
+
+
+class IdFilter(filters.NumberFilter):
+    """An id: a whole number from 1 to 2^63 − 1 (``1.5``, ``1e3``, ``-1``, an empty value and
+    anything larger are field errors, not silently rounded, ignored or sent to the database).
+    The OpenAPI schema says so (an integer with ``minimum`` and ``maximum``)."""
+
+    field_class = IdField
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
+        # This filter's own schema (drf-spectacular reads the override from the instance, so each
+        # id filter keeps its label as the parameter's description).
+        schema = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
+        extend_schema_field({**schema, "description": f"{self.label or 'An id'}: a whole number from 1 to {MAX_ID}."})(self)
 
 
 class BooleanFieldFilter(BooleanChoiceFilter):
@@ -220,7 +287,7 @@ class ObligationFilterSet(_TrackedFilterSet):
 
 class ActionFilterSet(_TrackedFilterSet):
     commitment = filters.CharFilter(field_name="obligation__commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
-    obligation = filters.NumberFilter(field_name="obligation_id", label="Obligation (id)")
+    obligation = IdFilter(field_name="obligation_id", label="Obligation (id)")
     party = filters.CharFilter(field_name="obligation__party__slug", label="Party (slug)", max_length=80)
     theme = filters.CharFilter(field_name="obligation__commitment__theme__slug", label="Theme (slug)", max_length=80)
     board = filters.CharFilter(
@@ -241,7 +308,7 @@ class ActionFilterSet(_TrackedFilterSet):
 
 
 class StatusUpdateFilterSet(filters.FilterSet):
-    target_type = filters.ChoiceFilter(choices=StatusUpdate.TargetType.choices, label="Target type")
+    target_type = ChoiceFilter(choices=StatusUpdate.TargetType.choices, label="Target type")
     commitment = filters.CharFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
     party = filters.CharFilter(field_name="party__slug", label="Party (slug)", max_length=80)
     author = filters.CharFilter(field_name="author__username", label="Author (username)", max_length=150)

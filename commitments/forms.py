@@ -53,14 +53,20 @@ class GovukDateField(forms.Field):
         missing = [name for name, part in zip(names, parts, strict=True) if not part]
         if missing:
             raise ValidationError(f"{label} must include a {' and a '.join(missing)}", code="incomplete")
-        if not all(part.isdigit() for part in parts):
+        # ASCII digits only: "²" and "٣" pass str.isdigit() but int() refuses the first (a 500
+        # before issue 11) and nobody means the second.
+        if not all(part.isascii() and part.isdigit() for part in parts):
             raise ValidationError(f"{label} must be a real date", code="invalid")
-        day, month, year = (int(p) for p in parts)
         if len(parts[2]) != 4:
             raise ValidationError("Year must include 4 numbers", code="year")
+        # A day or month of more than two digits (leading zeros aside) is no real date, and
+        # dt.date() would raise OverflowError on one past a C int; int() refuses 4,300 digits.
+        if any(len(part.lstrip("0")) > 2 for part in parts[:2]):
+            raise ValidationError(f"{label} must be a real date", code="invalid")
+        day, month, year = (int(p) for p in parts)
         try:
             return dt.date(year, month, day)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise ValidationError(f"{label} must be a real date", code="invalid") from None
 
     def validate(self, value: Any) -> None:

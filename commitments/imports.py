@@ -20,7 +20,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,13 @@ REFERENCE_COLUMNS = ("commitment", "party", "description", "owner", "due_date")
 MAX_ROWS = 500
 # A workbook is a zip: refuse one whose contents would inflate past this (a "zip bomb").
 MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
+# Excel's own last row: a sheet whose rows are numbered past it was not made by a spreadsheet (and
+# reading the gap up to a row numbered in the billions would take minutes).
+MAX_SHEET_ROW = 1_048_576
+UNREADABLE_XLSX = (
+    "The selected file could not be read as a spreadsheet: open it in Excel, save it again as an Excel workbook (.xlsx) "
+    "or as CSV, and upload that"
+)
 ROW_ERRORS = "row"
 
 STATUS_WORDS = {**{v: v for v in Status.values}, **{label.lower(): value for value, label in Status.choices}}
@@ -140,14 +147,14 @@ def read_sheet(upload: UploadedFile) -> list[SheetRow]:
     if name.endswith(".xlsx"):
         if not is_zip:
             raise ImportFileError("The selected file ends in .xlsx but is not an Excel workbook")
-        table = _read_xlsx(data)
+        rows = _read_xlsx(data)
     elif name.endswith(".csv"):
         if is_zip or b"\x00" in data[:8192]:
             raise ImportFileError("The selected file ends in .csv but is not a CSV file (save it as CSV, or upload the .xlsx workbook)")
-        table = _read_csv(data)
+        rows = _rows_from_table(_read_csv(data))
     else:
         raise ImportFileError("The selected file must be a CSV file (.csv) or an Excel workbook (.xlsx)")
-    return _rows_from_table(table)
+    return rows
 
 
 def _read_csv(data: bytes) -> list[list[str]]:
@@ -179,8 +186,15 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    """The cells of a workbook's first sheet, after checking it is a workbook of a sane size."""
+def _read_xlsx(data: bytes) -> list[SheetRow]:
+    """The rows of a workbook's first sheet, after checking it is a workbook of a sane size.
+
+    Anything the workbook's XML does wrong (malformed or truncated, a DTD or entity declarations:
+    "billion laughs", an external entity naming a local file) is :data:`UNREADABLE_XLSX`, and
+    nothing of it is read. openpyxl parses with defusedxml, which refuses DTDs and entities
+    outright (a requirement of the project, so the refusal does not depend on the XML library's
+    own limits).
+    """
     from openpyxl import load_workbook
 
     try:
@@ -194,17 +208,29 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     except ImportFileError:
         raise
     except Exception:
-        raise ImportFileError("The selected file could not be opened as an Excel workbook") from None
+        raise ImportFileError(UNREADABLE_XLSX) from None
     try:
         sheet = workbook.worksheets[0]
-        table: list[list[str]] = []
-        for values in sheet.iter_rows(values_only=True):
-            table.append([_cell_text(v) for v in values])
-            if len(table) > MAX_ROWS + 1:
-                break
-        return table
+        # Read-only mode trusts the sheet's <dimension ref="A1:C2"/> and stops at its last row and
+        # column: a file that understates it (any program may write one) would lose rows and
+        # columns without a word. Every row and cell the sheet holds is read instead.
+        sheet.reset_dimensions()  # type: ignore[union-attr]
+        # The sheet's XML is parsed as the rows are read, so its errors arrive here.
+        return _rows_from_table(_xlsx_values(sheet))
+    except ImportFileError:
+        raise
+    except Exception:
+        raise ImportFileError(UNREADABLE_XLSX) from None
     finally:
         workbook.close()
+
+
+def _xlsx_values(sheet: Any) -> Iterator[list[str]]:
+    """Each row of a read-only sheet as text cells, up to Excel's last row."""
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        if number > MAX_SHEET_ROW:
+            raise ImportFileError(UNREADABLE_XLSX)
+        yield [_cell_text(v) for v in values]
 
 
 def _normalise_header(text: str) -> str:
@@ -222,13 +248,19 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _rows_from_table(table: list[list[str]]) -> list[SheetRow]:
-    """Check the header row and turn the rows under it into :class:`SheetRow` (blank rows skipped)."""
-    # The header is the first non-empty row; its row number is kept so errors name sheet rows.
-    start = next((i for i, row in enumerate(table) if any(c.strip() for c in row)), None)
-    if start is None:
+def _rows_from_table(table: Iterable[Sequence[str]]) -> list[SheetRow]:
+    """Check the header row and turn the rows under it into :class:`SheetRow` (blank rows skipped).
+
+    Every row is read, however many there are, so the row limit is checked against the real count
+    and the error can say it; only the rows within the limit are kept.
+    """
+    rows_in = iter(enumerate(table, start=1))
+    # The header is the first non-empty row; row numbers are kept so errors name sheet rows.
+    first = next(((n, row) for n, row in rows_in if any(c.strip() for c in row)), None)
+    if first is None:
         raise ImportFileError("The selected file is empty")
-    header = [_normalise_header(c) for c in table[start]]
+    header_cells = first[1]
+    header = [_normalise_header(c) for c in header_cells]
     known = set(COLUMNS) | set(REFERENCE_COLUMNS)
     seen: set[str] = set()
     for i, name in enumerate(header):
@@ -236,7 +268,7 @@ def _rows_from_table(table: list[list[str]]) -> list[SheetRow]:
             continue
         if name not in known:
             raise ImportFileError(
-                f"Column {_column_letter(i)} is headed “{table[start][i].strip()}”, which is not a column of the import. "
+                f"Column {_column_letter(i)} is headed “{header_cells[i].strip()}”, which is not a column of the import. "
                 f"Use: {', '.join(COLUMNS)}"
             )
         if name in seen:
@@ -246,13 +278,18 @@ def _rows_from_table(table: list[list[str]]) -> list[SheetRow]:
     if missing:
         raise ImportFileError(f"The header row must include the column{'s' if len(missing) > 1 else ''} {' and '.join(missing)}")
     rows: list[SheetRow] = []
-    for offset, values in enumerate(table[start + 1 :], start=start + 2):
+    count = 0
+    for number, values in rows_in:
         if not any(v.strip() for v in values):
             continue
-        cells = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header) if name in COLUMNS}
-        rows.append(SheetRow(number=offset, cells=cells))
-        if len(rows) > MAX_ROWS:
-            raise ImportFileError(f"The selected file has more than {MAX_ROWS} rows of updates: split it into smaller files")
+        count += 1
+        if count <= MAX_ROWS:
+            cells = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header) if name in COLUMNS}
+            rows.append(SheetRow(number=number, cells=cells))
+    if count > MAX_ROWS:
+        raise ImportFileError(
+            f"The selected file has {count} rows of updates, more than the limit of {MAX_ROWS}: split it into smaller files"
+        )
     if not rows:
         raise ImportFileError("The selected file has no rows of updates under its header row")
     return rows

@@ -205,9 +205,10 @@ def test_page_size_defaults_to_50_and_is_clamped_to_500(reader: APIClient, many_
     assert len(reader.get("/api/v1/actions/?page_size=7").json()["results"]) == 7
     clamped = reader.get("/api/v1/actions/?page_size=100000").json()
     assert len(clamped["results"]) == 500
-    # Junk page sizes fall back to the default rather than failing.
-    assert len(reader.get("/api/v1/actions/?page_size=abc").json()["results"]) == 50
-    assert len(reader.get("/api/v1/actions/?page_size=-4").json()["results"]) == 50
+    # Junk page sizes are a 400 naming the parameter (issue 11), not a quiet fall-back to 50.
+    for junk in ("abc", "-4", "0", "1.5", ""):
+        response = reader.get(f"/api/v1/actions/?page_size={junk}")
+        assert response.status_code == 400 and "page_size" in response.json()["errors"], (junk, response.content)
 
 
 def test_following_next_visits_every_row_once(reader: APIClient, many_actions: list[int]) -> None:
@@ -220,10 +221,16 @@ def test_following_next_visits_every_row_once(reader: APIClient, many_actions: l
     assert sorted(seen) == sorted(many_actions) and len(seen) == len(set(seen))
 
 
-@pytest.mark.parametrize("page", ["0", "-1", "abc", "9999", "99999999999999999999", "1.5"])
+@pytest.mark.parametrize("page", ["9999", "99999999999999999999", "9" * 5000])
 def test_pages_that_do_not_exist_are_404(reader: APIClient, world: Any, page: str) -> None:
     response = reader.get(f"/api/v1/commitments/?page={page}")
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "", "1e3"])
+def test_page_numbers_that_are_not_whole_numbers_from_1_are_400(reader: APIClient, world: Any, page: str) -> None:
+    response = reader.get(f"/api/v1/commitments/?page={page}")
+    assert response.status_code == 400 and response.json()["errors"] == {"page": ["Give a page number: a whole number of at least 1."]}
 
 
 # --- ordering ---------------------------------------------------------------------------------

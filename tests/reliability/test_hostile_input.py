@@ -28,12 +28,15 @@ import datetime as dt
 import io
 import re
 import subprocess
+import zipfile
 from pathlib import Path
 from typing import Any
 
+import django_filters as filters
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils.html import escape
 
@@ -336,7 +339,7 @@ def test_no_malformed_value_in_the_other_forms_is_a_500_or_saved(officer: Any, o
         (b"action_id,version,note\n1,1,\x81\x8d\x8f\x90\x9d\n", "could not be read as text"),  # neither UTF-8 nor cp1252
         (b"\xff\xfe" + "action_id,version\n1,1\n".encode("utf-16-le"), "is not a CSV file"),  # UTF-16 "CSV"
         (b'action_id,version,note\n1,1,"unterminated\n', None),  # an open quote: a row error or a file error, never a 500
-        (b"action_id,version\n" + b"1,1\n" * 501, "more than 500 rows"),
+        (b"action_id,version\n" + b"1,1\n" * 501, "501 rows of updates, more than the limit of 500"),
     ],
 )
 def test_uploads_that_are_not_readable_text_get_a_clear_error(content: bytes, message: str | None, officer: Any) -> None:
@@ -367,4 +370,349 @@ def test_bodies_past_the_size_and_field_limits_are_400_not_500(obligation: Any, 
 def test_the_count_of_bad_inputs_tried_is_what_the_docs_say() -> None:
     """docs/reliability.md quotes this figure; keep the two in step."""
     doc = (Path(django_settings.BASE_DIR) / "docs" / "reliability.md").read_text()
-    assert f"{BAD_INPUTS_TRIED} hostile or malformed inputs" in doc, BAD_INPUTS_TRIED
+    total = BAD_INPUTS_TRIED + ISSUE_11_INPUTS_TRIED  # the second is defined at the end of the module
+    assert f"{total} hostile or malformed inputs" in doc, total
+
+
+# --- issue 11: the 500s hostile input still found, and the silent loss -----------------------------
+
+
+def error_summary(response: Any) -> str:
+    """The text of a page's GOV.UK error summary ("" when it has none)."""
+    html = response.content.decode()
+    match = re.search(r'<div class="govuk-error-summary".*?</ul>', html, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(0))) if match else ""
+
+
+ID_MESSAGE = f"Give a whole-number id from 1 to {2**63 - 1}."
+# Past a bigint (SQLite could not even compare: OverflowError), past Python's 4,300-digit int(),
+# not whole, not positive, not ASCII digits.
+BAD_IDS = [str(2**63), "9" * 30, "9" * 5000, "0", "-1", "1.5", "1e3", "0x10", "abc", "²", "١", "１"]
+ID_FILTERS = [("actions", "obligation"), ("status-updates", "obligation"), ("status-updates", "action"), ("reports", "meeting")]
+
+
+def test_every_id_filter_is_a_filtersets_id_filter() -> None:
+    """One class (with its bounds) for every id filter of every list, so none is left to the database."""
+    from commitments.api.urls import router
+    from commitments.filtersets import IdFilter
+
+    found = set()
+    for prefix, viewset, _ in router.registry:
+        filterset = getattr(viewset, "filterset_class", None)
+        for name, field in filterset.base_filters.items() if filterset else ():
+            if isinstance(field, filters.NumberFilter) or name in ("obligation", "action", "meeting"):
+                assert isinstance(field, IdFilter), (prefix, name)
+                found.add((prefix, name))
+    assert found == set(ID_FILTERS)
+
+
+@pytest.mark.parametrize(("collection", "param"), ID_FILTERS)
+def test_an_id_filter_out_of_range_or_not_whole_is_a_400_naming_it(collection: str, param: str, obligation: Any, read_token: str) -> None:
+    action = ActionFactory(obligation=obligation)
+    api = token_client(read_token)
+    for value in BAD_IDS:
+        response = api.get(f"/api/v1/{collection}/", {param: value})
+        assert response.status_code == 400, (value[:30], response.status_code, response.content[:300])
+        assert response.json() == {"detail": "The request has invalid fields.", "code": "invalid", "errors": {param: [ID_MESSAGE]}}
+    # The largest id is an id (nothing has it); a real one still filters.
+    largest = api.get(f"/api/v1/{collection}/", {param: str(2**63 - 1)})
+    assert largest.status_code == 200 and largest.json()["count"] == 0
+    if (collection, param) == ("actions", "obligation"):
+        assert [a["id"] for a in api.get("/api/v1/actions/", {"obligation": obligation.pk}).json()["results"]] == [action.pk]
+
+
+PAGE_IDS = [str(2**63), "9" * 5000, "-1", "1.5", "abc"]
+
+
+@pytest.mark.parametrize("value", PAGE_IDS)
+def test_an_id_filter_out_of_range_on_the_actions_page_is_an_error_summary(value: str, obligation: Any, officer: Any) -> None:
+    action = ActionFactory(obligation=obligation, description="Still listed")
+    client = Client(raise_request_exception=False)
+    client.force_login(officer)
+    response = client.get("/actions/", {"obligation": value})
+    # As for every bad filter on a list page: the summary names it, and the list shows without it.
+    assert response.status_code == 200
+    assert f"Obligation (id): {ID_MESSAGE}" in error_summary(response)
+    assert escape(action.description) in response.content.decode()
+
+
+def typed_filters() -> list[tuple[str, str, bool]]:
+    """(collection, parameter, is one of the filtersets' filled-in fields) for every filter of the
+    API that must not be given empty: the typed ones, and the multiple-choice ones (an empty value
+    is not one of their choices)."""
+    from commitments.api.urls import router
+    from commitments.filtersets import GivenMeansFilledMixin
+
+    found = []
+    for prefix, viewset, _ in router.registry:
+        filterset = getattr(viewset, "filterset_class", None)
+        for name, field in filterset.base_filters.items() if filterset else ():
+            filled = issubclass(field.field_class, GivenMeansFilledMixin)
+            if filled or isinstance(field, filters.MultipleChoiceFilter):
+                found.append((prefix, name, filled))
+    return found
+
+
+TYPED_FILTERS = typed_filters()
+
+
+def test_empty_typed_filters_are_a_400_never_the_whole_list(obligation: Any, read_token: str) -> None:
+    ActionFactory(obligation=obligation)
+    api = token_client(read_token)
+    names = {name for _, name, _ in TYPED_FILTERS}
+    expected = {"updated_since", "since", "due_before", "due_after", "date_before", "date_after", "overdue", "obligation"}
+    assert expected | {"target_type", "in_dashboards", "status", "rag", "kind", "theme", "pilot", "party"} <= names
+    for collection, name, filled in TYPED_FILTERS:
+        for empty in ("", "   "):
+            response = api.get(f"/api/v1/{collection}/", {name: empty})
+            assert response.status_code == 400, (collection, name, response.content[:200])
+            errors = response.json()["errors"]
+            assert list(errors) == [name], (collection, name, errors)
+            if filled:
+                assert errors[name] == ["Give a value, or leave this parameter out."], (collection, name)
+
+
+@pytest.mark.parametrize("page", ["/actions/", "/obligations/", "/commitments/"])
+def test_list_pages_still_drop_the_empty_boxes_of_their_filter_form(page: str, officer: Any) -> None:
+    """A page's filter form submits every box, filled or not: the page tidies the URL rather than
+    showing an error (the filters' new rule only concerns parameters that reach them)."""
+    client = Client()
+    client.force_login(officer)
+    response = client.get(page, {"updated_since": "", "due_before": "", "overdue": "", "q": "x"})
+    assert response.status_code == 302 and response["Location"] == f"{page}?q=x"
+
+
+PAGE_SIZE_MESSAGE = "Give a whole number of at least 1 (larger than 500 is treated as 500)."
+
+
+BAD_PAGE_SIZES = ["abc", "0", "-1", "1.5", "1e3", "", " ", "0x10", "²"]
+LARGE_PAGE_SIZES = ["501", "100000", "9" * 30, "9" * 5000, "007"]
+
+
+@pytest.mark.parametrize("value", BAD_PAGE_SIZES)
+def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_400(value: str, obligation: Any, read_token: str) -> None:
+    response = token_client(read_token).get("/api/v1/actions/", {"page_size": value})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"page_size": [PAGE_SIZE_MESSAGE]}
+
+
+@pytest.mark.parametrize("value", LARGE_PAGE_SIZES)
+def test_a_large_page_size_is_clamped_to_500(value: str, obligation: Any, read_token: str) -> None:
+    ActionFactory.create_batch(3, obligation=obligation)
+    response = token_client(read_token).get("/api/v1/actions/", {"page_size": value})
+    assert response.status_code == 200 and len(response.json()["results"]) == 3
+
+
+def test_the_schema_says_what_the_id_and_paging_parameters_take(api: Any, db: Any) -> None:
+    spec = api.get("/api/v1/schema/?format=json").json()
+
+    def parameter(path: str, name: str) -> dict[str, Any]:
+        return next(p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == name)
+
+    for collection, param in ID_FILTERS:
+        schema = parameter(f"/api/v1/{collection}/", param)["schema"]
+        assert schema == {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}, (collection, param)
+    for path in ("/api/v1/actions/", "/api/v1/commitments/", "/api/v1/themes/"):
+        size = parameter(path, "page_size")
+        assert size["schema"] == {"type": "integer", "minimum": 1}
+        assert "clamped to 500" in size["description"]
+        assert parameter(path, "page")["schema"] == {"type": "integer", "minimum": 1}
+
+
+# A day or month past a C int (OverflowError in datetime.date), past Python's 4,300-digit int(),
+# or digits that str.isdigit() accepts but int() does not, or that nobody types for a date.
+HUGE_DAYS = [
+    ("99999999999999999999", "1", "2030"),
+    ("1", "99999999999999999999", "2030"),
+    ("9" * 5000, "1", "2030"),
+    ("1", "9" * 5000, "2030"),
+    ("²", "1", "2030"),
+    ("1", "١", "2030"),
+    ("1", "1", "２０３０"),
+]
+
+
+@pytest.mark.parametrize("form", ["add action", "obligation update", "action update", "commitment update"])
+def test_a_huge_or_strange_day_or_month_is_a_form_error_in_every_date_input(form: str, obligation: Any, secretary: Any) -> None:
+    action = ActionFactory(obligation=obligation)
+    client = Client(raise_request_exception=False)
+    client.force_login(secretary)  # the lead board's secretariat may use all four forms
+    if form == "add action":
+        url, field, valid = f"/obligations/{obligation.pk}/actions/add/", "due_date", {"description": "A step"}
+    else:
+        item, url = {
+            "obligation update": (obligation, f"/obligations/{obligation.pk}/update/"),
+            "action update": (action, f"/actions/{action.pk}/update/"),
+            "commitment update": (obligation.commitment, f"/commitments/{obligation.commitment.ref}/update/"),
+        }[form]
+        field = "revised_due_date"
+        valid = {"version": item.version, "status": item.status, "rag": item.rag, "progress": item.progress, "reason": "Moved"}
+    before = snapshot()
+    for day, month, year in HUGE_DAYS:
+        response = client.post(url, {**valid, f"{field}-day": day, f"{field}-month": month, f"{field}-year": year})
+        assert response.status_code == 200, (form, day[:20], month[:20], response.status_code)
+        summary = error_summary(response)
+        assert "must be a real date" in summary, (form, day[:20], month[:20], summary)
+        assert snapshot() == before, f"{form}: something was saved"
+    ok = client.post(url, {**valid, f"{field}-day": "01", f"{field}-month": "06", f"{field}-year": "2031"})
+    assert ok.status_code == 302  # leading zeros are still a date, and the form still works
+
+
+# --- hostile workbooks ------------------------------------------------------------------------------
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def workbook_bytes(rows: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def rewritten(data: bytes, part: str, change: Any) -> bytes:
+    """The workbook with one part's XML passed through ``change`` (bytes → bytes)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            target.writestr(info.filename, change(content) if info.filename == part else content)
+    return out.getvalue()
+
+
+def with_doctype(xml: bytes, doctype: str, reference: str = "") -> bytes:
+    """The part with a DOCTYPE before its root element and, if given, ``reference`` in place of the
+    text "action_id" (openpyxl writes it as an inline string of the sheet), so a parser that
+    expanded the entity would show what it read in the header cell."""
+    if xml.startswith(b"<?xml"):
+        declaration, rest = xml.split(b"?>", 1)
+        xml, prefix = rest, declaration + b"?>"
+    else:
+        prefix = b""
+    if reference:
+        xml = xml.replace(b"action_id", reference.encode(), 1)
+    return prefix + doctype.encode() + xml
+
+
+LAUGHS = '<!DOCTYPE worksheet [<!ENTITY lol0 "lol">' + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)) + "]>"
+
+
+def hostile_workbooks(secret: Path, dtd: Path) -> dict[str, bytes]:
+    good = workbook_bytes([["action_id", "version", "note"], [1, 1, "x"]])
+    xxe = f'<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file://{secret}">]>'
+    return {
+        "malformed sheet": rewritten(good, SHEET, lambda xml: xml.replace(b"</row>", b"</rwo>", 1)),
+        "truncated sheet": rewritten(good, SHEET, lambda xml: xml[: len(xml) // 2]),
+        "sheet that is not XML": rewritten(good, SHEET, lambda xml: b"\x00\xff not xml at all"),
+        "billion laughs in the sheet": rewritten(good, SHEET, lambda xml: with_doctype(xml, LAUGHS, "&lol9;")),
+        "external entity in the sheet": rewritten(good, SHEET, lambda xml: with_doctype(xml, xxe, "&xxe;")),
+        # A DTD on disk defining &foo; as the secret (a DOCTYPE alone is harmless: no DTD is fetched).
+        "entity of an external DTD": rewritten(
+            good, SHEET, lambda xml: with_doctype(xml, f'<!DOCTYPE worksheet SYSTEM "file://{dtd}">', "action_id&foo;")
+        ),
+        "external parameter entity": rewritten(
+            good,
+            SHEET,
+            lambda xml: with_doctype(xml, f'<!DOCTYPE worksheet [<!ENTITY % p SYSTEM "file://{dtd}"> %p;]>', "action_id&foo;"),
+        ),
+        "external entity in the workbook": rewritten(
+            good,
+            "xl/workbook.xml",
+            lambda xml: with_doctype(xml, xxe.replace("worksheet", "workbook")).replace(b"<sheets>", b"<sheets>&xxe;", 1),
+        ),
+    }
+
+
+HOSTILE_WORKBOOKS = list(hostile_workbooks(Path("/nonexistent"), Path("/nonexistent")))
+
+
+def test_openpyxl_parses_uploaded_workbooks_with_defusedxml() -> None:
+    import openpyxl
+
+    assert openpyxl.DEFUSEDXML is True  # defusedxml is a requirement, and openpyxl uses it
+
+
+@pytest.mark.parametrize("case", HOSTILE_WORKBOOKS)
+def test_a_workbook_with_hostile_or_broken_xml_is_a_clear_import_error(case: str, officer: Any, obligation: Any, tmp_path: Path) -> None:
+    ActionFactory(id=1, obligation=obligation)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-MARKER")
+    dtd = tmp_path / "secret.dtd"
+    dtd.write_text('<!ENTITY foo "TOP-SECRET-MARKER">')
+    content = hostile_workbooks(secret, dtd)[case]
+    client = Client(raise_request_exception=False)
+    client.force_login(officer)
+    before = snapshot()
+    response = client.post("/import/", {"file": SimpleUploadedFile("updates.xlsx", content)})
+    assert response.status_code == 200, (case, response.status_code)
+    assert "could not be read as a spreadsheet" in error_summary(response), case
+    assert "TOP-SECRET-MARKER" not in response.content.decode() and "lollol" not in response.content.decode()
+    assert snapshot() == before and "commitments.import" not in client.session
+
+
+def understated(data: bytes, ref: str) -> bytes:
+    """The workbook with its sheet's <dimension> claiming only ``ref``."""
+    return rewritten(data, SHEET, lambda xml: re.sub(rb'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{ref}"/>'.encode(), xml))
+
+
+def test_a_workbook_that_understates_its_dimension_is_read_to_its_last_row_and_column(officer: Any, obligation: Any) -> None:
+    actions = [ActionFactory(obligation=obligation) for _ in range(5)]
+    rows = [["action_id", "version", "note"], *([a.pk, a.version, f"Note for action {a.pk}"] for a in actions)]
+    # The dimension says two rows and two columns (A1:B2): the header and one action, no notes.
+    content = understated(workbook_bytes(rows), "A1:B2")
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert b'<dimension ref="A1:B2"/>' in archive.read(SHEET)
+    client = Client()
+    client.force_login(officer)
+    preview = client.post("/import/", {"file": SimpleUploadedFile("updates.xlsx", content)})
+    html = preview.content.decode()
+    assert "5 actions will be updated" in html, error_summary(preview) or html[:3000]
+    for action in actions:
+        assert f"Note for action {action.pk}" in html
+    token = client.session["commitments.import"]["token"]
+    assert client.post("/import/confirm/", {"token": token}).status_code == 302
+    assert sorted(StatusUpdate.objects.values_list("note", flat=True)) == sorted(f"Note for action {a.pk}" for a in actions)
+
+
+def test_a_workbook_over_the_row_limit_is_refused_with_its_real_count_whatever_its_dimension(officer: Any, obligation: Any) -> None:
+    from commitments.imports import MAX_ROWS
+
+    rows = [["action_id", "version"], *([i, 1] for i in range(1, MAX_ROWS + 101))]
+    content = understated(workbook_bytes(rows), "A1:B2")
+    client = Client()
+    client.force_login(officer)
+    before = snapshot()
+    response = client.post("/import/", {"file": SimpleUploadedFile("updates.xlsx", content)})
+    assert response.status_code == 200
+    assert f"{MAX_ROWS + 100} rows of updates, more than the limit of {MAX_ROWS}" in error_summary(response)
+    assert snapshot() == before and "commitments.import" not in client.session
+
+
+def test_a_sheet_with_rows_numbered_past_excels_last_row_is_refused(officer: Any, obligation: Any) -> None:
+    content = rewritten(
+        workbook_bytes([["action_id", "version"], [1, 1]]),
+        SHEET,
+        lambda xml: xml.replace(b'r="2"', b'r="2000000000"').replace(b'"A2"', b'"A2000000000"').replace(b'"B2"', b'"B2000000000"'),
+    )
+    client = Client()
+    client.force_login(officer)
+    response = client.post("/import/", {"file": SimpleUploadedFile("updates.xlsx", content)})
+    assert "could not be read as a spreadsheet" in error_summary(response)
+
+
+# Three workbooks above: an understated dimension, one over the row limit, rows past Excel's last.
+ISSUE_11_INPUTS_TRIED = (
+    len(BAD_IDS) * len(ID_FILTERS)
+    + len(PAGE_IDS)
+    + len(TYPED_FILTERS) * 2
+    + len(BAD_PAGE_SIZES)
+    + len(LARGE_PAGE_SIZES)
+    + len(HUGE_DAYS) * 4
+    + len(HOSTILE_WORKBOOKS)
+    + 3
+)
