@@ -37,6 +37,12 @@ COLUMNS = (*REQUIRED_COLUMNS, *UPDATE_COLUMNS)
 # Shown to whoever fills the sheet in (the template download has them); never read.
 REFERENCE_COLUMNS = ("commitment", "party", "description", "owner", "due_date")
 MAX_ROWS = 500
+# Past the limit rows are only counted, so the error can say how many there are; counting stops
+# here, so a sheet of a million rows costs no more to refuse than one of five thousand.
+MAX_ROWS_COUNTED = 5_000
+# The import's columns fit many times over; a workbook's cells beyond this one are refused, not
+# read (a cell in column XFD would make every row 16,384 cells wide) and never silently dropped.
+MAX_COLUMNS = 100
 # A workbook is a zip: refuse one whose contents would inflate past this (a "zip bomb").
 MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
 # Excel's own last row: a sheet whose rows are numbered past it was not made by a spreadsheet (and
@@ -226,10 +232,20 @@ def _read_xlsx(data: bytes) -> list[SheetRow]:
 
 
 def _xlsx_values(sheet: Any) -> Iterator[list[str]]:
-    """Each row of a read-only sheet as text cells, up to Excel's last row."""
+    """Each row of a read-only sheet as text cells, up to Excel's last row and :data:`MAX_COLUMNS`."""
     for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
         if number > MAX_SHEET_ROW:
             raise ImportFileError(UNREADABLE_XLSX)
+        if len(values) > MAX_COLUMNS:
+            beyond = values[MAX_COLUMNS:]
+            # Counted in C: a row padded to column XFD is checked without a Python loop over it
+            # (None first: counting "" compares every cell, counting None rarely has to).
+            blank = beyond.count(None)
+            if blank != len(beyond) and blank + beyond.count("") != len(beyond):
+                raise ImportFileError(
+                    f"Row {number} has a value beyond column {_column_letter(MAX_COLUMNS - 1)}: keep to the columns of the import"
+                )
+            values = values[:MAX_COLUMNS]
         yield [_cell_text(v) for v in values]
 
 
@@ -251,8 +267,9 @@ def _column_letter(index: int) -> str:
 def _rows_from_table(table: Iterable[Sequence[str]]) -> list[SheetRow]:
     """Check the header row and turn the rows under it into :class:`SheetRow` (blank rows skipped).
 
-    Every row is read, however many there are, so the row limit is checked against the real count
-    and the error can say it; only the rows within the limit are kept.
+    Rows past the limit are still read and counted (up to :data:`MAX_ROWS_COUNTED`), so the limit
+    is checked against the real count and the error can say it; only the rows within the limit
+    are kept.
     """
     rows_in = iter(enumerate(table, start=1))
     # The header is the first non-empty row; row numbers are kept so errors name sheet rows.
@@ -283,12 +300,16 @@ def _rows_from_table(table: Iterable[Sequence[str]]) -> list[SheetRow]:
         if not any(v.strip() for v in values):
             continue
         count += 1
+        if count > MAX_ROWS_COUNTED:
+            raise ImportFileError(
+                f"The selected file has more than {MAX_ROWS_COUNTED:,} rows of updates; the limit is {MAX_ROWS}: split it into smaller files"
+            )
         if count <= MAX_ROWS:
             cells = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header) if name in COLUMNS}
             rows.append(SheetRow(number=number, cells=cells))
     if count > MAX_ROWS:
         raise ImportFileError(
-            f"The selected file has {count} rows of updates, more than the limit of {MAX_ROWS}: split it into smaller files"
+            f"The selected file has {count:,} rows of updates, more than the limit of {MAX_ROWS}: split it into smaller files"
         )
     if not rows:
         raise ImportFileError("The selected file has no rows of updates under its header row")

@@ -693,6 +693,41 @@ def test_a_workbook_over_the_row_limit_is_refused_with_its_real_count_whatever_i
     assert snapshot() == before and "commitments.import" not in client.session
 
 
+def with_sheet_data(data: bytes, rows: str) -> bytes:
+    """The workbook with its sheet's rows replaced by ``rows`` (XML), written as a program might."""
+    return rewritten(data, SHEET, lambda xml: re.sub(rb"<sheetData>.*</sheetData>", f"<sheetData>{rows}</sheetData>".encode(), xml))
+
+
+def test_a_workbook_far_over_the_row_limit_is_counted_only_so_far(officer: Any, obligation: Any) -> None:
+    from commitments.imports import MAX_ROWS, MAX_ROWS_COUNTED
+
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>action_id</t></is></c><c r="B1" t="inlineStr"><is><t>version</t></is></c></row>'
+    body = "".join(f'<row r="{i}"><c r="A{i}"><v>{i}</v></c><c r="B{i}"><v>1</v></c></row>' for i in range(2, MAX_ROWS_COUNTED + 100))
+    content = understated(with_sheet_data(workbook_bytes([["x"]]), header + body), "A1:B2")
+    client = Client()
+    client.force_login(officer)
+    response = client.post("/import/", {"file": SimpleUploadedFile("updates.xlsx", content)})
+    assert f"more than {MAX_ROWS_COUNTED:,} rows of updates; the limit is {MAX_ROWS}" in error_summary(response)
+
+
+def test_a_workbook_with_a_value_far_to_the_right_is_refused_and_empty_cells_there_are_not(officer: Any, obligation: Any) -> None:
+    action = ActionFactory(obligation=obligation)
+    header = '<row r="1"><c r="A1" t="inlineStr"><is><t>action_id</t></is></c><c r="B1" t="inlineStr"><is><t>version</t></is></c>'
+    row = f'<row r="2"><c r="A2"><v>{action.pk}</v></c><c r="B2"><v>{action.version}</v></c>'
+    note = '<c r="C1" t="inlineStr"><is><t>note</t></is></c></row>' + row + '<c r="C2" t="inlineStr"><is><t>Far right</t></is></c>'
+    client = Client()
+    client.force_login(officer)
+    # A value in the last column there is (XFD): refused, never dropped.
+    far = with_sheet_data(workbook_bytes([["x"]]), header + "</row>" + row + '<c r="XFD2"><v>1</v></c></row>')
+    response = client.post("/import/", {"file": SimpleUploadedFile("updates.xlsx", far)})
+    assert "Row 2 has a value beyond column CV" in error_summary(response)
+    # Empty cells out there (formatting, say) are no reason to refuse the file.
+    empty = with_sheet_data(workbook_bytes([["x"]]), header + note + '<c r="XFD2"/></row>')
+    response = client.post("/import/", {"file": SimpleUploadedFile("updates.xlsx", empty)})
+    assert "1 action will be updated" in response.content.decode(), error_summary(response)
+    assert "Far right" in response.content.decode()
+
+
 def test_a_sheet_with_rows_numbered_past_excels_last_row_is_refused(officer: Any, obligation: Any) -> None:
     content = rewritten(
         workbook_bytes([["action_id", "version"], [1, 1]]),
@@ -705,7 +740,8 @@ def test_a_sheet_with_rows_numbered_past_excels_last_row_is_refused(officer: Any
     assert "could not be read as a spreadsheet" in error_summary(response)
 
 
-# Three workbooks above: an understated dimension, one over the row limit, rows past Excel's last.
+# Six workbooks above: an understated dimension, one over the row limit, one far over it, a value
+# far to the right and empty cells there, rows past Excel's last.
 ISSUE_11_INPUTS_TRIED = (
     len(BAD_IDS) * len(ID_FILTERS)
     + len(PAGE_IDS)
@@ -714,5 +750,5 @@ ISSUE_11_INPUTS_TRIED = (
     + len(LARGE_PAGE_SIZES)
     + len(HUGE_DAYS) * 4
     + len(HOSTILE_WORKBOOKS)
-    + 3
+    + 6
 )
