@@ -67,8 +67,17 @@ class ThemeAdmin(admin.ModelAdmin):
 
 
 class CitationInline(admin.TabularInline):
+    """Source passages: the reference people read first, then what it is built from; the file
+    name and lines trace it back to the inventory (``load_mou`` fills these rows)."""
+
     model = Citation
     extra = 0
+    fields = ["order", "reference", "quote", "document_title", "publisher", "document_date", "location", "url", "document", "lines"]
+    readonly_fields = ["reference"]
+
+    @admin.display(description="reference")
+    def reference(self, obj: Citation) -> str:
+        return obj.reference
 
 
 class CommitmentPilotInline(admin.TabularInline):
@@ -106,7 +115,7 @@ class CommitmentAdmin(admin.ModelAdmin):
 
 @admin.register(Clause)
 class ClauseAdmin(admin.ModelAdmin):
-    list_display = ["key", "number", "kind", "section"]
+    list_display = ["key", "location", "kind"]
     list_filter = ["kind"]
     search_fields = ["key", "summary", "locator"]
     filter_horizontal = ["commitments", "parties"]

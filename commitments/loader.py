@@ -21,6 +21,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from django.db import models, transaction
@@ -40,6 +41,7 @@ from .models import (
     Theme,
 )
 from .services import refresh_all_rollups
+from .sources import cite, documents, enrich, format_date, humanise
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 INVENTORY = DATA_DIR / "mou-inventory.yaml"
@@ -143,11 +145,20 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _text(value: Any) -> str:
+    """A text field as stored: a list becomes lines, and the inventory's references to its source
+    documents ("F002 l54", file names) read as a person would write them (issue 11), since every
+    stored text ends up in a page, a paper, an export or the API."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return "\n".join(str(v) for v in value)
-    return str(value)
+        return humanise("\n".join(str(v) for v in value))
+    return humanise(str(value))
+
+
+def _sources(value: Any) -> list[Any]:
+    """A list of ``{file, lines, quote}`` source entries with each one's human ``reference`` (and
+    ``url``) added; the file and lines stay for traceability."""
+    return [enrich(s) for s in value or []]
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -156,6 +167,11 @@ def _text(value: Any) -> str:
 def validate(inventory: dict[str, Any], clauses: dict[str, Any]) -> list[str]:
     """Every problem in the data files, each naming its entry. An empty list means loadable."""
     problems: list[str] = []
+    try:
+        source_documents = documents()
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        problems.append(f"source-documents.yaml: {exc}")
+        source_documents = {}
 
     def section(data: dict[str, Any], name: str, file: str) -> list[dict[str, Any]]:
         items = data.get(name)
@@ -300,6 +316,12 @@ def validate(inventory: dict[str, Any], clauses: dict[str, Any]) -> list[str]:
             for j, s in enumerate(sources):
                 if not isinstance(s, dict) or not s.get("file") or not s.get("quote"):
                     problems.append(f"{where}: sources[{j}] needs a file and a quote")
+                elif (doc := source_documents.get(str(s["file"]))) is None:
+                    problems.append(f"{where}: sources[{j}] cites {s['file']!r}, which source-documents.yaml does not describe")
+                elif s.get("lines") and not doc.where(str(s["lines"])):
+                    problems.append(
+                        f"{where}: sources[{j}] cites lines {s['lines']!r} of {s['file']!r}, outside every location of that document"
+                    )
         try:
             parse_period(c.get("due"), end=True)
         except ValueError as exc:
@@ -383,7 +405,10 @@ class _Loader:
                     "ref_prefix": t["ref_prefix"],
                     "order": i,
                     "subthemes": t.get("subthemes") or {},
-                    "expected_benefits": t.get("expected_benefits") or [],
+                    "expected_benefits": [
+                        {**b, "source": enrich(b["source"])} if isinstance(b, dict) and b.get("source") else b
+                        for b in t.get("expected_benefits") or []
+                    ],
                     "notes": _text(t.get("notes")),
                 },
             )
@@ -420,7 +445,7 @@ class _Loader:
                     "collective": False,
                     "peripheral": False,
                     "notes": " ".join(_text(p.get(k)) for k in ("role", "relation_to_inventory", "note") if p.get(k)),
-                    "source": "Signed MoU and public sources (mou-clauses.yaml): " + _text(p.get("source")),
+                    "source": "Signed MoU and public sources: " + _text(p.get("source")),
                 },
             )
         # Each of the 33 London local authorities is a party of its own (type local authority).
@@ -463,7 +488,7 @@ class _Loader:
                     "owner": parties.get(b.get("owner") or ""),
                     "status_at_mou": _text(b.get("status_at_mou")),
                     "notes": "\n".join(n for n in notes if n),
-                    "sources": b.get("sources") or [],
+                    "sources": _sources(b.get("sources")),
                 },
             )
         # Second pass: links between boards need both ends to exist.
@@ -512,7 +537,7 @@ class _Loader:
                     "description": _text(p.get("description")),
                     "sub_region": sub_regions.get(p.get("sub_region") or ""),
                     "notes": _text(p.get("notes")),
-                    "sources": p.get("sources") or [],
+                    "sources": _sources(p.get("sources")),
                 },
             )
             self.set_m2m(pilot, "boroughs", [boroughs[b] for b in p.get("boroughs") or []], "Pilot boroughs")
@@ -545,9 +570,9 @@ class _Loader:
                     "date": date,
                     "date_precision": precision or "day",
                     "title_as_printed": meta.get("title_as_printed", "") if key == "mou-2017" else "",
-                    "purpose": purpose.strip(),
+                    "purpose": humanise(purpose.strip()),
                     "notes": "\n".join(n for n in notes if n),
-                    "sources": a.get("sources") or [],
+                    "sources": _sources(a.get("sources")),
                     "in_dashboards_by_default": key in ("mou-2017", "devolution-agreement-2015"),
                 },
             )
@@ -586,7 +611,7 @@ class _Loader:
                 {
                     "key": c["key"],
                     "title": c["title"],
-                    "summary": c["summary"],
+                    "summary": humanise(c["summary"]),
                     "agreement": agreements[c["agreement"]],
                     "theme": themes[c["theme"]],
                     "subtheme": c.get("subtheme") or "",
@@ -633,13 +658,31 @@ class _Loader:
             self.report.updated["Commitment links"] += 1
 
     def _citations(self, commitment: Commitment, c: dict[str, Any]) -> None:
-        wanted = [(s["file"], _text(s.get("lines")), s["quote"]) for s in c["sources"]]
-        current = list(commitment.citations.order_by("order").values_list("document", "lines", "quote"))
+        """The commitment's source passages: file and lines as the inventory gives them, and the
+        document's title, publisher, date, the passage's location and a link as people read them."""
+        wanted = []
+        for s in c["sources"]:
+            lines = str(s.get("lines") or "")
+            ref = cite(s["file"], lines)
+            wanted.append(
+                {
+                    "document": s["file"],
+                    "lines": lines,
+                    "quote": s["quote"],
+                    "document_title": ref.title if ref else "",
+                    "publisher": ref.publisher if ref else "",
+                    "document_kind": ref.kind if ref else "",
+                    "document_date": ref.date if ref else None,
+                    "document_date_precision": ref.date_precision if ref else "",
+                    "location": ref.location if ref else "",
+                    "url": ref.url if ref else "",
+                }
+            )
+        fields = list(wanted[0]) if wanted else ["document"]
+        current = list(commitment.citations.order_by("order").values(*fields))
         if wanted != current:
             commitment.citations.all().delete()
-            Citation.objects.bulk_create(
-                Citation(commitment=commitment, document=d, lines=lines, quote=q, order=i) for i, (d, lines, q) in enumerate(wanted)
-            )
+            Citation.objects.bulk_create(Citation(commitment=commitment, order=i, **row) for i, row in enumerate(wanted))
             self.report.updated["Citations"] += 1
         else:
             self.report.unchanged["Citations"] += len(wanted)
@@ -671,6 +714,10 @@ class _Loader:
         parties: dict[str, Party],
         boards: dict[str, Board],
     ) -> None:
+        publishers = _evidence_publishers(clauses)
+        mou = agreements["mou-2017"]
+        mou_title = mou.title_as_printed or mou.name
+        mou_date = format_date(mou.date, mou.date_precision) if mou.date else ""
         for cl in clauses.get("clauses") or []:
             clause = self.upsert(
                 Clause,
@@ -679,14 +726,16 @@ class _Loader:
                     "agreement": agreements["mou-2017"],
                     "number": _text(cl.get("clause")),
                     "section": _text(cl.get("section")),
+                    "location": (location := clause_location(_text(cl.get("clause")), _text(cl.get("section")))),
+                    "reference": ", ".join(p for p in (mou_title, mou_date, location) if p),
                     "kind": cl["kind"],
-                    "summary": cl["summary"],
+                    "summary": humanise(cl["summary"]),
                     "locator": _text(cl.get("locator")),
                     "locator_source": _text(cl.get("locator_source")),
                     "timing": _text(cl.get("timing")),
                     "amount": _text(cl.get("amount")),
                     "conditions": _text(cl.get("conditions")),
-                    "evidence": cl.get("evidence") or [],
+                    "evidence": [_evidence(e, publishers) for e in cl.get("evidence") or []],
                     "notes": _text(cl.get("notes")),
                     "lead_board": boards.get(cl.get("lead_body") or ""),
                 },
@@ -715,10 +764,81 @@ class _Loader:
                     "notes": "\n".join(str(i) for i in items)
                     + (f"\nRecommendation: {m['recommendation']}" if m.get("recommendation") else "")
                     + (f"\nImplications: {m['implications']}" if m.get("implications") else ""),
-                    "sources": m.get("sources") or [],
+                    "sources": _sources(m.get("sources")),
                     "is_demo": False,
                 },
             )
+
+
+def clause_location(number: str, section: str) -> str:
+    """Where a clause sits in the signed MoU, as a reader would say it.
+
+    ``("1 (second paragraph, unnumbered)", "1. Introduction")`` → "section 1 'Introduction',
+    second paragraph, unnumbered"; a clause whose numbers were not recovered
+    (``("", "Estates / capital (number not recovered)")``) → "the part on estates / capital
+    (section and paragraph numbers not recovered)".
+    """
+    if number:
+        m = re.match(r"\s*(\d+(?:\.\d+)*)\s*(?:\((.*)\))?", number)
+        if m:
+            heading = re.sub(r"^\s*\d+(?:\.\d+)*\.?\s*", "", section)
+            return ", ".join(p for p in (f"section {m[1]}" + (f" ‘{heading}’" if heading else ""), m[2]) if p)
+        return f"clause {number}"
+    topic = re.sub(r"\s*\(number not recovered\)\s*$", "", section).strip()
+    if not topic:
+        return "section and paragraph numbers not recovered"
+    return f"the part on {topic[:1].lower()}{topic[1:]} (section and paragraph numbers not recovered)"
+
+
+def _evidence_publishers(clauses: dict[str, Any]) -> dict[str, str]:
+    """Who published each outside source the clauses cite, by URL (``meta.sources``)."""
+    sources = (clauses.get("meta") or {}).get("sources") or {}
+    publishers = {
+        s["url"]: "Public copy of the signed MoU" for s in sources.get("mou_copies") or [] if isinstance(s, dict) and s.get("url")
+    }
+    for s in sources.get("secondary") or []:
+        if isinstance(s, dict) and s.get("url") and s.get("publisher"):
+            publishers[s["url"]] = str(s["publisher"])
+    return publishers
+
+
+def _evidence(entry: Any, publishers: dict[str, str]) -> Any:
+    """A clause's piece of evidence with its publisher's name beside the URL (the host name when
+    the file names none), and its note written for people."""
+    if not isinstance(entry, dict) or not entry.get("url"):
+        return entry
+    url = str(entry["url"])
+    host = urlsplit(url).netloc.removeprefix("www.")
+    out = {**entry, "publisher": publishers.get(url) or host}
+    if entry.get("note"):
+        out["note"] = humanise(str(entry["note"]))
+    return out
+
+
+_AMBIGUITY = re.compile(r"(?P<see>\b[Ss]ee )?(?:(?:inventory )?ambiguity )?\bamb-(?P<key>[a-z0-9]+(?:-[a-z0-9]+)*)")
+
+
+def spell_out_ambiguities(data: Any, ambiguities: dict[str, str], *, field: str = "") -> Any:
+    """``data`` with every reference to one of the inventory's ``ambiguities`` by its key ("See
+    amb-tobacco-team") replaced by what the ambiguity says, since readers never see the keys.
+    The ambiguities' own ``key`` fields are left alone."""
+    if isinstance(data, dict):
+        return {k: (v if k == "key" else spell_out_ambiguities(v, ambiguities, field=k)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [spell_out_ambiguities(v, ambiguities, field=field) for v in data]
+    if not isinstance(data, str) or "amb-" not in data:
+        return data
+
+    def replace(m: re.Match[str]) -> str:
+        text = ambiguities.get(f"amb-{m['key']}")
+        if text is None:
+            return m[0]
+        text = text.strip().rstrip(".")
+        if m["see"]:
+            return f"{'O' if m['see'][0] == 'S' else 'o'}n this the sources differ: {text}"
+        return f"the point on which the sources differ ({text})"
+
+    return _AMBIGUITY.sub(replace, data)
 
 
 def load_mou(inventory_path: Path = INVENTORY, clauses_path: Path = CLAUSES) -> LoadReport:
@@ -729,5 +849,10 @@ def load_mou(inventory_path: Path = INVENTORY, clauses_path: Path = CLAUSES) -> 
     problems = validate(inventory, clauses)
     if problems:
         raise DataFileError(problems)
+    ambiguities = {
+        str(a["key"]): str(a.get("text") or "") for a in inventory.get("ambiguities") or [] if isinstance(a, dict) and a.get("key")
+    }
+    inventory = spell_out_ambiguities(inventory, ambiguities)
+    clauses = spell_out_ambiguities(clauses, ambiguities)
     with transaction.atomic():
         return _Loader().load(inventory, clauses)

@@ -298,12 +298,25 @@ class CommitmentLink(models.Model):
 
 
 class Citation(models.Model):
-    """Where a commitment comes from: a passage of a source document (seed file, line, quote)."""
+    """Where a commitment comes from: a passage of a source document.
+
+    ``document`` (the source's file name) and ``lines`` trace the passage back to the inventory;
+    people read the rest: the document's publisher, title, kind and date, the ``location`` of the
+    passage in it ("paragraph 10", "Appendix one, 'Regulation'") and a ``url`` where the document
+    is published. ``load_mou`` fills them from ``data/source-documents.yaml``
+    (:mod:`commitments.sources`); :attr:`reference` joins them as a reference list would.
+    """
 
     commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="citations")
-    document = models.CharField(max_length=200)
-    title = models.CharField(max_length=300, blank=True)
-    lines = models.CharField(max_length=40, blank=True)
+    document = models.CharField(max_length=200, help_text="The source's file name (traceability, not for display).")
+    document_title = models.CharField(max_length=300, blank=True)
+    publisher = models.CharField(max_length=200, blank=True)
+    document_kind = models.CharField(max_length=100, blank=True)
+    document_date = models.DateField(null=True, blank=True)
+    document_date_precision = models.CharField(max_length=5, choices=DatePrecision.choices, blank=True)
+    location = models.CharField(max_length=300, blank=True, help_text="Where in the document: paragraph, item, section or page.")
+    url = models.URLField(max_length=500, blank=True)
+    lines = models.CharField(max_length=40, blank=True, help_text="Line numbers in the source file (traceability, not for display).")
     quote = models.TextField()
     order = models.PositiveSmallIntegerField(default=0)
 
@@ -311,7 +324,26 @@ class Citation(models.Model):
         ordering = ["commitment", "order"]
 
     def __str__(self) -> str:
-        return f"{self.document} l{self.lines}"
+        return self.reference or self.quote[:60]
+
+    @property
+    def document_date_text(self) -> str:
+        from .sources import format_date
+
+        return format_date(self.document_date, self.document_date_precision or "day")
+
+    @property
+    def reference(self) -> str:
+        """The citation as a person writes it: "London Councils Leaders' Committee, 'Health and
+        Social Care Devolution', 5 December 2017, Item 8, paragraph 10". Never the file name."""
+        title = f"‘{self.document_title}’" if self.document_title else ""
+        parts = [self.publisher, title, self.document_date_text, self.location]
+        return ", ".join(p for p in parts if p)
+
+    @property
+    def details(self) -> str:
+        """The reference without the title (pages show the title on its own line, as a link)."""
+        return ", ".join(p for p in (self.publisher, self.document_date_text, self.location) if p)
 
 
 class Clause(models.Model):
@@ -323,6 +355,10 @@ class Clause(models.Model):
     key = models.SlugField(max_length=20, unique=True)
     number = models.CharField(max_length=60, blank=True)
     section = models.CharField(max_length=200, blank=True)
+    location = models.CharField(
+        max_length=300, blank=True, help_text="Where in the signed MoU, as a reader would put it (section, paragraph)."
+    )
+    reference = models.CharField(max_length=500, blank=True, help_text="The MoU's printed title, its date and the location.")
     kind = models.CharField(max_length=20)
     summary = models.TextField()
     locator = models.TextField(blank=True)
@@ -341,6 +377,22 @@ class Clause(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.summary[:60]}"
+
+    @property
+    def locator_source_text(self) -> str:
+        """Where the quoted wording was read, for people: the MoU copy itself or the publication
+        that quotes it (``locator_source`` keeps the data file's value)."""
+        return "a public copy of the signed MoU" if self.locator_source == "mou-transcript" else self.locator_source
+
+    @property
+    def evidence_links(self) -> list[dict[str, str]]:
+        """The outside sources that attest the clause, each as publisher and link (web links only)."""
+        links = []
+        for e in self.evidence or []:
+            url = str(e.get("url") or "") if isinstance(e, dict) else ""
+            if url.startswith(("https://", "http://")):
+                links.append({"url": url, "publisher": str(e.get("publisher") or url), "grade": str(e.get("grade") or "")})
+        return links
 
 
 class Obligation(TrackedState):
@@ -374,7 +426,9 @@ class Obligation(TrackedState):
             # date; flagged items by due date, and the rare flagged-but-complete ones (to clear);
             # flagged items by (level, overdue_since) for the ladder, which also holds the pass's
             # transient marks (>= 32000) while it runs. Each finds the few rows that change today.
-            models.Index(fields=["due_date"], condition=Q(overdue_since__isnull=True) & ~Q(status="complete"), name="obligation_unflagged_due"),
+            models.Index(
+                fields=["due_date"], condition=Q(overdue_since__isnull=True) & ~Q(status="complete"), name="obligation_unflagged_due"
+            ),
             models.Index(fields=["due_date"], condition=Q(overdue_since__isnull=False), name="obligation_flagged_due"),
             models.Index(fields=["id"], condition=Q(overdue_since__isnull=False, status="complete"), name="obligation_flagged_complete"),
             models.Index(
@@ -402,7 +456,9 @@ class Action(TrackedState):
     original_due_date = models.DateField()
     completed_date = models.DateField(null=True, blank=True)
     is_demo = models.BooleanField(default=False, help_text="Illustrative demo data, not from the sources.")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
 
     objects = querysets.ActionQuerySet.as_manager()
 

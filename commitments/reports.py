@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -45,8 +46,9 @@ from .dashboards import (
     overdue_item_list,
     update_target_label,
 )
-from .models import Agreement, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
+from .models import Agreement, Citation, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
 from .services import NotAllowed
+from .sources import format_date
 from .templatetags.tracker import possessive
 
 logger = logging.getLogger(__name__)
@@ -357,6 +359,7 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any
     totals = _counts(commitments, "All commitments")
     escalated = _escalated_items(scope, as_of)
     agreements = list(Agreement.objects.filter(in_dashboards_by_default=True).order_by("date", "slug"))
+    sources = source_documents([c.pk for c in commitments])
     chart = (
         rag_bar_chart(chart_id="paper-theme-chart", title="Commitments by theme and RAG rating", series=[s.counts for s in sections])
         if commitments
@@ -374,8 +377,22 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any
         "window_words": window_words,
         "commitments": commitments,
         "agreements": agreements,
+        "sources": sources,
         "chart": chart,
     }
+
+
+def source_documents(commitment_ids: list[int]) -> list[dict[str, Any]]:
+    """The documents the given commitments are taken from, as a reference list reads them
+    (publisher, title, date, link) with how many of the commitments each is cited for, oldest
+    first: the paper's appendix of sources. One query."""
+    rows = (
+        Citation.objects.filter(commitment_id__in=commitment_ids)
+        .values("publisher", "document_title", "document_date", "document_date_precision", "url")
+        .annotate(commitments=Count("commitment", distinct=True))
+        .order_by("document_date", "publisher", "document_title")
+    )
+    return [{**r, "date_text": format_date(r["document_date"], r["document_date_precision"] or "day")} for r in rows]
 
 
 def board_paper_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any]:

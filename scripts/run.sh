@@ -144,6 +144,9 @@ log "load_demo"
 python manage.py load_demo
 log "flag_overdue"
 python manage.py flag_overdue
+# After the overdue pass, so the report shows what it escalated; builds only when a paper is missing.
+log "build_demo_papers"
+python manage.py build_demo_papers
 
 # --- web, worker, beat --------------------------------------------------------------------------
 port_bindable "$PORT" || die "port $PORT on 127.0.0.1 is already in use. Stop whatever is using it, or choose another port: PORT=8001 bash scripts/run.sh"

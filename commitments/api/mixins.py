@@ -202,7 +202,9 @@ class ApiViewMixin:
 
 # --- CSV export -------------------------------------------------------------------------------
 
-_KEY_NAMES = ("ref", "slug", "code", "id", "username", "document")
+# A list of objects becomes one cell of their keys; a list of sources or benefits, of what people
+# read ("reference", "text"), never the file names kept beside them for traceability.
+_KEY_NAMES = ("ref", "slug", "code", "id", "username", "reference", "text")
 
 
 def csv_columns(serializer: serializers.Serializer, prefix: str = "") -> list[tuple[str, tuple[str, ...]]]:

@@ -375,9 +375,36 @@ class CommitmentPilotSerializer(serializers.ModelSerializer):
 
 
 class CitationSerializer(serializers.ModelSerializer):
+    """A source passage of a commitment, as people cite it (``reference``, built from the
+    document's title, publisher and date and the passage's ``location``, with a ``url`` where the
+    document is published), and as the inventory traces it (``document``: the source's file name,
+    ``lines``: line numbers in it; for reconciliation, not for display)."""
+
+    reference = serializers.CharField(
+        read_only=True,
+        help_text="The citation as a person writes it: publisher, 'title', date, location. Never a file name or code.",
+    )
+    document_date = serializers.DateField(read_only=True, allow_null=True, help_text="The document's date (see document_date_precision).")
+    document_date_precision = serializers.CharField(read_only=True, help_text='"day", "month" or "year" (the date is its first day).')
+    url = serializers.CharField(read_only=True, help_text="Where the document is published; empty when no public copy is known.")
+    title = serializers.CharField(source="document_title", read_only=True, help_text="Same as document_title (kept for existing clients).")
+
     class Meta:
         model = Citation
-        fields = ["document", "title", "lines", "quote"]
+        fields = [
+            "reference",
+            "document_title",
+            "publisher",
+            "document_kind",
+            "document_date",
+            "document_date_precision",
+            "location",
+            "url",
+            "quote",
+            "document",
+            "lines",
+            "title",
+        ]
 
 
 class CommitmentSerializer(ModelSerializer):
@@ -666,7 +693,19 @@ class PilotSerializer(ModelSerializer):
 
     class Meta:
         model = Pilot
-        fields = ["url", "slug", "name", "focus", "status", "description", "boroughs", "sub_region", "notes", "commitments_url", "updated_at"]
+        fields = [
+            "url",
+            "slug",
+            "name",
+            "focus",
+            "status",
+            "description",
+            "boroughs",
+            "sub_region",
+            "notes",
+            "commitments_url",
+            "updated_at",
+        ]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_commitments_url(self, obj: Pilot) -> str:
@@ -723,7 +762,20 @@ class ReportSerializer(ModelSerializer):
 
     class Meta:
         model = Report
-        fields = ["url", "id", "meeting", "kind", "state", "title", "requested_at", "built_at", "as_of", "html_url", "pdf_url", "updated_at"]
+        fields = [
+            "url",
+            "id",
+            "meeting",
+            "kind",
+            "state",
+            "title",
+            "requested_at",
+            "built_at",
+            "as_of",
+            "html_url",
+            "pdf_url",
+            "updated_at",
+        ]
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_html_url(self, obj: Report) -> str | None:
@@ -765,6 +817,7 @@ class CursorSerializer(serializers.Serializer):
 
 # --- writing an update ------------------------------------------------------------------------
 
+
 class UpdateInputSerializer(serializers.Serializer):
     """The body of ``POST …/updates/``: what to change, why, and the version the writer saw.
 
@@ -787,7 +840,7 @@ class UpdateInputSerializer(serializers.Serializer):
     )
     revised_due_date = StrictDateField(required=False, help_text="A new due date (target date for a commitment).")
     version = StrictIntegerField(
-        required=False, min_value=1, max_value=2_147_483_647, help_text="The version you saw; or send If-Match: \"<version>\"."
+        required=False, min_value=1, max_value=2_147_483_647, help_text='The version you saw; or send If-Match: "<version>".'
     )
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:

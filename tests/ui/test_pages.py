@@ -281,7 +281,12 @@ def rich_commitment(board: Any, party_a: Any, party_b: Any, officer: Any) -> Any
     Citation.objects.create(
         commitment=c,
         document="devolution-mou-2017.md",
-        title="London Health and Care Devolution MoU",
+        document_title="London Health and Care Devolution Memorandum of Understanding",
+        publisher="London partners",
+        document_date=dt.date(2017, 11, 16),
+        document_date_precision="day",
+        location="paragraph 3.2",
+        url="https://example.org/mou.pdf",
         lines="120-124",
         quote="Partners will explore…",
     )
@@ -322,7 +327,9 @@ def test_the_commitment_page_shows_the_text_its_sources_and_who_leads_it(officer
         "Exploration",
         "“will explore”",
         "capital-receipts",
-        "devolution-mou-2017.md, lines 120-124",
+        'href="https://example.org/mou.pdf"',
+        "London Health and Care Devolution Memorandum of Understanding</a>",
+        "London partners, 16 November 2017, paragraph 3.2",
         "“Partners will explore…”",
         "Clause 12",
         "Capital receipts retained locally",
@@ -337,6 +344,8 @@ def test_the_commitment_page_shows_the_text_its_sources_and_who_leads_it(officer
         "£1bn",
     ]:
         assert text in html, text
+    # The citation reads as a person would cite it: never the file name or its line numbers.
+    assert "devolution-mou-2017.md" not in html and "120-124" not in html
     lead = html[html.index('id="lead-board"') :]
     assert 'data-basis="inferred">Inferred</strong>' in lead[:800]
 
