@@ -219,6 +219,26 @@ def demo_users_with_password(var_dir: Path, password: str) -> int:
     return int(result.stdout.strip().splitlines()[-1])
 
 
+def demo_papers(var_dir: Path) -> list[str]:
+    """The quick start's papers as "board kind state" lines, oldest first."""
+    code = (
+        "from commitments.models import Report\n"
+        "for r in Report.objects.select_related('meeting__board').order_by('pk'):\n"
+        "    print('paper', r.meeting.board.code, r.kind, r.state)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in NOT_FOR_THE_QUICK_START}
+    env["VAR_DIR"] = str(var_dir)
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [line.removeprefix("paper ") for line in result.stdout.splitlines() if line.startswith("paper ")]
+
+
 @pytest.fixture
 def quick_starts() -> Iterator[list[QuickStart]]:
     started: list[QuickStart] = []
@@ -250,6 +270,9 @@ def test_quick_start_runs_reports_ready_and_stops_cleanly_twice(var_dir: Path, q
     assert len(first.children()) >= 4, "gunicorn master + workers, Celery worker, Celery beat"
     assert first.stop(signal.SIGTERM) == 0, first.diagnostics()
     assert_all_stopped(first)
+    # The demo viewer has a Leaders' Committee report and a board paper to open (issue 11).
+    papers = demo_papers(var_dir)
+    assert papers == ["LC leaders_committee ready", "SPB board_paper ready"], papers
 
     # Second run on the same data: the loads are idempotent; DEMO_PASSWORD given, so not printed.
     second = QuickStart(var_dir, free_port(), {"DEMO_PASSWORD": "a-demo-password-for-tests"})
@@ -259,6 +282,7 @@ def test_quick_start_runs_reports_ready_and_stops_cleanly_twice(var_dir: Path, q
     assert second.health()[0] == 200
     assert second.stop(signal.SIGINT) == 0, second.diagnostics()
     assert_all_stopped(second)
+    assert demo_papers(var_dir) == papers, "a second run builds no paper again"
     # Officer, secretariat, viewer and administrator at least, all reset to DEMO_PASSWORD (the
     # API-only partner has no password).
     assert demo_users_with_password(var_dir, "a-demo-password-for-tests") >= 5
