@@ -37,7 +37,9 @@ def ids(client: APIClient, path: str) -> list[int]:
 
 def test_commitment_filters(reader: APIClient, world: Any) -> None:
     today = timezone.localdate()
-    third = CommitmentFactory(ref="OTH-001", title="Workforce compact", summary="Skills for care staff", target_date=today - dt.timedelta(days=5))
+    third = CommitmentFactory(
+        ref="OTH-001", title="Workforce compact", summary="Skills for care staff", target_date=today - dt.timedelta(days=5)
+    )
     assert refs(reader, "theme=capital-and-estates") == ["TST-001", "TST-002"]
     assert refs(reader, "board=spb") == ["TST-001"]  # code in any case
     assert set(refs(reader, "board=none")) == {"TST-002", "OTH-001"}
@@ -288,7 +290,7 @@ def test_csv_flattens_nested_objects_and_lists(reader: APIClient, world: Any) ->
     assert first["assessment.rag"] == "" and first["rollup.rag"] == "amber"
 
 
-@pytest.mark.parametrize("danger", ["=HYPERLINK(\"http://evil\")", "+1+2", "-3+4", "@SUM(A1)", "\tTAB", "\rCR"])
+@pytest.mark.parametrize("danger", ['=HYPERLINK("http://evil")', "+1+2", "-3+4", "@SUM(A1)", "\tTAB", "\rCR"])
 def test_csv_cells_are_formula_safe(reader: APIClient, world: Any, danger: str) -> None:
     Commitment.objects.filter(pk=world.commitment.pk).update(title=danger)
     rows = _csv(reader.get("/api/v1/commitments/?format=csv&q=TST-001"))
