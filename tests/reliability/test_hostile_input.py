@@ -18,7 +18,11 @@ Added here, end to end:
   API's CSV lists, the import template, every dashboard table;
 - a table of malformed values for every field of every browser form: a field error, never a 500,
   and nothing saved; uploads that are not UTF-8 or cp1252 text, and request bodies past Django's
-  size and field-count limits.
+  size and field-count limits;
+- issue 11: ids past 2^63 − 1 and other non-ids in every id filter (API and the actions page),
+  typed filters given empty, bad ``page`` / ``page_size``, the schema's word on them, huge or
+  non-ASCII days and months in every date input, workbooks with hostile or broken XML, and
+  workbooks whose declared size understates (or whose rows or columns overstate) what they hold.
 """
 
 from __future__ import annotations
