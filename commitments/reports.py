@@ -151,9 +151,12 @@ def enqueue_build(report_id: int, task_id: str) -> None:
         if getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False):
             build_report_task.apply(args=[report_id], task_id=task_id)
         else:
-            # ignore_result: the meeting page follows the Report row, not Celery's result, and
-            # subscribing to the result would hold this request for ~20 s while Redis is down.
-            build_report_task.apply_async(args=[report_id], task_id=task_id, ignore_result=True)
+            # Fail fast (one bounded connection attempt, no retries, no result subscription): the
+            # meeting page follows the Report row, not Celery's result, and must not wait for a
+            # broker that is down (issue 11).
+            from devotracker.celery import hand_off
+
+            hand_off(build_report_task, args=[report_id], task_id=task_id)
     except Exception as exc:  # the broker is down or refuses the message
         logger.exception("report build could not be queued", extra={"fields": {"report": report_id}})
         if Report.objects.filter(pk=report_id, state=Report.State.PENDING).update(

@@ -1,8 +1,14 @@
-"""The Celery application: configured from Django settings (``CELERY_`` namespace)."""
+"""The Celery application: configured from Django settings (``CELERY_`` namespace), and
+:func:`hand_off`, how a request hands work to the broker without waiting for it."""
+
+from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from celery import Celery
+from celery import Celery, Task
+from kombu import Connection, pools
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devotracker.settings")
 
@@ -11,3 +17,52 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # The report builders keep their tasks beside the builder (commitments/report_tasks.py).
 app.autodiscover_tasks(related_name="report_tasks")
+
+# --- handing work over from a request --------------------------------------------------------
+#
+# Follow-up work is already safe in the database when it is handed over (the outbox row, the
+# Report row), and beat's every-minute outbox delivery picks up whatever was not handed over. So a
+# request that has committed must never wait for the broker. With kombu's and Celery's defaults it
+# does: a failed connection is retried for ``broker_connection_timeout`` (4 s) with sleeps in
+# between, then once more, about 6 s per commit while Redis is down. The hand-off below makes one
+# connection attempt, bounded by ``BROKER_HANDOFF_TIMEOUT`` (a host that drops packets fails as
+# fast as one that refuses them), and publishes once. It uses a connection pool of its own, so the
+# worker's and beat's patient reconnection (their defaults) is left as it is.
+
+HANDOFF_DEFAULT_TIMEOUT = 0.25
+
+
+def handoff_timeout() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "BROKER_HANDOFF_TIMEOUT", HANDOFF_DEFAULT_TIMEOUT))
+
+
+def handoff_transport_options() -> dict[str, Any]:
+    """Transport options layered over ``CELERY_BROKER_TRANSPORT_OPTIONS`` for hand-offs."""
+    timeout = handoff_timeout()
+    return {
+        "max_retries": 0,  # kombu: the first connection error is raised, no retry loop
+        "socket_connect_timeout": timeout,  # Redis: connecting
+        "socket_timeout": timeout,  # Redis: a server that accepts but does not answer
+        "retry_on_timeout": False,  # redis-py: no retry of its own
+    }
+
+
+def handoff_connection() -> Connection:
+    """A (lazy) broker connection with the fail-fast options; other transports (the quick start's
+    filesystem broker) ignore the Redis ones."""
+    return app.connection_for_write(connect_timeout=handoff_timeout(), transport_options=handoff_transport_options())
+
+
+def hand_off(task: Task, args: Iterable[Any] | None = None, kwargs: Mapping[str, Any] | None = None, **options: Any) -> None:
+    """Publish ``task`` for a worker, once, failing fast: for request paths, after a commit.
+
+    No publish retry (``retry=False``), one connection attempt of at most ``BROKER_HANDOFF_TIMEOUT``
+    seconds, and no result subscription (``ignore_result``: nobody waits for the answer, and
+    subscribing would wait for the result backend too). Raises the broker's error at once; the
+    caller logs it, and the work waits where it was recorded. Connections are pooled (one pool per
+    broker URL and options), so a hand-off while the broker is up costs one round trip.
+    """
+    with pools.connections[handoff_connection()].acquire(block=True, timeout=handoff_timeout() + 1) as connection:
+        task.apply_async(args=args, kwargs=kwargs, connection=connection, retry=False, ignore_result=True, **options)

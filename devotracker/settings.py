@@ -49,6 +49,16 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds such as 0.25, not {raw!r}") from None
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None:
@@ -289,8 +299,14 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Redis redelivers a task that was never acknowledged after this many seconds; with
     # acks_late, that is what makes a task survive a worker killed mid-run.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+    # A bounded connect, so a Redis host that drops packets fails an attempt in seconds rather
+    # than the system's minutes (the worker and beat then retry as usual).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600), "socket_connect_timeout": 5}
     CELERY_RESULT_BACKEND = CELERY_RESULT_BACKEND or CELERY_BROKER_URL
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 5  # the Redis result backend's, likewise
+# Handing work to the broker from a request (devotracker.celery.hand_off): one connection attempt
+# of at most this many seconds and no retries; the outbox delivery covers a hand-off that failed.
+BROKER_HANDOFF_TIMEOUT = env_float("BROKER_HANDOFF_TIMEOUT", 0.25)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_ACCEPT_CONTENT = ["json"]

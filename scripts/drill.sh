@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The load and fault drills (issue 8): bash scripts/drill.sh [load|redis|postgres|all] (default: all)
+# The load and fault drills (issue 8): bash scripts/drill.sh [load|redis|handoff|postgres|all] (default: all)
 #
 # Starts, on loopback only, a throwaway PostgreSQL and Redis (temporary folders, free ports),
 # loads the MoU and demo data plus the drill's accounts (bench/drills/setup.py), then gunicorn
@@ -11,13 +11,18 @@
 #   redis     60 s of load with Redis (broker and cache) stopped for 20 s in the middle, while the
 #             overdue pass runs and queues its notices: no failed request; once Redis is back the
 #             worker delivers every notice exactly once (counted in the file-based e-mail backend)
+#   handoff   what Redis being down adds to a write that hands work to Celery (issue 11): the median
+#             and p95 of DRILL_HANDOFF_WRITES writes with Redis up, then down (goal: under 100 ms
+#             added); the messages queued while it was down wait in the outbox, and once Redis is
+#             back Celery beat's every-minute delivery and the worker (both reconnecting on their
+#             own) send each exactly once
 #   postgres  60 s of load with PostgreSQL restarted in the middle: requests in the gap get a clean
 #             503 (the API's JSON shape or the GOV.UK page, never a stack trace), the same gunicorn
 #             processes serve again afterwards, and nothing acknowledged is lost
 #
 # Prints the figures and stops everything on exit (also on Ctrl-C). Durations can be changed with
-# DRILL_USERS, DRILL_LOAD_TIME, DRILL_FAULT_TIME, DRILL_SPAWN_RATE; DRILL_KEEP=1 keeps the folder with
-# the logs and locust's CSV files. See docs/reliability.md.
+# DRILL_USERS, DRILL_LOAD_TIME, DRILL_FAULT_TIME, DRILL_SPAWN_RATE, DRILL_HANDOFF_WRITES; DRILL_KEEP=1
+# keeps the folder with the logs and locust's CSV files. See docs/reliability.md.
 
 set -euo pipefail
 SCRIPT_NAME=drill
@@ -26,13 +31,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
 SCENARIOS="${1:-all}"
-case "$SCENARIOS" in load | redis | postgres | all) ;; *) die "usage: bash scripts/drill.sh [load|redis|postgres|all]" ;; esac
+case "$SCENARIOS" in load | redis | handoff | postgres | all) ;; *) die "usage: bash scripts/drill.sh [load|redis|handoff|postgres|all]" ;; esac
 USERS="${DRILL_USERS:-50}"
 LOAD_TIME="${DRILL_LOAD_TIME:-120}"
 FAULT_TIME="${DRILL_FAULT_TIME:-60}"
 # Users start at this many a second: signing in hashes a password (PBKDF2, about a second of CPU
 # here), and fifty at once would measure the hasher, not the service.
 SPAWN_RATE="${DRILL_SPAWN_RATE:-2}"
+HANDOFF_WRITES="${DRILL_HANDOFF_WRITES:-40}"
 
 TMP_ROOT=""
 PG_BIN=""
@@ -146,7 +152,8 @@ PIDS+=("$GUNICORN_PID")
 # would otherwise stall the web processes; in production it has machines of its own.
 nice -n 10 "$VENV/bin/celery" -A devotracker worker --pool=solo --loglevel=WARNING --without-gossip --without-mingle \
   -n "drill@localhost" >"$TMP_ROOT/worker.log" 2>&1 &
-PIDS+=("$!")
+WORKER_PID=$!
+PIDS+=("$WORKER_PID")
 for _ in $(seq 1 150); do
   curl -sf --noproxy '*' "http://127.0.0.1:$WEB_PORT/health/" >/dev/null 2>&1 && break
   sleep 0.2
@@ -214,6 +221,49 @@ if [ "$SCENARIOS" = all ] || [ "$SCENARIOS" = redis ]; then
   sleep 5
   out="$("$PY" -m bench.drills.verify outbox "$TMP_ROOT/mail" --since "$started_at")" || RESULT=1
   printf '%s (after a second delivery)\n' "$out"
+fi
+
+if [ "$SCENARIOS" = all ] || [ "$SCENARIOS" = handoff ]; then
+  log "handoff: $HANDOFF_WRITES writes with Redis up, then $HANDOFF_WRITES with Redis down; then beat delivers what waited"
+  "$VENV/bin/celery" -A devotracker beat --loglevel=WARNING -s "$TMP_ROOT/celerybeat-schedule" >"$TMP_ROOT/beat.log" 2>&1 &
+  BEAT_PID=$!
+  PIDS+=("$BEAT_PID")
+  handoff_step() { # handoff_step ARGS...: run bench.drills.handoff, keep its figures, fail the drill when it fails
+    local out rc=0
+    out="$("$PY" -m bench.drills.handoff "$@" 2>>"$TMP_ROOT/out/handoff.log")" || rc=$? # its log: a warning per failed hand-off
+    printf '%s\n' "$out"
+    FIGURES+=("$out")
+    [ "$rc" -eq 0 ] || RESULT=1
+  }
+  started_at="$(now_iso)"
+  # The worker is paused while the writes are timed: on two shared cores its deliveries would
+  # compete with them (in production it has machines of its own); it catches up just after.
+  kill -STOP "$WORKER_PID"
+  handoff_step measure up "$TMP_ROOT/out/handoff-up.json" --writes "$HANDOFF_WRITES"
+  kill -CONT "$WORKER_PID"
+  # Their mail goes out at once, through the hand-off: wait for it, so the count below is only the outage's.
+  "$PY" -m bench.drills.verify outbox "$TMP_ROOT/mail" --since "$started_at" --timeout 60 --label "queued with Redis up" ||
+    RESULT=1
+  redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+  log "handoff: Redis stopped"
+  started_at="$(now_iso)"
+  handoff_step measure down "$TMP_ROOT/out/handoff-down.json" --writes "$HANDOFF_WRITES"
+  redis_start
+  log "handoff: Redis back; waiting for beat's next delivery (at most a minute) and the worker to reconnect"
+  handoff_step compare "$TMP_ROOT/out/handoff-up.json" "$TMP_ROOT/out/handoff-down.json"
+  t0=$SECONDS
+  out="$("$PY" -m bench.drills.verify outbox "$TMP_ROOT/mail" --since "$started_at" --timeout 180 \
+    --label "queued while Redis was down, delivered by beat's sweep after")" || RESULT=1
+  printf '%s (%s s after Redis came back)\n' "$out" "$((SECONDS - t0))"
+  FIGURES+=("$out ($((SECONDS - t0)) s after Redis came back)")
+  if kill -0 "$WORKER_PID" 2>/dev/null && kill -0 "$BEAT_PID" 2>/dev/null; then
+    FIGURES+=("[handoff] the worker and beat reconnected on their own (same processes)")
+  else
+    FIGURES+=("[handoff] the worker or beat did NOT survive the outage")
+    RESULT=1
+  fi
+  printf '%s\n' "${FIGURES[-1]}"
+  stop_pid "$BEAT_PID"
 fi
 
 if [ "$SCENARIOS" = all ] || [ "$SCENARIOS" = postgres ]; then

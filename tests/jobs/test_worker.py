@@ -58,17 +58,22 @@ def _database_url() -> str:
 
 
 class Worker:
-    """A real ``celery -A devotracker worker --pool=solo`` process and its log."""
+    """A real ``celery -A devotracker worker --pool=solo`` process (or, with ``beat=True``, a real
+    ``celery -A devotracker beat``) and its log."""
 
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, *, beat: bool = False) -> None:
         self.log = log
         celery = Path(sys.executable).with_name("celery")
+        if beat:
+            args = ["beat", "--loglevel=INFO", "-s", str(log.with_suffix(".schedule"))]
+        else:
+            args = ["worker", "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+                    "-n", f"jobs-{uuid.uuid4().hex[:8]}@localhost"]  # fmt: skip
         self.process = subprocess.Popen(
-            [str(celery), "-A", "devotracker", "worker", "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "-n", f"jobs-{uuid.uuid4().hex[:8]}@localhost"],
-            cwd=settings.BASE_DIR, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        wait_for(lambda: " ready." in self.text() or self.process.poll() is not None, 60, "the worker to start")
+            [str(celery), "-A", "devotracker", *args], cwd=settings.BASE_DIR, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
+        )
+        ready = "beat: Starting" if beat else " ready."
+        wait_for(lambda: ready in self.text() or self.process.poll() is not None, 60, "celery to start")
         assert self.process.poll() is None, self.text()
 
     def text(self) -> str:
@@ -105,8 +110,8 @@ def start_worker(transactional_db: Any, redis_url: str, tmp_path: Path) -> Itera
     mail_dir = tmp_path / "mail"
     mail_dir.mkdir()
 
-    def start(**extra_env: str) -> Worker:
-        env = {
+    def environment(**extra_env: str) -> dict[str, str]:
+        return {
             **{key: value for key, value in os.environ.items() if key != FAULT_PAUSE_ENV},
             "DJANGO_SETTINGS_MODULE": "tests.jobs.worker_settings",
             "PYTHONPATH": str(settings.BASE_DIR),
@@ -122,11 +127,19 @@ def start_worker(transactional_db: Any, redis_url: str, tmp_path: Path) -> Itera
             "SITE_URL": "https://devotracker.example.org",
             **extra_env,
         }
-        worker = Worker(env, tmp_path / f"worker-{len(workers) + 1}.log")
+
+    def start(**extra_env: str) -> Worker:
+        worker = Worker(environment(**extra_env), tmp_path / f"worker-{len(workers) + 1}.log")
         workers.append(worker)
         return worker
 
+    def start_beat(**extra_env: str) -> Worker:
+        beat = Worker(environment(**extra_env), tmp_path / f"beat-{len(workers) + 1}.log", beat=True)
+        workers.append(beat)
+        return beat
+
     start.mail_dir = mail_dir  # type: ignore[attr-defined]
+    start.beat = start_beat  # type: ignore[attr-defined]
     yield start
     for worker in workers:
         worker.stop()
@@ -230,3 +243,101 @@ def test_a_worker_killed_after_commit_before_acknowledging_sends_nothing_twice(
     assert (run.counts["newly_overdue"], run.counts["messages_queued"], run.counts["escalated_step_1"]) == (0, 0, 0)
     assert JobRun.objects.get(task_id=task_id, outcome="failure").error.startswith("Abandoned")
     assert_right_final_state(overdue_world, start_worker.mail_dir)
+
+
+# --- Redis down, then back: the request's hand-off fails fast, beat's sweep delivers ---------
+
+
+class RedisServer:
+    """A real ``redis-server`` on a free loopback port, which the test stops and starts again."""
+
+    def __init__(self, folder: Path) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        self.folder = folder
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def ping(self) -> bool:
+        import redis
+
+        try:
+            return bool(redis.Redis(port=self.port, socket_connect_timeout=0.5).ping())
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def start(self) -> None:
+        self.folder.mkdir(exist_ok=True)
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.folder)]
+        self.process = subprocess.Popen(["redis-server", *args], stdout=(self.folder / "redis.log").open("ab"), stderr=subprocess.STDOUT)
+        wait_for(self.ping, 20, "redis-server to answer")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def test_with_redis_down_a_write_hands_off_once_and_beat_delivers_its_mail_once_redis_is_back(
+    start_worker: Any, tmp_path: Path, monkeypatch: Any, obligation: Any, officer: Any
+) -> None:
+    import socket as socket_module
+
+    from django.db import transaction
+
+    from commitments import notifications
+    from commitments.models import StatusUpdate
+    from commitments.services import UpdateInput, record_update
+    from commitments.tasks import deliver_outbox_task
+    from devotracker.celery import app, hand_off
+
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    try:
+        broker = {"CELERY_BROKER_URL": server.url, "CELERY_RESULT_BACKEND": server.url}
+        worker = start_worker(**broker)
+        beat = start_worker.beat(**broker, TEST_DELIVERY_EVERY="2")
+        # This process is the web side: it hands work to the same Redis.
+        monkeypatch.setenv("CELERY_BROKER_URL", server.url)
+        monkeypatch.setitem(app.conf, "broker_url", server.url)
+        monkeypatch.setitem(app.conf, "task_always_eager", False)
+        attempts = []
+        real_connect = socket_module.socket.connect
+
+        def counting_connect(sock: socket_module.socket, address: Any) -> Any:
+            if isinstance(address, tuple) and len(address) >= 2 and address[1] == server.port:
+                attempts.append(address)
+            return real_connect(sock, address)
+
+        monkeypatch.setattr(socket_module.socket, "connect", counting_connect)
+
+        server.stop()  # Redis goes away
+        with transaction.atomic():
+            record_update(obligation, by=officer, version=obligation.version, data=UpdateInput(note="While Redis is down"))
+            notifications.queue_email(dedupe_key="outage:1", to=["x@example.org"], subject="S", text="T", html="T")
+        assert len(attempts) == 1  # the commit's hand-off: one attempt, no retry
+        assert StatusUpdate.objects.filter(note="While Redis is down").exists()
+        message = OutboxMessage.objects.get(dedupe_key="outage:1")
+        assert message.sent_at is None and message.attempts == 0
+        wait_for(lambda: "Cannot connect" in worker.text() or "Connection to broker lost" in worker.text(), 30, "the worker to notice")
+        time.sleep(3)  # a beat tick or two go by: nothing can be delivered meanwhile
+        assert OutboxMessage.objects.get(pk=message.pk).sent_at is None
+        assert worker.process.poll() is None and beat.process.poll() is None  # both keep running
+
+        server.start()  # Redis is back, empty: the hand-off's task was never in it
+        wait_for(lambda: OutboxMessage.objects.get(pk=message.pk).sent_at is not None, 90, "beat's delivery to send the mail")
+        emails = [to for _, to in sent_emails(start_worker.mail_dir)]
+        assert emails == ["x@example.org"]  # once
+        assert worker.process.poll() is None and beat.process.poll() is None
+        # And hand-offs work again straight away.
+        hand_off(deliver_outbox_task)
+        time.sleep(3)
+        assert [to for _, to in sent_emails(start_worker.mail_dir)] == ["x@example.org"]  # nothing twice
+    finally:
+        server.stop()

@@ -5,12 +5,19 @@ settings (so the worker is the real thing) plus two test knobs.
   count what was sent across worker restarts.
 - Redis transport: redeliver an unacknowledged task a few seconds after ``visibility_timeout``
   (``CELERY_VISIBILITY_TIMEOUT``) instead of kombu's default sweep of about 100 s.
+- ``TEST_DELIVERY_EVERY`` (seconds), for a beat process: its schedule is only the outbox
+  delivery, that often, instead of every minute.
 """
 
 import os
 
 from devotracker.settings import *  # noqa: F403
-from devotracker.settings import CELERY_BROKER_TRANSPORT_OPTIONS
+from devotracker.settings import CELERY_BEAT_SCHEDULE, CELERY_BROKER_TRANSPORT_OPTIONS
 
 EMAIL_FILE_PATH = os.environ["EMAIL_FILE_PATH"]
 CELERY_BROKER_TRANSPORT_OPTIONS = {**CELERY_BROKER_TRANSPORT_OPTIONS, "unacked_restore_interval": 1, "unacked_restore_throttle": 1}
+
+if os.environ.get("TEST_DELIVERY_EVERY"):
+    CELERY_BEAT_SCHEDULE = {
+        "deliver-outbox": {**CELERY_BEAT_SCHEDULE["deliver-outbox"], "schedule": float(os.environ["TEST_DELIVERY_EVERY"])}
+    }
