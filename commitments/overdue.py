@@ -12,7 +12,9 @@ the items and owners are chased first:
     step 2 the lead board's secretariat (the SPB's when the commitment has no lead board) after
     ``ESCALATE_TO_SECRETARIAT_AFTER_DAYS``, step 3 the next Leaders' Committee report after
     ``ESCALATE_TO_COMMITTEE_AFTER_DAYS``. Each step is one :class:`Escalation` row recording who
-    was told; its e-mail is queued in the transactional outbox in the same transaction.
+    was told; the e-mails are queued in the transactional outbox in the same transaction, one per
+    person told of anything in this pass, listing all of it (issue 11: a first pass over a backlog
+    is one message per person, not one per item).
 
 How it stays correct and cheap (after healthchecks' ``sendalerts``): every change is a
 conditional ``UPDATE … WHERE`` or an ``INSERT … SELECT … ON CONFLICT DO NOTHING`` whose row count
@@ -49,7 +51,9 @@ from .models import Action, Change, Escalation, JobRun, Obligation, OutboxMessag
 logger = logging.getLogger("commitments.jobs")
 
 JOB_NAME = "flag_overdue"
-ESCALATION_MESSAGE_KIND = "email.escalation"
+# One e-mail per recipient per pass, payload {"to": address, "escalation_ids": [...]}
+# (commitments.notifications delivers it).
+ESCALATION_MESSAGE_KIND = "email.escalations"
 FALLBACK_BOARD_CODE = "SPB"
 
 # Transient markers for escalation_level, only ever seen inside the pass's own transaction: they
@@ -138,6 +142,40 @@ def _json_object(pairs: Mapping[str, str]) -> str:
     return f"jsonb_build_object({args})" if connection.vendor == "postgresql" else f"json_object({args})"
 
 
+def _grouped_notices_sql() -> str:
+    """``INSERT … SELECT`` of this pass's escalation e-mails, one per recipient.
+
+    Every address in the ``notified`` list of an escalation created at ``%(now)s`` (this pass's
+    stamp) gets one message listing the ids of all the escalations it is told of, in id order;
+    addresses that differ only in case are one recipient. The dedupe key is the pass's first
+    escalation id and the recipient's rank: escalation ids belong to exactly one pass, so the key
+    can never match another pass's message (a second run creates no escalations and queues nothing).
+    """
+    outbox, escalation = OutboxMessage._meta.db_table, Escalation._meta.db_table
+    key = "'escalations:' || CAST(MIN(MIN(x.id)) OVER () AS TEXT) || ':' || CAST(ROW_NUMBER() OVER (ORDER BY LOWER(x.email)) AS TEXT)"
+    if connection.vendor == "postgresql":
+        told = f"{escalation} e CROSS JOIN LATERAL jsonb_array_elements_text(e.notified) AS r(email)"
+        ids = "jsonb_agg(x.id ORDER BY x.id)"
+        rows = f"SELECT e.id, r.email FROM {told} WHERE e.created_at = %(now)s AND e.notified <> {_json('[]')}"
+    else:
+        # SQLite before 3.44 has no ORDER BY inside aggregates: aggregate over an ordered subquery.
+        # json(): the window functions of the key make SQLite compute the aggregate in a subquery,
+        # which drops its "is JSON" mark, and json_object would then store the array as a string.
+        told = f"{escalation} e, json_each(e.notified) r"
+        ids = "json(json_group_array(x.id))"
+        rows = f"SELECT e.id, r.value AS email FROM {told} WHERE e.created_at = %(now)s AND e.notified <> {_json('[]')} ORDER BY e.id"
+    payload = _json_object({"to": "MIN(x.email)", "escalation_ids": ids})
+    # WHERE true: SQLite would otherwise read the ON of ON CONFLICT as a join constraint.
+    return f"""
+        INSERT INTO {outbox} (kind, dedupe_key, payload, created_at, available_at, attempts, last_error)
+        SELECT '{ESCALATION_MESSAGE_KIND}', {key}, {payload}, %(now)s, %(now)s, 0, ''
+        FROM ({rows}) x
+        WHERE true
+        GROUP BY LOWER(x.email)
+        ON CONFLICT DO NOTHING
+    """
+
+
 def _params(**values: Any) -> dict[str, Any]:
     """Adapt dates and datetimes the way the ORM does, so raw SQL compares equal to ORM writes."""
     ops = connection.ops
@@ -219,10 +257,10 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
     Writes: ``overdue_since``/``version``/``updated_at`` of items newly overdue or no longer
     overdue, a system :class:`StatusUpdate` for each item cleared, :class:`Escalation` rows for
     steps newly reached (with ``notified``), ``escalation_level``, ``resolved_at`` of steps whose
-    overdue spell ended, change-log rows for the sync feed, and one :class:`OutboxMessage` per new
-    step with someone to tell (delivery is scheduled after commit). Returns the counts:
-    ``newly_overdue``, ``cleared``, ``escalated_step_1..3``, ``escalations_resolved``,
-    ``messages_queued``.
+    overdue spell ended, change-log rows for the sync feed, and one :class:`OutboxMessage` per
+    person told of any new step, listing every step they are told of (delivery is scheduled after
+    commit). Returns the counts: ``newly_overdue``, ``cleared``, ``escalated_step_1..3``,
+    ``escalations_resolved``, ``messages_queued`` (e-mails, one per recipient).
     """
     now = now or timezone.now()
     today = today or timezone.localdate(now)
@@ -346,7 +384,9 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
             # "escalation_level < the level its days overdue call for", spelt as one arm per step
             # (level below the step and overdue since its cutoff) so that the index on
             # (escalation_level, overdue_since) finds the few rows that move (issue 7).
-            behind = " OR ".join(f"(escalation_level IN ({_levels_below(step)}) AND overdue_since <= %(cutoff_{step})s)" for step, _ in steps)
+            behind = " OR ".join(
+                f"(escalation_level IN ({_levels_below(step)}) AND overdue_since <= %(cutoff_{step})s)" for step, _ in steps
+            )
             _execute(
                 f"""
                 UPDATE {target.table} SET escalation_level = {level_case}
@@ -356,20 +396,10 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
                 {**p, **{f"cutoff_{step}": _cutoff(today, days) for step, days in steps}},
             )
 
-        escalation = Escalation._meta.db_table
-        # One e-mail per new step with someone to tell, queued in this transaction (outbox).
+        # One e-mail per person told of anything new, listing all of it, queued in this
+        # transaction (outbox): a first pass over a backlog sends each person one message.
         if any(counts[f"escalated_step_{step}"] for step, _ in steps):
-            payload = _json_object({"escalation_id": "e.id", "step": "e.step"})
-            counts["messages_queued"] = _execute(
-                f"""
-                INSERT INTO {OutboxMessage._meta.db_table} (kind, dedupe_key, payload, created_at, available_at, attempts, last_error)
-                SELECT '{ESCALATION_MESSAGE_KIND}', 'escalation:' || CAST(e.id AS TEXT), {payload}, %(now)s, %(now)s, 0, ''
-                FROM {escalation} e
-                WHERE e.created_at = %(now)s AND e.notified <> {_json("[]")}
-                ON CONFLICT DO NOTHING
-                """,
-                _params(now=now),
-            )
+            counts["messages_queued"] = _execute(_grouped_notices_sql(), _params(now=now))
         if counts["messages_queued"]:
             from .notifications import schedule_delivery
 

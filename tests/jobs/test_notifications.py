@@ -212,18 +212,28 @@ def test_a_notice_for_an_item_resolved_before_delivery_is_not_sent(obligation: A
     assert "stopped being overdue" in OutboxMessage.objects.get().last_error
 
 
-def test_secretariat_and_committee_notices_say_so(obligation: Any, owner: Any, secretary: Any) -> None:
+def test_an_item_taking_several_steps_at_once_is_listed_once_under_the_highest(obligation: Any, owner: Any, secretary: Any) -> None:
     action = overdue_action(obligation, owner=owner, days_late=40)
     Action.objects.filter(pk=action.pk).update(overdue_since=TODAY - dt.timedelta(days=28))
-    overdue.flag_overdue(today=TODAY)
+    overdue.flag_overdue(today=TODAY)  # steps 1 (owner), 2 (secretariat) and 3 (both) at once
     notifications.deliver_outbox(now=NOW)
-    subjects = sorted(m.subject for m in mail.outbox)
-    assert len(subjects) == 3
-    assert any(s.startswith("For the next Leaders' Committee report: TST-001") for s in subjects)
-    assert any(s.startswith("Overdue 28 days, escalated to the SPB secretariat: TST-001") for s in subjects)
-    committee = next(m for m in mail.outbox if m.subject.startswith("For the next"))
-    assert sorted(committee.to) == sorted([owner.email, secretary.email])
-    assert "will be on the next Leaders' Committee report" in committee.body
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([owner.email, secretary.email])  # one e-mail each
+    for email in mail.outbox:
+        assert email.subject.startswith("For the next Leaders' Committee report: TST-001")
+        assert "1 item is overdue: 1 going on the next Leaders' Committee report." in email.body
+        assert email.body.count(f"/actions/{action.pk}/update/") == 1
+        assert "FOR THE NEXT LEADERS' COMMITTEE REPORT (1)" in email.body and "NEWLY OVERDUE" not in email.body
+
+
+def test_a_secretariat_notice_of_one_item_names_the_board(obligation: Any, owner: Any, secretary: Any) -> None:
+    action = overdue_action(obligation, owner=owner, days_late=20)
+    Action.objects.filter(pk=action.pk).update(overdue_since=TODAY - dt.timedelta(days=14), escalation_level=1)
+    overdue.flag_overdue(today=TODAY)  # step 2 only: the SPB secretariat
+    notifications.deliver_outbox(now=NOW)
+    (email,) = mail.outbox
+    assert email.to == [secretary.email]
+    assert email.subject.startswith("Overdue 14 days, escalated to the SPB secretariat: TST-001")
+    assert "1 newly escalated to you as the SPB secretariat" in email.body
 
 
 # --- delivery, retries and back-off ----------------------------------------------------------

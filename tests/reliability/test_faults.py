@@ -264,7 +264,8 @@ def test_redis_stopped_during_use_holds_notices_in_the_outbox_and_sends_each_onc
     start_worker: Any, throwaway_redis: ThrowawayRedis, settings: Any, obligation: Any, officer: Any, owner: Any, secretary: Any,
     write_token: str, board: Any,
 ) -> None:  # fmt: skip
-    # Three actions newly overdue: three escalation notices (step 1: the owner, or the party's officer).
+    # Three actions newly overdue: step 1 for each, told to the owner (two of them, in one e-mail)
+    # or the party's two officers (the officer and the partner account): three escalation e-mails.
     overdue_action(obligation, owner=owner, description="Owned and late")
     overdue_action(obligation, description="Nobody owns this")
     overdue_action(obligation, owner=owner, days_late=45, description="Long overdue")

@@ -161,10 +161,10 @@ def test_a_hostile_action_prints_as_text_in_the_escalation_email_and_the_committ
     body = {"status": "in_progress", "reason": REASON + " <script>alert(9)</script>", "note": "n", "version": action.version}
     assert api.post(f"/api/v1/actions/{action.pk}/updates/", body, format="json").status_code == 201
 
-    # The overdue pass tells the party's officer; the e-mail carries the description as text.
+    # The overdue pass tells the party's officers (an e-mail each); it carries the description as text.
     overdue.flag_overdue(today=today)
-    assert notifications.deliver_outbox()["sent"] == 1
-    (message,) = mail.outbox
+    assert notifications.deliver_outbox()["sent"] == 2
+    (message,) = [m for m in mail.outbox if m.to == [officer.email]]
     assert "\n" not in message.subject and "\r" not in message.subject and "\x07" not in message.subject
     assert "<script>" in message.subject  # a subject is plain text: shown, never run
     html = message.alternatives[0][0]
