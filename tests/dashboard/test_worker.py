@@ -25,7 +25,14 @@ from commitments.reports import request_report
 
 from .conftest import THEME_NAMES, Dataset
 
-pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.postgresql(reason="a real Celery worker process reads the test database, which an in-memory SQLite test database is not; the quick start's own worker runs in tests/smoke"), pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.slow,
+    pytest.mark.postgresql(
+        reason="a real Celery worker process reads the test database, which an in-memory SQLite test database is not; the quick start's own worker runs in tests/smoke"
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def _database_url() -> str:

@@ -475,6 +475,7 @@ def test_health_reports_the_age_of_the_last_successful_pass(client: Any, db: Any
 # --- two passes at once ---------------------------------------------------------------------
 
 
+@pytest.mark.postgresql(reason="two passes at once need concurrent writers; SQLite serialises them")
 @pytest.mark.django_db(transaction=True)
 def test_two_passes_at_once_do_the_work_exactly_once(obligation: Any, owner: Any, secretary: Any, monkeypatch: Any) -> None:
     import threading
@@ -483,8 +484,6 @@ def test_two_passes_at_once_do_the_work_exactly_once(obligation: Any, owner: Any
 
     from commitments import notifications
 
-    if connection.vendor != "postgresql":
-        pytest.skip("concurrent writers need PostgreSQL; SQLite serialises them")
     monkeypatch.setattr(notifications, "schedule_delivery", lambda: None)  # no broker in this test
     for _ in range(20):
         overdue_action(obligation, owner=owner)

@@ -304,10 +304,9 @@ def test_messages_of_kinds_it_does_not_know_are_left_for_their_own_deliverer(db:
     assert OutboxMessage.objects.get().attempts == 0
 
 
+@pytest.mark.postgresql(reason="SKIP LOCKED is PostgreSQL's; SQLite serialises writers instead")
 @pytest.mark.django_db(transaction=True)
 def test_a_message_claimed_by_another_worker_is_skipped_not_waited_for(db: Any, monkeypatch: Any) -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite serialises writers instead")
     import psycopg2
 
     monkeypatch.setattr(notifications, "schedule_delivery", lambda: None)  # this test delivers by hand

@@ -31,7 +31,13 @@ from commitments.overdue import FAULT_PAUSE_ENV
 
 from .conftest import TODAY, overdue_action
 
-pytestmark = [pytest.mark.worker, pytest.mark.slow, pytest.mark.postgresql(reason="a real Celery worker process reads the test database, which an in-memory SQLite test database is not; the quick start's own worker runs in tests/smoke")]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.slow,
+    pytest.mark.postgresql(
+        reason="a real Celery worker process reads the test database, which an in-memory SQLite test database is not; the quick start's own worker runs in tests/smoke"
+    ),
+]
 
 VISIBILITY_TIMEOUT = 5  # seconds before Redis hands an unacknowledged task to another worker
 FLAG_TASK = "commitments.tasks.flag_overdue_task"

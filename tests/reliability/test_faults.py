@@ -83,7 +83,9 @@ def database_unreachable() -> Iterator[None]:
 # --- PostgreSQL -----------------------------------------------------------------------------------
 
 
-@pytest.mark.postgresql(reason="a database server that goes away is simulated by pointing the connection at a closed port; an SQLite file has no server to lose")
+@pytest.mark.postgresql(
+    reason="a database server that goes away is simulated by pointing the connection at a closed port; an SQLite file has no server to lose"
+)
 @pytest.mark.django_db(transaction=True)
 def test_an_unreachable_database_is_a_clean_503_and_the_same_process_recovers(obligation: Any, officer: Any, write_token: str) -> None:
     browser = Client(raise_request_exception=False)
@@ -259,7 +261,9 @@ def beat_sends_delivery(url: str) -> dict[str, int]:
 
 @pytest.mark.worker
 @pytest.mark.slow
-@pytest.mark.postgresql(reason="a real Celery worker process reads the test database, which an in-memory SQLite test database is not; the quick start's own worker runs in tests/smoke")
+@pytest.mark.postgresql(
+    reason="a real Celery worker process reads the test database, which an in-memory SQLite test database is not; the quick start's own worker runs in tests/smoke"
+)
 def test_redis_stopped_during_use_holds_notices_in_the_outbox_and_sends_each_once_when_back(
     start_worker: Any, throwaway_redis: ThrowawayRedis, settings: Any, obligation: Any, officer: Any, owner: Any, secretary: Any,
     write_token: str, board: Any,
