@@ -71,7 +71,9 @@ def _envelope(links: Links, collection: str, params: dict[str, str], page: int, 
     previous: str | None = None
     if page > 1:
         # DRF drops the page parameter for the first page.
-        previous = links.page(collection, params, page - 1) if page > 2 else f"{links.base}{collection}/?{urlencode(sorted(params.items()))}"
+        previous = (
+            links.page(collection, params, page - 1) if page > 2 else f"{links.base}{collection}/?{urlencode(sorted(params.items()))}"
+        )
     body = {
         "count": count,
         "next": links.page(collection, params, page + 1) if page < pages else None,
@@ -198,7 +200,13 @@ def commitments(cur: Any, links: Links, params: dict[str, str], page: int, size:
                 "overdue_since": _d(since),
                 "updated_at": _dt(updated),
                 "created_at": _dt(created),
-                "assessment": {"status": status, "rag": rag, "progress": progress, "assessed_at": _dt(assessed_at), "assessed_by": _user(un, fn, ln)}
+                "assessment": {
+                    "status": status,
+                    "rag": rag,
+                    "progress": progress,
+                    "assessed_at": _dt(assessed_at),
+                    "assessed_by": _user(un, fn, ln),
+                }
                 if assessed
                 else None,
                 "rollup": {"status": r_status, "rag": r_rag, "progress": r_progress},

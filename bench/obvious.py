@@ -98,7 +98,20 @@ class ObligationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Obligation
-        fields = ["url", "id", "party", "owner", "status", "rag", "progress", "version", "due_date", "overdue", "overdue_since", "updated_at"]
+        fields = [
+            "url",
+            "id",
+            "party",
+            "owner",
+            "status",
+            "rag",
+            "progress",
+            "version",
+            "due_date",
+            "overdue",
+            "overdue_since",
+            "updated_at",
+        ]
 
     def get_overdue(self, obj: Obligation) -> bool:
         return is_overdue(obj.due_date, obj.status)
@@ -141,7 +154,13 @@ class CommitmentSerializer(serializers.ModelSerializer):
         if not obj.is_assessed:
             return None
         by = UserSerializer(obj.assessed_by).data if obj.assessed_by else None
-        return {"status": obj.status, "rag": obj.rag, "progress": obj.progress, "assessed_at": UTCDateTimeField().to_representation(obj.assessed_at), "assessed_by": by}
+        return {
+            "status": obj.status,
+            "rag": obj.rag,
+            "progress": obj.progress,
+            "assessed_at": UTCDateTimeField().to_representation(obj.assessed_at),
+            "assessed_by": by,
+        }
 
     def get_rollup(self, obj: Commitment) -> dict[str, Any]:
         return {"status": obj.rollup_status, "rag": obj.rollup_rag, "progress": obj.rollup_progress}

@@ -6,7 +6,8 @@
 #  2. installs requirements-dev.txt into .venv and builds the front-end assets;
 #  3. starts a throwaway PostgreSQL (initdb in a temporary folder, on a free port) and a throwaway
 #     Redis (another free port), and points DATABASE_URL / REDIS_URL / CELERY_* at them;
-#  4. runs ruff, the missing-migrations check, the production deploy check, mypy, then pytest
+#  4. runs ruff, the missing-migrations check, the production deploy check, mypy, the import
+#     contracts (lint-imports), then pytest
 #     twice: on PostgreSQL (everything but the quick-start smoke run) and on the quick start's SQLite
 #     default (everything not marked `postgresql`, with the smoke run of scripts/run.sh), each
 #     spread over PYTEST_WORKERS processes (pytest-xdist; default 2, 0 for one process).
@@ -230,6 +231,7 @@ run_step "makemigrations --check" python manage.py makemigrations --check --dry-
 run_step "check --deploy" env PRODUCTION=true SECRET_KEY="$DEPLOY_SECRET_KEY" ALLOWED_HOSTS=devotracker.example.org \
   python manage.py check --deploy --fail-level WARNING
 run_step "mypy" mypy
+run_step "lint-imports" lint-imports
 TEST_DATABASES="${TEST_DATABASES:-both}"
 case "$TEST_DATABASES" in both | postgresql | sqlite) ;; *) die "TEST_DATABASES must be both, postgresql or sqlite, not '$TEST_DATABASES'" ;; esac
 PYTEST_WORKERS="${PYTEST_WORKERS:-2}"

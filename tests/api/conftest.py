@@ -74,13 +74,18 @@ def world(commitment: Any, obligation: Any, other_obligation: Any, board: Any, s
     late_action = ActionFactory(obligation=obligation, description="Agree the business case", due_date=today - dt.timedelta(days=3))
     # History: party A's officer records progress; the secretariat assesses TST-002 as green.
     update = services.record_update(
-        obligation, by=officer, version=obligation.version, data=services.UpdateInput(status="in_progress", rag="amber", progress=40, reason="Work started")
+        obligation,
+        by=officer,
+        version=obligation.version,
+        data=services.UpdateInput(status="in_progress", rag="amber", progress=40, reason="Work started"),
     )
     obligation.refresh_from_db()
     ObligationFactory(commitment=second, party=obligation.party, due_date=today + dt.timedelta(days=300))
     second.lead_board = board
     second.save()
-    services.record_update(second, by=secretary, version=second.version, data=services.UpdateInput(rag="green", progress=10, reason="On track"))
+    services.record_update(
+        second, by=secretary, version=second.version, data=services.UpdateInput(rag="green", progress=10, reason="On track")
+    )
     Commitment.objects.filter(pk=second.pk).update(lead_board=None)
     second.refresh_from_db()
     commitment.refresh_from_db()

@@ -32,7 +32,9 @@ from ..factories import ActionFactory, CommitmentFactory, ObligationFactory
 pytestmark = pytest.mark.postgresql(reason="the sync feed's cursors are PostgreSQL transaction ids and snapshots")
 
 
-def drain(client: APIClient, cursor: str, *, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 30, **params: Any) -> tuple[list[dict[str, Any]], str]:
+def drain(
+    client: APIClient, cursor: str, *, until: Callable[[list[dict[str, Any]]], bool], timeout: float = 30, **params: Any
+) -> tuple[list[dict[str, Any]], str]:
     """Follow the feed from ``cursor`` until ``until(seen)`` holds and nothing more is ready."""
     seen: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
@@ -68,7 +70,9 @@ def update(obligation_id: int, progress: int, by: Any) -> None:
 # --- the feed's shape ---------------------------------------------------------------------------
 
 
-def test_creates_updates_and_deletes_appear_with_links_and_tombstones(transactional_db: Any, reader: APIClient, officer: Any, obligation: Any) -> None:
+def test_creates_updates_and_deletes_appear_with_links_and_tombstones(
+    transactional_db: Any, reader: APIClient, officer: Any, obligation: Any
+) -> None:
     start = head(reader)
     update(obligation.pk, 10, officer)
     action = ActionFactory(obligation=obligation)
@@ -89,7 +93,9 @@ def test_creates_updates_and_deletes_appear_with_links_and_tombstones(transactio
     assert any(c["resource"] == "status-updates" and c["op"] == "create" for c in seen)
 
 
-def test_the_feed_from_the_start_holds_every_change_once_in_order(transactional_db: Any, reader: APIClient, officer: Any, obligation: Any) -> None:
+def test_the_feed_from_the_start_holds_every_change_once_in_order(
+    transactional_db: Any, reader: APIClient, officer: Any, obligation: Any
+) -> None:
     for progress in (10, 20, 30):
         update(obligation.pk, progress, officer)
     everything = Change.objects.count()
@@ -134,7 +140,9 @@ def test_limit_has_more_and_resource_filter(transactional_db: Any, reader: APICl
         ({"resource": "users"}, "resource"),
     ],
 )
-def test_bad_cursors_and_limits_are_400_with_field_errors(transactional_db: Any, reader: APIClient, params: dict[str, str], field: str) -> None:
+def test_bad_cursors_and_limits_are_400_with_field_errors(
+    transactional_db: Any, reader: APIClient, params: dict[str, str], field: str
+) -> None:
     response = reader.get("/api/v1/changes/", params)
     assert response.status_code == 400
     assert field in response.json()["errors"]
@@ -150,7 +158,9 @@ def test_cursors_round_trip_and_stay_opaque(transactional_db: Any) -> None:
 # --- concurrency ------------------------------------------------------------------------------
 
 
-def test_a_late_committing_writer_is_neither_missed_nor_overtaken(transactional_db: Any, reader: APIClient, officer: Any, obligation: Any, party_a: Any) -> None:
+def test_a_late_committing_writer_is_neither_missed_nor_overtaken(
+    transactional_db: Any, reader: APIClient, officer: Any, obligation: Any, party_a: Any
+) -> None:
     """Writer A takes its transaction id first and commits last; writer B commits in between.
 
     A follower keyed on the change row's id would read B's row (the larger id) while A's is still
@@ -170,7 +180,7 @@ def test_a_late_committing_writer_is_neither_missed_nor_overtaken(transactional_
                 update(obligation.pk, 11, officer)
                 a_wrote.set()
                 assert a_may_commit.wait(30)
-        except BaseException as exc:  
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connection.close()
@@ -235,6 +245,7 @@ def test_a_follower_under_concurrent_writers_sees_every_change_exactly_once(tran
     for t in threads:
         t.join()
     assert not errors, errors
+
     # A change's identity includes its time: a commitment's roll-up updates share its version.
     def identity(resource: str, key: str, op: str, version: Any, at: Any) -> tuple[Any, ...]:
         return (resource, key, op, version, at if isinstance(at, str) else at.isoformat().replace("+00:00", "Z"))

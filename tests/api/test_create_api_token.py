@@ -39,7 +39,9 @@ def test_it_prints_only_a_working_write_key_and_stores_its_hash(partner: Any, wo
     assert key not in token.key_hash and token.prefix == key[:8]
     assert "write token" in err and key not in err
     ob = world.obligation
-    response = token_client(key).post(f"/api/v1/obligations/{ob.pk}/updates/", {"note": "via the key", "version": ob.version}, format="json")
+    response = token_client(key).post(
+        f"/api/v1/obligations/{ob.pk}/updates/", {"note": "via the key", "version": ob.version}, format="json"
+    )
     assert response.status_code == 201
 
 
@@ -77,8 +79,12 @@ def test_as_a_process_stdout_is_the_key_alone_and_failure_exits_non_zero(partner
     # The same server and credentials as this run, pointed at the test database.
     url = urlsplit(os.environ["DATABASE_URL"])._replace(path="/" + connection.settings_dict["NAME"]).geturl()
     env = {**os.environ, "DATABASE_URL": url}
-    ok = subprocess.run([sys.executable, "manage.py", "create_api_token", "partner"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    ok = subprocess.run(
+        [sys.executable, "manage.py", "create_api_token", "partner"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert ok.returncode == 0, ok.stderr
     assert len(ok.stdout.splitlines()) == 1 and ApiToken.find(ok.stdout.strip()) is not None
-    bad = subprocess.run([sys.executable, "manage.py", "create_api_token", "ghost"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(
+        [sys.executable, "manage.py", "create_api_token", "ghost"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert bad.returncode != 0 and bad.stdout == "" and "No user named 'ghost'" in bad.stderr

@@ -75,7 +75,9 @@ def test_token_use_is_recorded_at_most_once_a_minute(read_token: str, world: Any
 # --- the rest of the 4xx family ---------------------------------------------------------------
 
 
-def test_403_404_405_406_409_412_413_415_428_all_share_the_shape(reader: APIClient, writer: APIClient, other_writer: APIClient, world: Any) -> None:
+def test_403_404_405_406_409_412_413_415_428_all_share_the_shape(
+    reader: APIClient, writer: APIClient, other_writer: APIClient, world: Any
+) -> None:
     ob = world.obligation
     url = f"/api/v1/obligations/{ob.pk}/updates/"
     assert_error(reader.post(url, {"note": "x", "version": ob.version}, format="json"), 403, "permission_denied")
@@ -99,7 +101,10 @@ def test_403_404_405_406_409_412_413_415_428_all_share_the_shape(reader: APIClie
 
 
 def _rates(settings: Any, **rates: str) -> None:
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "6000/minute", "token_write": "600/minute", **rates}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"token": "6000/minute", "token_write": "600/minute", **rates},
+    }
 
 
 def test_past_the_per_token_rate_the_api_answers_429_with_retry_after(settings: Any, read_token: str, write_token: str, world: Any) -> None:

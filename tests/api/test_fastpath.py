@@ -72,7 +72,9 @@ def varied() -> None:
     plain = CommitmentFactory(ref="A15-01", lead_board=None, target_date=None)
     for commitment, owner in ((assessed, named), (plain, nameless), (parent, None)):
         for party in (odd_party, PartyFactory()):
-            obligation = ObligationFactory(commitment=commitment, party=party, owner=owner, due_date=today - dt.timedelta(days=1), rag="green")
+            obligation = ObligationFactory(
+                commitment=commitment, party=party, owner=owner, due_date=today - dt.timedelta(days=1), rag="green"
+            )
             ActionFactory(obligation=obligation, owner=owner, due_date=today - dt.timedelta(days=2))
             ActionFactory(
                 obligation=obligation,

@@ -41,7 +41,14 @@ def test_an_officer_of_the_right_party_records_an_update_of_its_obligation(write
     before = _history(ob)
     response = writer.post(
         _url(ob),
-        {"status": "in_progress", "rag": "red", "progress": 55, "reason": "Funding delayed", "note": "See board minutes", "version": ob.version},
+        {
+            "status": "in_progress",
+            "rag": "red",
+            "progress": 55,
+            "reason": "Funding delayed",
+            "note": "See board minutes",
+            "version": ob.version,
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -52,7 +59,13 @@ def test_an_officer_of_the_right_party_records_an_update_of_its_obligation(write
     assert response["Location"] == f"http://testserver/api/v1/status-updates/{update.pk}/"
     # One history row, written by the service, marked as coming through the API.
     assert _history(ob) == before + 1
-    assert (update.source, update.author.username, update.from_rag, update.to_rag, update.reason) == ("api", "partner", "amber", "red", "Funding delayed")
+    assert (update.source, update.author.username, update.from_rag, update.to_rag, update.reason) == (
+        "api",
+        "partner",
+        "amber",
+        "red",
+        "Funding delayed",
+    )
     ob.refresh_from_db()
     assert (ob.rag, ob.progress, ob.version) == ("red", 55, body["version"])
     # The commitment's roll-up follows (worst RAG of its obligations).
@@ -93,7 +106,9 @@ def test_completing_needs_evidence_as_in_the_browser(writer: APIClient, world: A
     assert response.status_code == 400
     assert "evidence" in response.json()["errors"]
     response = writer.post(
-        _url(ob), {"status": "complete", "reason": "Done", "evidence": ["https://example.org/minutes.pdf"], "version": ob.version}, format="json"
+        _url(ob),
+        {"status": "complete", "reason": "Done", "evidence": ["https://example.org/minutes.pdf"], "version": ob.version},
+        format="json",
     )
     assert response.status_code == 201
     assert response.json()["progress"] == 100

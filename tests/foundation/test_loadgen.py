@@ -29,7 +29,9 @@ def _fingerprint() -> list[Any]:
     generated = Action.objects.filter(description__startswith="Generated milestone")
     return [
         sorted(generated.values_list("status", "rag", "progress", "due_date").order_by("status", "rag", "progress", "due_date")),
-        sorted(Obligation.objects.filter(commitment__ref__startswith="GEN-").values_list("status", "due_date").order_by("status", "due_date")),
+        sorted(
+            Obligation.objects.filter(commitment__ref__startswith="GEN-").values_list("status", "due_date").order_by("status", "due_date")
+        ),
     ]
 
 
