@@ -1,5 +1,5 @@
-"""Cross-cutting HTTP concerns: the content security policy, sign-in for every page, and a clean
-503 when the database is unreachable."""
+"""Cross-cutting HTTP concerns: the policy headers django-csp does not send, sign-in for every
+page, and a clean 503 when the database is unreachable."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import hashlib
 import logging
 import mimetypes
 import re
-import secrets
 from collections.abc import Callable
 
+from csp.constants import SELF
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -33,39 +33,27 @@ _INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.I
 # The API's human docs (Swagger UI, ReDoc) are third-party pages served from the sidecar package.
 API_DOCS_PREFIXES = ("/api/v1/docs/", "/api/v1/redoc/")
 
-
-def build_csp(nonce: str, *, script_hashes: tuple[str, ...] = (), workers_from_blob: bool = False) -> str:
-    """The policy for one response: scripts only from our origin or carrying this response's nonce
-    (never 'unsafe-inline'); everything else from our origin. Inline styles stay allowed because
-    GOV.UK Frontend and Swagger UI set style attributes.
-
-    ``script_hashes`` (base64 SHA-256 digests) and ``workers_from_blob`` are only used for the API
-    docs pages: see :meth:`ContentSecurityPolicyMiddleware._docs_policy`.
-    """
-    script_src = ["'self'", f"'nonce-{nonce}'", *(f"'sha256-{digest}'" for digest in script_hashes)]
-    directives = [
-        "default-src 'self'",
-        f"script-src {' '.join(script_src)}",
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data:",
-        "font-src 'self' data:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-    if workers_from_blob:
-        directives.append("worker-src 'self' blob:")
-    return "; ".join(directives)
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 
-class ContentSecurityPolicyMiddleware:
-    """Send a strict Content-Security-Policy with a fresh nonce per response.
+def docs_script_hashes(response: HttpResponse) -> tuple[str, ...]:
+    """The base64 SHA-256 digests of the inline scripts of an HTML page (rendering it if needed)."""
+    if not response.get("Content-Type", "").startswith("text/html") or response.streaming:
+        return ()
+    if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+        response.render()
+    return tuple(
+        base64.b64encode(hashlib.sha256(body).digest()).decode("ascii") for body in _INLINE_SCRIPT.findall(response.content) if body.strip()
+    )
 
-    Templates put ``nonce="{{ csp_nonce }}"`` on the one inline script GOV.UK Frontend needs (the
-    ``js-enabled`` class); all other script is in files under /static/. A view that sets its own
-    Content-Security-Policy header keeps it.
+
+class PolicyHeadersMiddleware:
+    """Send Permissions-Policy, and widen the content security policy on the API docs pages only.
+
+    The policy itself, with a fresh nonce per response, is django-csp's
+    (``csp.middleware.CSPMiddleware``, configured by ``CONTENT_SECURITY_POLICY`` in settings;
+    docs/decisions/0010-django-csp.md). This middleware sits inside it, so what it puts on the
+    response reaches django-csp before the header is written.
 
     The API docs pages are the only exception, and only on their paths: if the docs view inlines
     its start-up script (drf-spectacular's non-split views do), that exact script is allowed by its
@@ -77,30 +65,16 @@ class ContentSecurityPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        nonce = secrets.token_urlsafe(16)
-        request.csp_nonce = nonce  # type: ignore[attr-defined]
         response = self.get_response(request)
-        if "Content-Security-Policy" not in response:
-            if request.path.startswith(API_DOCS_PREFIXES):
-                response["Content-Security-Policy"] = self._docs_policy(nonce, response)
-            else:
-                response["Content-Security-Policy"] = build_csp(nonce)
-        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=()")
+        if request.path.startswith(API_DOCS_PREFIXES):
+            hashes = docs_script_hashes(response)
+            # django-csp appends these to the settings' directives for this response only.
+            response._csp_update = {  # type: ignore[attr-defined]
+                "script-src": [f"'sha256-{digest}'" for digest in hashes],
+                "worker-src": [SELF, "blob:"],
+            }
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
-
-    @staticmethod
-    def _docs_policy(nonce: str, response: HttpResponse) -> str:
-        hashes: tuple[str, ...] = ()
-        is_html = response.get("Content-Type", "").startswith("text/html")
-        if is_html and not response.streaming:
-            if hasattr(response, "render") and not getattr(response, "is_rendered", True):
-                response.render()
-            hashes = tuple(
-                base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
-                for body in _INLINE_SCRIPT.findall(response.content)
-                if body.strip()
-            )
-        return build_csp(nonce, script_hashes=hashes, workers_from_blob=True)
 
 
 # Paths an anonymous visitor may reach (DESIGN.md §10): the sign-in pages, the health endpoint,

@@ -11,7 +11,7 @@ from django.test import Client, RequestFactory
 from django.urls import path
 
 from devotracker import views
-from devotracker.middleware import build_csp
+from devotracker.middleware import PolicyHeadersMiddleware
 
 pytestmark = pytest.mark.django_db
 
@@ -108,17 +108,21 @@ def test_the_inline_script_carries_this_responses_nonce(client: Client) -> None:
 
 
 def test_the_docs_policy_allows_an_inline_start_up_script_by_hash_only() -> None:
+    from csp.middleware import CSPMiddleware
     from django.http import HttpResponse
 
-    from devotracker.middleware import ContentSecurityPolicyMiddleware
-
-    page = HttpResponse('<script src="/static/x.js"></script><script>startSwagger()</script>', content_type="text/html")
-    policy = csp_directives(ContentSecurityPolicyMiddleware._docs_policy("abc", page))
+    def policy_for(path: str) -> dict[str, list[str]]:
+        page = HttpResponse('<script src="/static/x.js"></script><script>startSwagger()</script>', content_type="text/html")
+        csp = CSPMiddleware(lambda request: PolicyHeadersMiddleware(lambda request: page)(request))
+        return csp_directives(csp(RequestFactory().get(path))["Content-Security-Policy"])
 
     # sha256("startSwagger()") in base64, and nothing broader.
-    assert policy["script-src"] == ["'self'", "'nonce-abc'", "'sha256-KbKomxdTDMwI4KQ3jH4InAJqBJBwN6D829JuByBc9IA='"]
+    policy = policy_for("/api/v1/docs/")
+    assert policy["script-src"] == ["'self'", "'sha256-KbKomxdTDMwI4KQ3jH4InAJqBJBwN6D829JuByBc9IA='"]
     assert policy["worker-src"] == ["'self'", "blob:"]
-    assert "worker-src" not in csp_directives(build_csp("abc"))
+    # Anywhere else the same page gets no hash and no blob: workers.
+    policy = policy_for("/accessibility/")
+    assert policy["script-src"] == ["'self'"] and "worker-src" not in policy
 
 
 # --- error pages --------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 - **PostgreSQL unreachable**: every page answers the GOV.UK 503 page and every API call the API's
   503 error shape, with no stack trace and nothing saved; when the database is back the same
   process serves again (nothing restarted). Simulated by pointing the connection at a closed port.
-- **Redis unreachable as the cache**: a miss, not an error (devotracker/cache.py): dashboards,
+- **Redis unreachable as the cache**: a miss, not an error (django-redis with ``DJANGO_REDIS_IGNORE_EXCEPTIONS``): dashboards,
   lists, rate limits and writes go on.
 - **Redis stopped during use**, with a real ``redis-server`` and a real Celery worker: pages and
   writes keep working, the overdue pass's notices wait in the transactional outbox, a report build
@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -125,9 +126,9 @@ def unreachable_cache() -> dict[str, Any]:
     """The production cache setting (CACHE_URL=redis://…) pointed at a port nobody listens on."""
     return {
         "default": {
-            "BACKEND": "devotracker.cache.FailSafeRedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
 
@@ -149,18 +150,21 @@ def test_with_the_cache_unreachable_pages_and_the_api_still_read_and_write(
     assert response.status_code == 201, response.content[:300]
 
 
-def test_the_fail_safe_cache_answers_a_miss_and_skips_writes(settings: Any) -> None:
+def test_the_fail_safe_cache_answers_a_miss_and_skips_writes(settings: Any, caplog: pytest.LogCaptureFixture) -> None:
     from django.core.cache import caches
 
     settings.CACHES = unreachable_cache()
     cache = caches["default"]
     started = time.monotonic()
-    assert cache.get("k", "default") == "default" and cache.get_many(["a", "b"]) == {}
-    cache.set("k", 1)
-    assert cache.add("k", 1) is False and cache.delete("k") is False and cache.has_key("k") is False
-    with pytest.raises(ValueError):
-        cache.incr("k")
+    with caplog.at_level(logging.ERROR, logger="devotracker.cache"):
+        assert cache.get("k", "default") == "default" and cache.get_many(["a", "b"]) == {}
+        cache.set("k", 1)
+        assert not cache.add("k", 1) and not cache.delete("k") and not cache.has_key("k")
+        assert cache.incr("k") is None  # no counter to return; callers treat it as "no limit known"
     assert time.monotonic() - started < 5  # connection refused is answered at once, not retried for long
+    # Each ignored failure is logged (settings: DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS), with its cause.
+    ignored = [record for record in caplog.records if record.name == "devotracker.cache"]
+    assert len(ignored) == 7 and all(record.exc_info for record in ignored)
 
 
 # --- Redis stopped during use, with a real worker -------------------------------------------------
