@@ -10,7 +10,8 @@ last successful sign-in), or ``LOGIN_FAILURE_LIMIT_PER_ADDRESS`` failed attempts
 address, fall inside the window, further attempts are refused without checking the password until
 enough of those failures have aged out of the window. The refusal reads the same whether or not
 the username exists. Refused attempts are logged as ``locked`` but do not count as failures, so a
-locked-out user is let back in when the window has passed rather than kept out for ever.
+locked-out user is let back in when the window has passed rather than kept out for ever. (Why
+this is not django-axes: docs/decisions/0012-sign-in-lockout.md.)
 
 Also here: :func:`roles_of`, the signed-in user's roles (DESIGN.md §10) in one query, used by the
 header navigation and the home page's redirect.

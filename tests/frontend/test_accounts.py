@@ -187,6 +187,22 @@ def test_an_address_is_locked_out_across_usernames(client: Client, officer: Any,
     assert attempt(Client(REMOTE_ADDR="192.0.2.7"), "bob", PASSWORD).status_code == 302
 
 
+def test_signing_in_to_ones_own_account_does_not_reset_the_address_count(client: Client, officer: Any, other_officer: Any) -> None:
+    # Someone with one valid account guesses other people's passwords from one address and signs in
+    # to their own account between guesses: the address's failures still add up (a reset on success
+    # per address, as django-axes does it, would let them guess for ever; docs/decisions/0012).
+    attempt(client, "carol", "guess-1")
+    attempt(client, "dave", "guess-2")
+    assert attempt(client, "alice", PASSWORD).status_code == 302
+    client.post("/accounts/logout/")
+    attempt(client, "erin", "guess-3")
+
+    html = attempt(client, "bob", PASSWORD).content.decode()
+
+    assert LOCKED_TEXT in html
+    assert SESSION_KEY not in client.session
+
+
 def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(client: Client, officer: Any, settings: Any) -> None:
     attempt(client, "alice", "wrong", HTTP_X_FORWARDED_FOR="203.0.113.9")
     assert SignInEvent.objects.get().ip_address == "127.0.0.1"
