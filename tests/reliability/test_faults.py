@@ -282,9 +282,9 @@ def test_redis_stopped_during_use_holds_notices_in_the_outbox_and_sends_each_onc
     start_worker()
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",  # as production's CACHE_URL=redis://… selects
             "LOCATION": throwaway_redis.url.replace("/0", "/2"),
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
     browser = Client()
