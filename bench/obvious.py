@@ -16,12 +16,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import path
-from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import serializers, viewsets
 
 from boards.models import Board, Party
-from commitments import filtersets
+from commitments import filtersets, lifecycle
 from commitments.api.pagination import PageNumberPagination
 from commitments.api.serializers import UTCDateTimeField
 from commitments.models import Action, Agreement, Commitment, CommitmentPilot, Obligation, Theme
@@ -86,7 +85,7 @@ class PilotLinkSerializer(serializers.ModelSerializer):
 
 
 def is_overdue(due: Any, status: str) -> bool:
-    return due is not None and due < timezone.localdate() and status != "complete"
+    return lifecycle.is_overdue(due, status)
 
 
 class ObligationSerializer(serializers.ModelSerializer):

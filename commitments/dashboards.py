@@ -44,8 +44,8 @@ from django.utils import timezone
 from boards.models import Board, Party
 from pilots.models import Pilot
 
+from .lifecycle import OPEN_STATUSES, is_overdue, open_q, overdue_case, overdue_q
 from .models import Action, Agreement, Commitment, CommitmentPilot, Escalation, Obligation, Status, StatusUpdate, Theme
-from .querysets import overdue_case, overdue_q
 from .templatetags.tracker import possessive
 
 LONDON = ZoneInfo("Europe/London")
@@ -54,7 +54,6 @@ LONDON = ZoneInfo("Europe/London")
 # as an empty string, and spelt ``none`` in the FilterSets' ``rag`` parameter).
 RAG_KEYS: tuple[str, ...] = ("red", "amber", "green", "none")
 RAG_LABELS: dict[str, str] = {"red": "Red", "amber": "Amber", "green": "Green", "none": "Not assessed"}
-OPEN_STATUSES: tuple[str, ...] = tuple(s for s in Status.values if s != Status.COMPLETE)
 DUE_WINDOWS: tuple[int, ...] = (30, 60, 90)
 LIST_LIMIT = 50  # longest list of overdue or due items on the page; the link shows them all
 RECENT_LIMIT = 10
@@ -583,16 +582,15 @@ def _series_cells(s: RagSeries, scope: Scope, list_name: str, params: dict[str, 
 
 def _window_counts(qs: QuerySet[Any], on: dt.date) -> dict[str, int]:
     """Total, open, overdue and due-within-N-days counts of obligations or actions: one query."""
-    open_q = ~Q(status=Status.COMPLETE)
     aggregates: dict[str, Any] = {
         "total": Count("pk"),
-        "open": Count("pk", filter=open_q),
+        "open": Count("pk", filter=open_q()),
         "overdue": Count("pk", filter=overdue_q(on)),
         # Escalated to Leaders' Committee: step 3 recorded by the daily pass and still overdue.
         "escalated": Count("pk", filter=overdue_q(on) & Q(escalation_level__gte=Escalation.Step.COMMITTEE)),
     }
     for days in DUE_WINDOWS:
-        aggregates[f"due{days}"] = Count("pk", filter=open_q & Q(due_date__gte=on, due_date__lte=on + dt.timedelta(days=days)))
+        aggregates[f"due{days}"] = Count("pk", filter=open_q() & Q(due_date__gte=on, due_date__lte=on + dt.timedelta(days=days)))
     return qs.aggregate(**aggregates)
 
 
@@ -763,12 +761,8 @@ def overdue_trend_points(obligations: QuerySet[Obligation], actions: QuerySet[Ac
         # limits the scope, and repeating the scope's subqueries inside this one gave PostgreSQL a
         # nested plan that re-ran them per row (minutes on a freshly loaded, unanalysed table).
         changed_ids = in_window.filter(target_type=kind).values(id_field)
-        # Unchanged open items: overdue on day d exactly when their due date is before d.
-        static = (
-            qs.exclude(status=Status.COMPLETE)
-            .exclude(pk__in=changed_ids)
-            .aggregate(**{f"d{i}": Count("pk", filter=Q(due_date__lt=d)) for i, d in enumerate(days)})
-        )
+        # Unchanged items: overdue on day d exactly when the rule says so on d.
+        static = qs.exclude(pk__in=changed_ids).aggregate(**{f"d{i}": Count("pk", filter=overdue_q(d)) for i, d in enumerate(days)})
         for i, point in enumerate(points):
             setattr(point, attr, static[f"d{i}"])
         for pk, status, due in qs.filter(pk__in=changed_ids).values_list("pk", "status", "due_date"):
@@ -797,7 +791,7 @@ def _replay(
             else:  # undoing the item's creation: it did not exist before
                 exists = False
             idx += 1
-        if exists and due is not None and due < days[i] and status != Status.COMPLETE:
+        if exists and is_overdue(due, status, days[i]):
             setattr(points[i], attr, getattr(points[i], attr) + 1)
 
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from boards.models import Board, Meeting, Membership, Party, Profile
 
 from . import changes
+from .lifecycle import is_overdue
 from .models import Action, Change, Escalation, Obligation, Rag, Report, Status, StatusUpdate
 from .report_tasks import build_report_task
 from .reports import report_kind_for, report_title
@@ -249,7 +250,7 @@ def _first_seen_overdue(due: dt.date | None, status: str, today: dt.date) -> dt.
     """As if the daily pass had been running: an open item past its due date was first seen
     overdue the day after it fell due. The quick start's first pass then takes the escalation
     steps those days call for (secretariat after 14 days, Leaders' Committee after 28)."""
-    if due is None or status == Status.COMPLETE or due >= today:
+    if due is None or not is_overdue(due, status, today):
         return None
     return due + dt.timedelta(days=1)
 

@@ -3,8 +3,9 @@
 The state every trackable item carries (status, RAG, progress, version, overdue_since) lives in
 :class:`TrackedState`. Every change of it goes through :func:`commitments.services.record_update`,
 which writes a :class:`StatusUpdate` row in the same transaction; nothing is overwritten without a
-history row. "Overdue" is never stored as a flag: it is computed from dates (DESIGN.md §10) by
-:mod:`commitments.querysets`; the daily pass only records ``overdue_since`` and escalation steps.
+history row. "Overdue" is never stored as a flag: it is computed from dates (DESIGN.md §10) by the
+rule in :mod:`commitments.lifecycle`; the daily pass only records ``overdue_since`` and escalation
+steps.
 """
 
 from __future__ import annotations
@@ -20,19 +21,12 @@ from django.utils import timezone
 from boards.models import Basis, Board, Meeting, Party
 from pilots.models import Pilot
 
-from . import querysets
+from . import lifecycle, querysets
+from .lifecycle import Status as Status
+from .lifecycle import london_today as london_today
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
-
-
-class Status(models.TextChoices):
-    """Lifecycle status (DESIGN.md §10). Values are a contract with partners."""
-
-    NOT_STARTED = "not_started", "Not started"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETE = "complete", "Complete"
-    NOT_PURSUED = "not_pursued", "Not pursued"
 
 
 class Rag(models.TextChoices):
@@ -52,11 +46,6 @@ class DatePrecision(models.TextChoices):
     YEAR = "year", "Year"
     MONTH = "month", "Month"
     DAY = "day", "Day"
-
-
-def london_today() -> dt.date:
-    """Today in Europe/London: the calendar every overdue rule uses."""
-    return timezone.localdate()
 
 
 class TrackedState(models.Model):
@@ -98,7 +87,23 @@ class TrackedState(models.Model):
 
     @property
     def is_closed(self) -> bool:
-        return self.status == Status.COMPLETE
+        """Complete or not pursued (DESIGN.md §10)."""
+        return lifecycle.is_closed(self.status)
+
+    def is_overdue_on(self, on: dt.date | None = None) -> bool:
+        """Whether the item is overdue on the London day ``on`` (default today), by the one rule in
+        :mod:`commitments.lifecycle`. (Not ``is_overdue``: querysets annotate that name.)"""
+        return lifecycle.is_overdue(self.rule_due_date, self.rule_status, on)
+
+    @property
+    def rule_due_date(self) -> dt.date | None:
+        """The date the overdue rule reads: the due date (a commitment's target date)."""
+        return getattr(self, "due_date", None)
+
+    @property
+    def rule_status(self) -> str:
+        """The status the overdue rule reads (a commitment's shown status)."""
+        return self.status
 
 
 class Agreement(models.Model):
@@ -263,6 +268,10 @@ class Commitment(TrackedState):
     def due_date(self) -> dt.date | None:
         return self.target_date
 
+    @property
+    def rule_status(self) -> str:
+        return self.shown_status
+
 
 class CommitmentPilot(models.Model):
     """A pilot a commitment concerns, with how sure the sources are of the link."""
@@ -420,17 +429,21 @@ class Obligation(TrackedState):
         ]
         indexes = [
             # The overdue pass and the "overdue" filters look for open items by due date.
-            models.Index(fields=["due_date"], condition=~Q(status="complete"), name="obligation_open_due"),
+            models.Index(fields=["due_date"], condition=lifecycle.open_q(), name="obligation_open_due"),
             models.Index(fields=["party", "due_date"], name="obligation_party_due"),
             # The daily overdue pass (commitments.overdue, issue 7): items not yet flagged by due
-            # date; flagged items by due date, and the rare flagged-but-complete ones (to clear);
+            # date; flagged items by due date, and the rare flagged-but-closed ones (to clear);
             # flagged items by (level, overdue_since) for the ladder, which also holds the pass's
             # transient marks (>= 32000) while it runs. Each finds the few rows that change today.
             models.Index(
-                fields=["due_date"], condition=Q(overdue_since__isnull=True) & ~Q(status="complete"), name="obligation_unflagged_due"
+                fields=["due_date"], condition=Q(overdue_since__isnull=True) & lifecycle.open_q(), name="obligation_unflagged_due"
             ),
             models.Index(fields=["due_date"], condition=Q(overdue_since__isnull=False), name="obligation_flagged_due"),
-            models.Index(fields=["id"], condition=Q(overdue_since__isnull=False, status="complete"), name="obligation_flagged_complete"),
+            models.Index(
+                fields=["id"],
+                condition=Q(overdue_since__isnull=False) & lifecycle.closed_q(),
+                name="obligation_flagged_closed",
+            ),
             models.Index(
                 fields=["escalation_level", "overdue_since"],
                 condition=Q(overdue_since__isnull=False) | Q(escalation_level__gte=32000),
@@ -473,17 +486,17 @@ class Action(TrackedState):
             ),
         ]
         indexes = [
-            models.Index(fields=["due_date"], condition=~Q(status="complete"), name="action_open_due"),
+            models.Index(fields=["due_date"], condition=lifecycle.open_q(), name="action_open_due"),
             models.Index(fields=["obligation", "due_date"], name="action_obligation_due"),
             models.Index(fields=["owner", "due_date"], name="action_owner_due"),
             models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="action_created_by"),
             # The daily overdue pass (commitments.overdue, issue 7): items not yet flagged by due
-            # date; flagged items by due date, and the rare flagged-but-complete ones (to clear);
+            # date; flagged items by due date, and the rare flagged-but-closed ones (to clear);
             # flagged items by (level, overdue_since) for the ladder, which also holds the pass's
             # transient marks (>= 32000) while it runs. Each finds the few rows that change today.
-            models.Index(fields=["due_date"], condition=Q(overdue_since__isnull=True) & ~Q(status="complete"), name="action_unflagged_due"),
+            models.Index(fields=["due_date"], condition=Q(overdue_since__isnull=True) & lifecycle.open_q(), name="action_unflagged_due"),
             models.Index(fields=["due_date"], condition=Q(overdue_since__isnull=False), name="action_flagged_due"),
-            models.Index(fields=["id"], condition=Q(overdue_since__isnull=False, status="complete"), name="action_flagged_complete"),
+            models.Index(fields=["id"], condition=Q(overdue_since__isnull=False) & lifecycle.closed_q(), name="action_flagged_closed"),
             models.Index(
                 fields=["escalation_level", "overdue_since"],
                 condition=Q(overdue_since__isnull=False) | Q(escalation_level__gte=32000),

@@ -45,7 +45,8 @@ from django.utils import timezone
 
 from boards.models import Board, Membership, Profile
 
-from .models import Action, Escalation, JobRun, Obligation, OutboxMessage, Status
+from .lifecycle import days_overdue, open_q, overdue_q
+from .models import Action, Escalation, JobRun, Obligation, OutboxMessage
 from .services import queue_message
 
 logger = logging.getLogger("commitments.jobs")
@@ -133,8 +134,8 @@ class Item:
         return ""
 
 
-def _days_overdue(due: dt.date | None, today: dt.date) -> int | None:
-    return (today - due).days if due is not None and due < today else None
+def _days_overdue(due: dt.date | None, status: str, today: dt.date) -> int | None:
+    return days_overdue(due, status, today) or None
 
 
 def item_for_obligation(obligation: Obligation, today: dt.date) -> Item:
@@ -147,7 +148,7 @@ def item_for_obligation(obligation: Obligation, today: dt.date) -> Item:
         party=obligation.party.name,
         owner=_person(obligation.owner),
         due_date=obligation.due_date,
-        days_overdue=_days_overdue(obligation.due_date, today),
+        days_overdue=_days_overdue(obligation.due_date, obligation.status, today),
         overdue_since=obligation.overdue_since,
         escalation_level=obligation.escalation_level,
         commitment_url=absolute(reverse("commitments:detail", kwargs={"ref": commitment.ref})),
@@ -166,7 +167,7 @@ def item_for_action(action: Action, today: dt.date) -> Item:
         party=obligation.party.name,
         owner=_person(action.owner),
         due_date=action.due_date,
-        days_overdue=_days_overdue(action.due_date, today),
+        days_overdue=_days_overdue(action.due_date, action.status, today),
         overdue_since=action.overdue_since,
         escalation_level=action.escalation_level,
         commitment_url=absolute(reverse("commitments:detail", kwargs={"ref": commitment.ref})),
@@ -266,7 +267,7 @@ def _opted_out(users: QuerySet[Any]) -> QuerySet[Any]:
 
 
 def _open_due_by(horizon: dt.date) -> Q:
-    return Q(due_date__lte=horizon) & ~Q(status=Status.COMPLETE)
+    return Q(due_date__lte=horizon) & open_q()
 
 
 def daily_digest_key(user_id: int, today: dt.date) -> str:
@@ -303,7 +304,7 @@ def officer_digest(user: Any, today: dt.date) -> dict[str, Any] | None:
     due = _open_due_by(horizon)
     obligations = Obligation.objects.filter(due).filter(Q(owner=user) | Q(party_id__in=party_ids))
     actions = Action.objects.filter(due).filter(Q(owner=user) | Q(obligation__party_id__in=party_ids))
-    tally = {"overdue": Count("pk", filter=Q(due_date__lt=today)), "soon": Count("pk", filter=Q(due_date__gte=today))}
+    tally = {"overdue": Count("pk", filter=overdue_q(today)), "soon": Count("pk", filter=Q(due_date__gte=today))}
     o_counts, a_counts = obligations.aggregate(**tally), actions.aggregate(**tally)
     overdue_total = o_counts["overdue"] + a_counts["overdue"]
     soon_total = o_counts["soon"] + a_counts["soon"]
@@ -326,7 +327,7 @@ def officer_digest(user: Any, today: dt.date) -> dict[str, Any] | None:
         items.sort(key=lambda i: (i.due_date or today, i.ref, i.kind))
         return items[:DIGEST_SECTION_LIMIT]
 
-    overdue, soon = section(Q(due_date__lt=today)), section(Q(due_date__gte=today))
+    overdue, soon = section(overdue_q(today)), section(Q(due_date__gte=today))
     context = {
         "user": user,
         "name": user.get_full_name() or user.get_username(),
@@ -395,7 +396,7 @@ def _led_by(board: Board, prefix: str) -> Q:
 def secretariat_digest(board: Board, today: dt.date) -> dict[str, Any] | None:
     """What a board's weekly digest says: the overdue items under the commitments it leads, most
     escalated first, or None when nothing is overdue. A fixed number of queries per board."""
-    overdue = Q(due_date__lt=today) & ~Q(status=Status.COMPLETE)
+    overdue = overdue_q(today)
     obligations = Obligation.objects.filter(overdue, _led_by(board, ""))
     actions = Action.objects.filter(overdue, _led_by(board, "obligation__"))
     tally = {

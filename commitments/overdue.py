@@ -1,13 +1,15 @@
 """The daily overdue pass: flag, clear and escalate overdue obligations and actions (issue 5).
 
-"Overdue" itself is always computed from dates (DESIGN.md §10: due before today in Europe/London
-and not complete). This pass only *records* what the dates say, so that Leaders' Committee sees
-the items and owners are chased first:
+"Overdue" itself is always computed from dates by the one rule in :mod:`commitments.lifecycle`
+(DESIGN.md §10: due before today in Europe/London and still open; ``complete`` and ``not_pursued``
+close an item), and this pass's SQL takes it from there (``overdue_q``, ``overdue_sql``). The pass
+only *records* what the dates say, so that Leaders' Committee sees the items and owners are chased
+first:
 
 (a) ``overdue_since`` = today for items newly seen overdue;
 (b) ``overdue_since`` cleared, open escalation steps resolved and a history row written for items
-    that stopped being overdue behind the write path's back (``record_update`` normally clears
-    them itself);
+    that stopped being overdue (closed, re-dated or undated) behind the write path's back
+    (``record_update`` normally clears them itself);
 (c) the escalation ladder by days overdue: step 1 the owner (or the party's officers) on day 0,
     step 2 the lead board's secretariat (the SPB's when the commitment has no lead board) after
     ``ESCALATE_TO_SECRETARIAT_AFTER_DAYS``, step 3 the next Leaders' Committee report after
@@ -46,6 +48,7 @@ from django.utils import timezone
 
 from boards.models import Board, Membership
 
+from .lifecycle import CLOSED_STATUSES, overdue_q, overdue_sql
 from .models import Action, Change, Escalation, JobRun, Obligation, OutboxMessage, Status, StatusUpdate
 
 logger = logging.getLogger("commitments.jobs")
@@ -190,6 +193,20 @@ def _params(**values: Any) -> dict[str, Any]:
     return out
 
 
+# Why a closed item's overdue record was cleared, for its history row: one CASE arm per closed
+# status, so a status that closes an item has a reason here or the module fails to import.
+_CLOSED_REASONS: dict[str, str] = {Status.COMPLETE: "No longer overdue: completed", Status.NOT_PURSUED: "No longer overdue: not pursued"}
+_CLOSED_PARAMS: dict[str, str] = {
+    **{f"closed_{i}": status for i, status in enumerate(CLOSED_STATUSES)},
+    **{f"closed_reason_{i}": _CLOSED_REASONS[status] for i, status in enumerate(CLOSED_STATUSES)},
+}
+
+
+def _closed_reasons_sql(alias: str) -> str:
+    """The ``WHEN`` arms giving the reason a closed item is no longer overdue (params ``_CLOSED_PARAMS``)."""
+    return " ".join(f"WHEN {alias}.status = %(closed_{i})s THEN %(closed_reason_{i})s" for i in range(len(CLOSED_STATUSES)))
+
+
 def _levels_below(step: int) -> str:
     """``escalation_level < step`` (or carrying this run's flagged mark) as an IN list of the
     levels it allows: a list of equalities is what an index on (escalation_level, …) can seek."""
@@ -278,13 +295,13 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
             # serialise writers.
             _execute("SELECT pg_advisory_xact_lock(%(key)s)", {"key": _PASS_LOCK_KEY})
         for target in _targets():
-            p = _params(today=today, now=now, cleared=_CLEARED_MARK, flagged=_FLAGGED_MARK, complete=Status.COMPLETE)
+            p = _params(today=today, now=now, cleared=_CLEARED_MARK, flagged=_FLAGGED_MARK, **_CLOSED_PARAMS)
 
-            # (b) No longer overdue (completed, re-dated, or due date removed) but still marked.
+            # (b) No longer overdue (closed, re-dated, or due date removed) but still marked.
             cleared = (
                 _model(target)
                 .objects.filter(overdue_since__isnull=False)
-                .exclude(Q(due_date__lt=today) & ~Q(status=Status.COMPLETE))
+                .exclude(overdue_q(today))
                 .update(overdue_since=None, escalation_level=_CLEARED_MARK, version=F("version") + 1, updated_at=now)
             )
             counts["cleared"] += cleared
@@ -298,7 +315,7 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
                     SELECT '{target.kind}', c.id, {target.obligation_id}, {target.action_id}, {target.party_id}, NULL,
                         %(now)s, '{StatusUpdate.Source.SYSTEM}', t.status, t.status, t.rag, t.rag, t.progress, t.progress,
                         t.due_date, t.due_date, t.version,
-                        CASE WHEN t.status = %(complete)s THEN 'No longer overdue: completed'
+                        CASE {_closed_reasons_sql("t")}
                              WHEN t.due_date IS NULL THEN 'No longer overdue: due date removed'
                              ELSE 'No longer overdue: re-dated to ' || CAST(t.due_date AS TEXT) END,
                         '', {_json("[]")}, %(false)s
@@ -323,8 +340,8 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
             # number of items this run was first to see overdue.
             flagged = (
                 _model(target)
-                .objects.filter(overdue_since__isnull=True, due_date__lt=today)
-                .exclude(status=Status.COMPLETE)
+                .objects.filter(overdue_since__isnull=True)
+                .filter(overdue_q(today))
                 .update(overdue_since=today, escalation_level=_FLAGGED_MARK, version=F("version") + 1, updated_at=now)
             )
             counts["newly_overdue"] += flagged
@@ -368,7 +385,7 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
                     FROM {target.from_sql}
                     WHERE t.overdue_since IS NOT NULL AND t.overdue_since <= %(cutoff)s
                       AND t.escalation_level IN ({_levels_below(step)})
-                      AND t.due_date < %(today)s AND t.status <> %(complete)s
+                      AND {overdue_sql("t")}
                     ON CONFLICT DO NOTHING
                     """,
                     {**p, "step": step, "cutoff": _cutoff(today, days)},
@@ -390,7 +407,7 @@ def flag_overdue(*, today: dt.date | None = None, now: dt.datetime | None = None
             _execute(
                 f"""
                 UPDATE {target.table} SET escalation_level = {level_case}
-                WHERE overdue_since IS NOT NULL AND due_date < %(today)s AND status <> %(complete)s
+                WHERE overdue_since IS NOT NULL AND {overdue_sql(target.table)}
                   AND ({behind})
                 """,
                 {**p, **{f"cutoff_{step}": _cutoff(today, days) for step, days in steps}},

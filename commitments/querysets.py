@@ -1,9 +1,9 @@
 """Read paths: named, composable queryset methods that fetch what a page or endpoint shows, joins
 included, in a fixed number of queries whatever the number of rows.
 
-"Overdue" is derived here from dates, never stored (DESIGN.md §10): an item is overdue when its due
-date is before today in Europe/London and it is not complete. An item due today is not overdue.
-Every method takes ``on`` (a London date) so tests and reports can fix "today".
+"Overdue" is derived from dates, never stored (DESIGN.md §10), by the rule in
+:mod:`commitments.lifecycle` (due before today in Europe/London and still open); the methods here
+only apply it. Every method takes ``on`` (a London date) so tests and reports can fix "today".
 """
 
 from __future__ import annotations
@@ -12,27 +12,17 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import BooleanField, Case, F, Q, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
+
+from .lifecycle import open_q, overdue_case, overdue_q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 
-COMPLETE = "complete"
-
-
 def _today(on: dt.date | None) -> dt.date:
     return on or timezone.localdate()
-
-
-def overdue_q(on: dt.date | None = None, *, date_field: str = "due_date", status_field: str = "status") -> Q:
-    """The overdue condition for an item with a due date and a status."""
-    return Q(**{f"{date_field}__lt": _today(on)}) & ~Q(**{status_field: COMPLETE})
-
-
-def overdue_case(on: dt.date | None = None, **kwargs: Any) -> Case:
-    return Case(When(overdue_q(on, **kwargs), then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 def _party_ids_for(user: Any) -> list[int]:
@@ -85,7 +75,7 @@ class TrackedQuerySet(models.QuerySet[Any]):
         return self.exclude(overdue_q(on))
 
     def open(self) -> TrackedQuerySet:
-        return self.exclude(status=COMPLETE)
+        return self.filter(open_q())
 
     def due_within(self, days: int, on: dt.date | None = None) -> TrackedQuerySet:
         today = _today(on)

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from .lifecycle import is_overdue
 from .models import (
     RAG_SEVERITY,
     RAG_VALUES,
@@ -308,13 +309,11 @@ def _attach_target(update: StatusUpdate, target: TrackedState) -> None:
 
 
 def _clear_overdue_if_resolved(target: TrackedState, today: dt.date, now: dt.datetime) -> None:
-    """An item completed or re-dated past today is no longer overdue: forget its overdue spell and
-    close its open escalation steps (the StatusUpdate being written says why)."""
+    """An item closed (complete or not pursued) or re-dated past today is no longer overdue: forget
+    its overdue spell and close its open escalation steps (the StatusUpdate being written says why)."""
     if target.overdue_since is None:
         return
-    due = _due_date(target)
-    still_overdue = due is not None and due < today and target.status != Status.COMPLETE
-    if still_overdue:
+    if is_overdue(_due_date(target), target.status, today):
         return
     target.overdue_since = None
     target.escalation_level = 0

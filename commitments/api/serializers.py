@@ -247,7 +247,7 @@ class _TrackedSerializer(ModelSerializer):
     """State fields shared by obligations and actions (their own state: no roll-up)."""
 
     rag = serializers.ChoiceField(choices=RAG_CHOICES, read_only=True, allow_blank=True)
-    overdue = serializers.BooleanField(source="is_overdue", read_only=True, help_text="Due before today (London) and not complete.")
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True, help_text="Due before today (London) and still open.")
     owner = UserBriefSerializer(read_only=True, allow_null=True)
 
     STATE_FIELDS = ["status", "rag", "progress", "version", "due_date", "overdue", "overdue_since", "updated_at"]
@@ -425,7 +425,7 @@ class CommitmentSerializer(ModelSerializer):
     rag = serializers.ChoiceField(source="shown_rag", choices=RAG_CHOICES, read_only=True, allow_blank=True, help_text="Shown RAG.")
     progress = serializers.IntegerField(source="shown_progress", read_only=True, help_text="Shown progress (0-100).")
     due_date = serializers.DateField(source="target_date", read_only=True, allow_null=True, help_text="Alias of target_date.")
-    overdue = serializers.BooleanField(source="is_overdue", read_only=True, help_text="Target date before today (London) and not complete.")
+    overdue = serializers.BooleanField(source="is_overdue", read_only=True, help_text="Target date before today (London) and open.")
     assessment = AssessmentSerializer(source="*", read_only=True, allow_null=True)
     rollup = RollupSerializer(source="*", read_only=True)
     assessment_differs = serializers.BooleanField(read_only=True, help_text="The assessment and the roll-up disagree.")

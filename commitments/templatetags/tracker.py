@@ -17,7 +17,8 @@ from django.utils import dateformat
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from commitments.models import Rag, Status, london_today
+from commitments import lifecycle
+from commitments.models import Rag
 
 register = template.Library()
 
@@ -58,16 +59,13 @@ def long_date(value: dt.date | None) -> str:
 @register.simple_tag
 def days_overdue(due: dt.date | None, status: str = "") -> int:
     """Whole days an item is past its due date (0 when not overdue), London calendar."""
-    if due is None or status == Status.COMPLETE:
-        return 0
-    return max((london_today() - due).days, 0)
+    return lifecycle.days_overdue(due, status)
 
 
 @register.simple_tag
 def commitment_overdue(commitment: Any) -> bool:
     """Whether a commitment (not annotated by a queryset) is overdue by the DESIGN.md §10 rule."""
-    due = commitment.target_date
-    return bool(due and due < london_today() and commitment.shown_status != Status.COMPLETE)
+    return bool(commitment.is_overdue_on())
 
 
 def is_web_link(text: str) -> bool:

@@ -133,6 +133,30 @@ def test_obligation_and_action_filters(reader: APIClient, world: Any) -> None:
     assert ids(reader, "/api/v1/actions/?updated_since=2030-12-31T23:00:00-01:00") == [late.pk]
 
 
+def test_a_not_pursued_item_is_not_overdue_in_the_filter_the_field_or_the_csv(reader: APIClient, world: Any) -> None:
+    """DESIGN.md §10: not_pursued closes an item like complete, however late its date."""
+    late, ob = world.late_action, world.obligation
+    Action.objects.filter(pk=late.pk).update(status="not_pursued")
+    Obligation.objects.filter(pk=ob.pk).update(status="not_pursued")
+    Commitment.objects.filter(pk=world.commitment.pk).update(
+        target_date=timezone.localdate() - dt.timedelta(days=2), rollup_status="not_pursued"
+    )
+
+    assert ids(reader, "/api/v1/actions/?overdue=true") == []
+    assert late.pk in ids(reader, "/api/v1/actions/?overdue=false")
+    assert reader.get(f"/api/v1/actions/{late.pk}/").json()["overdue"] is False
+    assert ids(reader, "/api/v1/obligations/?overdue=true") == []
+    assert reader.get(f"/api/v1/obligations/{ob.pk}/").json()["overdue"] is False
+    assert "TST-001" not in refs(reader, "overdue=true")
+    assert reader.get("/api/v1/commitments/TST-001/").json()["overdue"] is False
+    rows = _csv(reader.get("/api/v1/actions/?format=csv"))
+    assert {r["id"]: r["overdue"] for r in rows}[str(late.pk)] == "false"
+    # Reopened, it is overdue again: the rule reads the status, nothing is stored.
+    Action.objects.filter(pk=late.pk).update(status="in_progress")
+    assert ids(reader, "/api/v1/actions/?overdue=true") == [late.pk]
+    assert reader.get(f"/api/v1/actions/{late.pk}/").json()["overdue"] is True
+
+
 def test_status_update_filters(reader: APIClient, world: Any) -> None:
     assessment = StatusUpdate.objects.get(commitment=world.second, target_type="commitment")
     assert ids(reader, "/api/v1/status-updates/?target_type=obligation") == [world.update.pk]

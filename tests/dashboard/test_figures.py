@@ -47,6 +47,28 @@ def test_totals_count_commitments_by_their_shown_rag_and_status(dataset: Dataset
     assert summary["Actions overdue"] == 1
 
 
+def test_not_pursued_items_are_closed_in_every_count(dataset: Dataset) -> None:
+    """DESIGN.md §10: not_pursued closes an item like complete, so nothing counts it overdue or open."""
+    d = build_dashboard(Scope(), on=dataset.today)
+    assert (d.overdue_trend[-1].obligations, d.overdue_trend[-1].actions) == (1, 1)
+
+    Obligation.objects.filter(pk=dataset.obligations["late"].pk).update(status="not_pursued")
+    Action.objects.filter(pk=dataset.actions["late"].pk).update(status="not_pursued")
+    Commitment.objects.filter(pk=dataset.commitments["EST-01"].pk).update(
+        status="not_pursued", target_date=dataset.today - dt.timedelta(days=1)
+    )
+    d = build_dashboard(Scope(), on=dataset.today)
+
+    summary = {row[0].value: row[1].value for row in d.summary.rows}
+    assert summary["Obligations overdue"] == 0
+    assert summary["Actions overdue"] == 0
+    assert summary["Commitments past their target date"] == 0
+    assert d.totals.overdue == 0
+    assert d.overdue_items == []
+    assert (d.overdue_trend[-1].obligations, d.overdue_trend[-1].actions) == (0, 0)
+    assert {s.label: s.overdue for s in d.by_party.series} == {"Party A": 0, "Party B": 0}
+
+
 def test_every_theme_is_listed_by_its_exact_name_even_when_empty(dataset: Dataset) -> None:
     d = build_dashboard(Scope(), on=dataset.today)
 
@@ -134,7 +156,7 @@ def test_every_figure_links_to_the_filtered_list_behind_it(dataset: Dataset) -> 
     assert urlsplit(due30).path == "/actions/"
     assert query(due30)["due_after"] == [(dataset.today - dt.timedelta(days=1)).isoformat()]
     assert query(due30)["due_before"] == [(dataset.today + dt.timedelta(days=31)).isoformat()]
-    assert sorted(query(due30)["status"]) == ["in_progress", "not_pursued", "not_started"]
+    assert sorted(query(due30)["status"]) == ["in_progress", "not_started"]  # the open statuses
     board_none = d.by_board.table.rows[-1] if d.by_board else None
     assert board_none is not None and query(board_none[4].url)["board"] == ["none"]
 

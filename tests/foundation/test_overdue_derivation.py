@@ -1,5 +1,6 @@
 """Overdue is derived from dates in the Europe/London calendar (DESIGN.md §10): due before today and
-not complete; due today is not overdue. The day turns at London midnight, in GMT and in BST."""
+still open (not complete, not pursued); due today is not overdue. The day turns at London midnight,
+in GMT and in BST. The rule itself, status by status: test_lifecycle.py."""
 
 from __future__ import annotations
 

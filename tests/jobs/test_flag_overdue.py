@@ -77,8 +77,9 @@ def test_an_item_due_today_is_not_overdue_and_one_due_yesterday_is(obligation: A
     assert due_yesterday.overdue_since == TODAY
 
 
-def test_complete_items_and_items_without_a_due_date_are_never_flagged(obligation: Any) -> None:
+def test_closed_items_and_items_without_a_due_date_are_never_flagged(obligation: Any) -> None:
     overdue_action(obligation, days_late=10, status=Status.COMPLETE, completed_date=TODAY, progress=100)
+    overdue_action(obligation, days_late=10, status=Status.NOT_PURSUED)
     Obligation.objects.filter(pk=obligation.pk).update(due_date=None)
     assert run()["newly_overdue"] == 0
     assert not Action.objects.filter(overdue_since__isnull=False).exists()
@@ -152,6 +153,48 @@ def test_an_item_completed_behind_the_write_path_is_cleared_with_a_history_row(o
     assert not Escalation.objects.filter(action=action, resolved_at__isnull=True).exists()
     feed = set(Change.objects.order_by("id")[changes_before:].values_list("resource", "key", "op"))
     assert feed == {("actions", str(action.pk), "update"), ("status-updates", str(history.pk), "create")}
+
+
+def test_an_item_marked_not_pursued_behind_the_write_path_is_cleared_like_a_completed_one(obligation: Any, owner: Any) -> None:
+    """DESIGN.md §10: not_pursued closes an item, so its overdue record is cleared with a history row."""
+    action = overdue_action(obligation, days_late=20, owner=owner)
+    run(TODAY - dt.timedelta(days=15))
+    run()
+    Action.objects.filter(pk=action.pk).update(status=Status.NOT_PURSUED)
+    version = Action.objects.get(pk=action.pk).version
+    changes_before = Change.objects.count()
+
+    counts = run(TODAY + dt.timedelta(days=1))
+
+    action.refresh_from_db()
+    assert (counts["cleared"], counts["escalations_resolved"], counts["newly_overdue"]) == (1, 2, 0)
+    assert (action.overdue_since, action.escalation_level, action.version) == (None, 0, version + 1)
+    history = StatusUpdate.objects.get(action=action, source=StatusUpdate.Source.SYSTEM)
+    assert history.reason == "No longer overdue: not pursued"
+    assert (history.from_status, history.to_status, history.version) == (Status.NOT_PURSUED, Status.NOT_PURSUED, action.version)
+    assert not Escalation.objects.filter(action=action, resolved_at__isnull=True).exists()
+    feed = set(Change.objects.order_by("id")[changes_before:].values_list("resource", "key", "op"))
+    assert feed == {("actions", str(action.pk), "update"), ("status-updates", str(history.pk), "create")}
+    # Closed, it is not flagged again or escalated further.
+    before = snapshot()
+    run(TODAY + dt.timedelta(days=40))
+    assert snapshot() == before
+
+
+def test_marking_not_pursued_through_record_update_clears_it_there(obligation: Any, officer: Any) -> None:
+    action = overdue_action(obligation, days_late=3)
+    with time_machine.travel(dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC), tick=False):
+        run()
+        action.refresh_from_db()
+        record_update(
+            action, by=officer, version=action.version, data=UpdateInput(status=Status.NOT_PURSUED, reason="Dropped by the board")
+        )
+    action.refresh_from_db()
+    assert (action.status, action.overdue_since, action.escalation_level) == (Status.NOT_PURSUED, None, 0)
+    assert Escalation.objects.get(action=action).resolved_at is not None
+    history_before = StatusUpdate.objects.count()
+    assert run(TODAY + dt.timedelta(days=1))["cleared"] == 0
+    assert StatusUpdate.objects.count() == history_before
 
 
 def test_an_item_re_dated_into_the_future_is_cleared_and_the_reason_names_the_new_date(obligation: Any) -> None:

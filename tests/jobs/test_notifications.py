@@ -175,6 +175,7 @@ def test_secretariat_members_who_opted_out_are_left_off(party_a: Any, board: Any
 
 def test_no_weekly_digest_when_nothing_is_overdue(party_a: Any, board: Any, secretary: Any) -> None:
     action_under(board, party_a, days_late=-1)
+    action_under(board, party_a, days_late=30, status="not_pursued")  # closed, however late
     counts = notifications.send_secretariat_digests(today=TODAY)
     assert (counts["queued"], counts["empty"]) == (0, 1)
 

@@ -239,6 +239,17 @@ def test_the_overdue_drill_down_lands_on_actions(officer_client: Client, obligat
     assert f"/actions/{theirs.pk}/update/" not in html
 
 
+def test_a_not_pursued_action_is_not_in_the_overdue_list_and_shows_no_overdue_tag(officer_client: Client, obligation: Any) -> None:
+    late = ActionFactory(obligation=obligation, description="Late step", due_date=TODAY - dt.timedelta(days=2))
+    dropped = ActionFactory(obligation=obligation, description="Dropped step", due_date=TODAY - dt.timedelta(days=9), status="not_pursued")
+
+    html = officer_client.get("/actions/?overdue=true").content.decode()
+    assert re.findall(r'data-action="(\d+)"', html) == [str(late.pk)]
+    html = officer_client.get("/actions/?overdue=false").content.decode()
+    assert str(dropped.pk) in re.findall(r'data-action="(\d+)"', html)
+    assert "Dropped step" in html and "app-tag--overdue" not in html
+
+
 def test_the_obligations_list_filters_by_party_and_rejects_bad_values(
     officer_client: Client, obligation: Any, other_obligation: Any
 ) -> None:
