@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from .processes import interruptible_children
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = [ROOT / "scripts" / "run.sh", ROOT / "scripts" / "test.sh", ROOT / "scripts" / "lib.sh", ROOT / ".ci" / "run"]
 READY_TIMEOUT = 300
@@ -149,7 +151,7 @@ class QuickStart:
         env = {k: v for k, v in os.environ.items() if k not in NOT_FOR_THE_QUICK_START}
         env.update({"VAR_DIR": str(var_dir), "PORT": str(port), **(extra_env or {})})
         self.marker = f"VAR_DIR={var_dir}"
-        with self.out_path.open("w") as out, self.err_path.open("w") as err:
+        with self.out_path.open("w") as out, self.err_path.open("w") as err, interruptible_children():
             self.process = subprocess.Popen(
                 ["bash", "scripts/run.sh"], cwd=ROOT, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True
             )

@@ -73,6 +73,8 @@ from typing import Any
 
 import pytest
 
+from ..processes import interruptible_children
+
 pytestmark = [pytest.mark.smoke, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -229,21 +231,6 @@ def processes_in(folder: Path) -> list[int]:
         if cwd == folder or folder in cwd.parents:
             found.append(int(entry.name))
     return found
-
-
-@contextlib.contextmanager
-def interruptible_children() -> Iterator[None]:
-    """Children started inside get SIGINT's default action even if this process ignores it (as a
-    background job of a non-interactive shell does): bash cannot trap a signal it was started
-    ignoring, and run.sh must stop on Ctrl-C's signal."""
-    previous = signal.getsignal(signal.SIGINT)
-    if previous == signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.default_int_handler)  # reset to the default on exec
-    try:
-        yield
-    finally:
-        if previous == signal.SIG_IGN:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 class QuickStart:
