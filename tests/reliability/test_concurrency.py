@@ -30,7 +30,13 @@ from rest_framework.test import APIClient
 from boards.models import ApiToken
 from commitments.models import Obligation, StatusUpdate
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+    pytest.mark.postgresql(
+        reason="twenty threads writing at once: the in-memory SQLite test database locks its shared cache with no busy timeout"
+    ),
+]
 
 WRITERS = 20
 RAGS = ("red", "amber", "green")
