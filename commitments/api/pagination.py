@@ -123,6 +123,12 @@ class PageNumberPagination(pagination.PageNumberPagination):
         number = _whole_number(request, self.page_query_param, "Give a page number: a whole number of at least 1.")
         return 1 if number is None else number
 
+    def check_query(self, request: Any) -> None:
+        """Refuse a bad ``page`` or ``page_size`` where no page is cut (a CSV export is the whole
+        list): the schema documents both on every list, so they are read the same way there."""
+        self.get_page_size(request)
+        self.get_page_number(request, Paginator([], 1))
+
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         """What the two parameters take, exactly as :meth:`get_page_size` and
         :meth:`get_page_number` read them."""

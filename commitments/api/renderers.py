@@ -70,6 +70,9 @@ class StrictContentNegotiation(DefaultContentNegotiation):
     def select_renderer(
         self, request: Request, renderers: Iterable[renderers.BaseRenderer], format_suffix: str | None = None
     ) -> tuple[renderers.BaseRenderer, str]:
+        if not format_suffix and request.query_params.get(self.settings.URL_FORMAT_OVERRIDE) == "":
+            # DRF reads ``?format=`` as no format at all; it names none of the formats offered.
+            raise exceptions.NotAcceptable(f"Unknown format '': this endpoint offers {', '.join(sorted({r.format for r in renderers}))}.")
         try:
             return super().select_renderer(request, renderers, format_suffix)  # type: ignore[no-any-return]
         except exceptions.NotAcceptable as exc:

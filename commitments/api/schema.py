@@ -7,14 +7,23 @@ What this module adds to drf-spectacular's own inference:
   give (so that a client generated from the schema, and schemathesis, know every status code);
 - the conditional-request and rate-limit headers (``ETag``, ``Last-Modified``, ``If-None-Match``,
   ``If-Modified-Since``, ``Retry-After``, ``Location``);
-- a preprocessing hook that keeps the schema to ``/api/v1/`` only.
+- a preprocessing hook that keeps the schema to ``/api/v1/`` only;
+- the filters' query parameters exactly as the filters read them (:class:`FilterParameters`) and
+  the write body's rules that do not depend on the target (:class:`UpdateInputBody`), so that a
+  request the schema calls valid is accepted and one it calls invalid is refused (issue 11; checked
+  by schemathesis in tests/api/test_schema.py).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from django import forms
+from django.db import DatabaseError
+from django_filters import filters as django_filters
+from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
@@ -40,6 +49,128 @@ class HashedTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
 def only_api_v1(endpoints: list[tuple[str, str, str, Any]], **kwargs: Any) -> list[tuple[str, str, str, Any]]:
     """Preprocessing hook: document ``/api/v1/`` and nothing else the project may route."""
     return [endpoint for endpoint in endpoints if endpoint[0].startswith(API_PREFIX)]
+
+
+# --- query parameters and the write body, as the API reads them --------------------------------
+
+# Text PostgreSQL cannot store, so no row can match it: the API refuses it in any parameter (400).
+NO_NUL = "^[^\\u0000]*$"
+
+
+class FilterParameters(DjangoFilterExtension):
+    """drf-spectacular's django-filter parameters, completed from each filter's form field so that
+    the schema states what the filter accepts (a client generated from it, and schemathesis, then
+    send only values the API takes):
+
+    - text: the field's ``max_length`` as ``maxLength``, and no NUL character;
+    - choices (``true``/``false`` included): strings from the choice list, whatever the model
+      field's type (a query parameter is text);
+    - slugs of reference data (``theme``, ``pilot``, ``party`` on commitments, which refuse an
+      unknown slug): the slugs there are, read when the schema is generated.
+
+    A typed filter given with an empty value is refused (``GivenMeansFilledMixin``), which the
+    schema says by its type or format, so no parameter allows an empty value.
+    """
+
+    priority = 1
+
+    def resolve_filter_field(
+        self, auto_schema: Any, model: Any, filterset_class: Any, field_name: str, filter_field: Any
+    ) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
+        for parameter in parameters:
+            schema = parameter["schema"]
+            complete_filter_schema(schema["items"] if schema.get("type") == "array" else schema, filter_field)
+        return parameters
+
+
+def complete_filter_schema(schema: dict[str, Any], filter_field: Any) -> None:
+    """Add to a filter parameter's (or its items') schema the limits its form field applies."""
+    field = filter_field.field
+    if isinstance(filter_field, django_filters.ModelMultipleChoiceFilter | django_filters.ModelChoiceFilter):
+        key = filter_field.extra.get("to_field_name") or "pk"
+        try:
+            values = sorted(str(v) for v in field.queryset.values_list(key, flat=True))
+        except DatabaseError:  # generated without a database (manage.py spectacular): no list
+            values = []
+        if values:
+            schema["enum"] = values
+        return
+    if "enum" in schema:
+        if all(isinstance(value, str) for value in schema["enum"]):
+            schema["type"] = "string"
+        return
+    if isinstance(field, forms.CharField) and schema.get("type") == "string" and "format" not in schema:
+        if field.max_length is not None:
+            schema.setdefault("maxLength", field.max_length)
+        if field.min_length is not None:
+            schema.setdefault("minLength", field.min_length)
+        schema.setdefault("pattern", NO_NUL)
+
+
+# The service's range for a revised due date (``services.validate_update``), which a date format
+# alone cannot state: 2000-01-01 to 2100-12-31.
+REVISED_DUE_DATE_PATTERN = "^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
+
+
+class UpdateInputBody(OpenApiSerializerExtension):
+    """The body of ``POST …/updates/`` as the serializer and the service check it, as far as that
+    does not depend on the target: no other keys (``additionalProperties: false``; an unknown key
+    is a 400, so a typo never drops part of an update) and a revised due date from 2000 to 2100.
+
+    What does depend on the target is not in the schema, and is documented in the operation:
+    a change (a value different from the current one) of status, RAG or due date needs a reason,
+    marking complete needs evidence, and an update must change something or add a note or evidence.
+    """
+
+    target_class = "commitments.api.serializers.UpdateInputSerializer"
+
+    def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
+        if direction == "request":
+            schema["additionalProperties"] = False
+            schema["properties"]["revised_due_date"]["pattern"] = REVISED_DUE_DATE_PATTERN
+        return schema
+
+
+# --- links: from a list to its items, from an item to its updates --------------------------------
+
+
+class LinkedAutoSchema(AutoSchema):
+    """drf-spectacular's schema of a read collection, plus OpenAPI ``links`` that say how one
+    answer leads to the next request: a list's first result to that item (by its key), an item
+    to ``POST …/updates/`` with the item's ``version``, a report to its HTML and PDF. Clients
+    and tools that follow links (schemathesis's stateful phase) then reach real items."""
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation: dict[str, Any] | None = super().get_operation(*args, **kwargs)
+        if operation is None or "200" not in operation.get("responses", {}):
+            return operation
+        view = self.view
+        lookup = getattr(view, "lookup_field", "pk")
+        key = "id" if lookup == "pk" else lookup
+        prefix = operation["operationId"].rsplit("_", 1)[0]
+        links: dict[str, Any] = {}
+        if getattr(view, "action", None) == "list":
+            links["item"] = {
+                "operationId": f"{prefix}_retrieve",
+                "parameters": {key: f"$response.body#/results/0/{key}"},
+                "description": f"The first result, by its {key}.",
+            }
+        elif getattr(view, "action", None) == "retrieve":
+            if hasattr(view, "updates"):
+                links["update"] = {
+                    "operationId": f"{prefix}_updates_create",
+                    "parameters": {key: f"$response.body#/{key}"},
+                    "requestBody": {"version": "$response.body#/version"},
+                    "description": "Record an update of this item, with the version just read.",
+                }
+            for download in ("html", "pdf"):
+                if hasattr(view, download):
+                    links[download] = {"operationId": f"{prefix}_{download}_retrieve", "parameters": {key: f"$response.body#/{key}"}}
+        if links:
+            operation["responses"]["200"]["links"] = links
+        return operation
 
 
 # --- the error shape ------------------------------------------------------------------------
@@ -153,7 +284,10 @@ def document_write(target: str, target_serializer: type[serializers.Serializer],
             "Changes status, RAG, progress and/or the due date, with a reason, a note and evidence, "
             'exactly as the browser form does. Send the version you saw as "version" (409 on a mismatch) '
             'or If-Match: "<version>" (412 on a mismatch); neither is 428. 201 answers with the new state '
-            "and the created status update's address in Location."
+            "and the created status update's address in Location. Besides the body's schema, three rules "
+            "depend on the target as it is now; breaking one is a 400: a change of status, RAG or due date "
+            "(a value different from the current one) needs a reason; a change of status to complete needs "
+            "evidence; and an update must change something or add a note or evidence."
         ),
         request=input_serializer,
         parameters=[IF_MATCH, LOCATION, RETRY_AFTER],

@@ -36,5 +36,6 @@ urlpatterns = [
     path("changes/", views.ChangeFeedView.as_view(), name="changes"),
     path("changes/head/", views.ChangeFeedHeadView.as_view(), name="changes-head"),
     *router.urls,
-    re_path(r"^(?P<unmatched>.*)$", views.api_not_found, name="not-found"),
+    # [\s\S], not ".": a path with a newline in it is an unknown address too, not the site's HTML 404.
+    re_path(r"^(?P<unmatched>[\s\S]*)$", views.api_not_found, name="not-found"),
 ]

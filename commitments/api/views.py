@@ -42,7 +42,17 @@ from .errors import PayloadTooLarge, PreconditionFailed, PreconditionRequired, V
 from .mixins import AllowListOrderingFilter, ApiViewMixin, CSVExportMixin
 from .permissions import TokenScopeAllowsWrite
 from .renderers import JSONParser
-from .schema import ETAG, IF_NONE_MATCH, NOT_MODIFIED, READ_HEADERS, RETRY_AFTER, document_read_viewset, document_write, errors
+from .schema import (
+    ETAG,
+    IF_NONE_MATCH,
+    NOT_MODIFIED,
+    READ_HEADERS,
+    RETRY_AFTER,
+    LinkedAutoSchema,
+    document_read_viewset,
+    document_write,
+    errors,
+)
 from .throttling import TokenRateThrottle, TokenWriteRateThrottle
 
 # A status update is a few kilobytes at most (5,000-character texts, 20 pieces of evidence).
@@ -54,7 +64,10 @@ class ReadViewSet(ApiViewMixin, CSVExportMixin, viewsets.ReadOnlyModelViewSet):
     """Base of the read collections: filters and ordering on lists only, case rules for keys."""
 
     filter_backends = [DjangoFilterBackend, AllowListOrderingFilter]
-    lookup_value_regex = "[^/]+"
+    schema = LinkedAutoSchema()
+    # Any text but a slash or a NUL (which no key can hold): the schema's path pattern says the same,
+    # and a key with a NUL is an unknown address (404) rather than a value refused (issue 11).
+    lookup_value_regex = r"[^/\x00]+"
     # The lookup applied to the key in the URL; boards use iexact (DESIGN.md §6).
     lookup_expr = "exact"
     ordering_fields: dict[str, str] = {}
@@ -455,9 +468,12 @@ FEED_ROUTES = {
 }
 FEED_DEFAULT_LIMIT = 100
 FEED_MAX_LIMIT = 500
-_CURSOR_TEXT = re.compile(r"^v1:(\d{1,19}):(\d{1,19})$")
-_CURSOR_CHARS = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_CURSOR_TEXT = re.compile(r"v1:([0-9]{1,19}):([0-9]{1,19})")
+_CURSOR_CHARS = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _MAX_BIGINT = 2**63 - 1
+# The OpenAPI format of a cursor: a string this feed gave out (a client cannot make one up; an
+# empty one is the start). tests/api/schemathesis_hooks.py tells schemathesis how to make them.
+CURSOR_FORMAT = "cursor"
 
 
 def encode_cursor(txid: int, change_id: int) -> str:
@@ -470,13 +486,13 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     if cursor == "":
         return 0, 0
     invalid = exceptions.ValidationError({"after": ["Not a cursor this feed gave out: use next_cursor from an earlier answer."]})
-    if not _CURSOR_CHARS.match(cursor):
+    if not _CURSOR_CHARS.fullmatch(cursor):
         raise invalid
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, ValueError):
         raise invalid from None
-    match = _CURSOR_TEXT.match(text)
+    match = _CURSOR_TEXT.fullmatch(text)
     if not match:
         raise invalid
     txid, change_id = int(match.group(1)), int(match.group(2))
@@ -486,21 +502,29 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
 
 
 def _feed_limit(request: Request) -> int:
+    """``limit``: a whole number of at least 1 (the schema's ``minimum: 1``), larger values served
+    as :data:`FEED_MAX_LIMIT` whatever their size; an empty value is a 400 like any other non-number."""
     raw = request.query_params.get("limit")
-    if raw is None or raw == "":
+    if raw is None:
         return FEED_DEFAULT_LIMIT
-    if not re.fullmatch(r"\d{1,9}", raw.strip()) or int(raw) < 1:
+    digits = raw.strip().lstrip("0") if re.fullmatch(r"[0-9]+", raw.strip()) else ""
+    if not digits:
         raise exceptions.ValidationError({"limit": ["Give a whole number of at least 1."]})
-    return min(int(raw), FEED_MAX_LIMIT)
+    return min(int(digits), FEED_MAX_LIMIT) if len(digits) <= 9 else FEED_MAX_LIMIT
 
 
 def _feed_resources(request: Request) -> list[str] | None:
-    values = [v for raw in request.query_params.getlist("resource") for v in raw.split(",") if v]
+    """``resource``, repeated for several collections (``resource=obligations&resource=actions``),
+    each value one collection's name exactly as the schema lists them."""
+    values = request.query_params.getlist("resource")
     if not values:
         return None
     unknown = sorted({v for v in values if v not in FEED_ROUTES})
     if unknown:
-        raise exceptions.ValidationError({"resource": [f"Unknown resource {', '.join(u[:40] for u in unknown)}. Choose from: {', '.join(FEED_ROUTES)}."]})
+        names = ", ".join(repr(u[:40]) for u in unknown)
+        raise exceptions.ValidationError(
+            {"resource": [f"Unknown resource {names}. Choose from: {', '.join(FEED_ROUTES)} (repeat the parameter for several)."]}
+        )
     return values
 
 
@@ -523,8 +547,19 @@ class ChangeFeedView(ApiViewMixin, generics.GenericAPIView):
             "next_cursor back as after. has_more means ask again now; otherwise poll later."
         ),
         parameters=[
-            OpenApiParameter("after", OpenApiTypes.STR, description="A cursor from next_cursor (or /changes/head/); empty: the start."),
-            OpenApiParameter("limit", OpenApiTypes.INT, description=f"At most this many changes (default {FEED_DEFAULT_LIMIT}, at most {FEED_MAX_LIMIT})."),
+            OpenApiParameter(
+                "after",
+                {"type": "string", "format": CURSOR_FORMAT},
+                description=(
+                    "A cursor this feed gave out (next_cursor, or cursor from /changes/head/); anything else is a 400. "
+                    "Empty or left out: the start of the feed."
+                ),
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1},
+                description=f"At most this many changes (default {FEED_DEFAULT_LIMIT}; larger values than {FEED_MAX_LIMIT} are served as {FEED_MAX_LIMIT}).",
+            ),
             OpenApiParameter(
                 "resource",
                 {"type": "array", "items": {"type": "string", "enum": list(FEED_ROUTES)}},
@@ -539,7 +574,7 @@ class ChangeFeedView(ApiViewMixin, generics.GenericAPIView):
         responses={200: s.ChangeFeedSerializer, **NOT_MODIFIED, **errors(400, 401, 406, 429)},
     )
     def get(self, request: Request) -> Response:
-        txid, change_id = decode_cursor(request.query_params.get("after", "").strip())
+        txid, change_id = decode_cursor(request.query_params.get("after", ""))
         limit = _feed_limit(request)
         resources = _feed_resources(request)
         rows = changes.changes_after(txid, change_id, limit + 1, resources=resources)
@@ -547,7 +582,14 @@ class ChangeFeedView(ApiViewMixin, generics.GenericAPIView):
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].txid, rows[-1].id) if rows else encode_cursor(txid, change_id)
         results = [
-            {"resource": c.resource, "key": c.key, "op": c.op, "version": c.version, "at": c.at, "url": self._url(request, c.resource, c.key)}
+            {
+                "resource": c.resource,
+                "key": c.key,
+                "op": c.op,
+                "version": c.version,
+                "at": c.at,
+                "url": self._url(request, c.resource, c.key),
+            }
             for c in rows
         ]
         data = s.ChangeFeedSerializer({"results": results, "next_cursor": next_cursor, "has_more": has_more}).data
@@ -594,7 +636,20 @@ class ApiRootView(ApiViewMixin, APIView):
 
     @extend_schema(exclude=True)
     def get(self, request: Request) -> Response:
-        names = ["agreements", "themes", "commitments", "obligations", "actions", "status-updates", "parties", "boards", "pilots", "boroughs", "meetings", "reports"]
+        names = [
+            "agreements",
+            "themes",
+            "commitments",
+            "obligations",
+            "actions",
+            "status-updates",
+            "parties",
+            "boards",
+            "pilots",
+            "boroughs",
+            "meetings",
+            "reports",
+        ]
         links = {name: reverse(f"api:{FEED_ROUTES[name][0]}-list", request=request) for name in names}
         links["changes"] = reverse("api:changes", request=request)
         links["schema"] = reverse("api:schema", request=request)
@@ -620,4 +675,6 @@ def api_not_found(request: HttpRequest, unmatched: str = "") -> HttpResponse:
                 return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
             detail = f"No such address: did you mean {request.path}/ (with a trailing slash)?"
             return JsonResponse({"detail": detail, "code": "not_found", "errors": {}}, status=404)
-    return JsonResponse({"detail": "No such address in the API. See /api/v1/ for the collections.", "code": "not_found", "errors": {}}, status=404)
+    return JsonResponse(
+        {"detail": "No such address in the API. See /api/v1/ for the collections.", "code": "not_found", "errors": {}}, status=404
+    )
