@@ -29,7 +29,10 @@ from commitments.models import Change, Obligation
 
 from ..factories import ActionFactory, CommitmentFactory, ObligationFactory
 
-pytestmark = pytest.mark.postgresql(reason="the sync feed's cursors are PostgreSQL transaction ids and snapshots")
+# serial: the feed serves only what every running transaction can see, and PostgreSQL's snapshot
+# horizon spans the whole server, so another test's open transaction (in another xdist worker's
+# database) would hold the feed back.
+pytestmark = [pytest.mark.postgresql(reason="the sync feed's cursors are PostgreSQL transaction ids and snapshots"), pytest.mark.serial]
 
 
 def drain(
