@@ -197,7 +197,9 @@ def credentials() -> tuple[str, str, str]:
     viewer, _ = users.objects.get_or_create(username="bench-viewer", defaults={"first_name": "Bench", "last_name": "Viewer"})
     session = SessionStore()
     session[SESSION_KEY] = str(viewer.pk)
-    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0] if hasattr(settings, "AUTHENTICATION_BACKENDS") else "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = (
+        settings.AUTHENTICATION_BACKENDS[0] if hasattr(settings, "AUTHENTICATION_BACKENDS") else "django.contrib.auth.backends.ModelBackend"
+    )
     session[HASH_SESSION_KEY] = viewer.get_session_auth_hash()
     session.create()
     middle = Commitment.objects.filter(ref__startswith="GEN-").order_by("ref").values_list("ref", flat=True)
@@ -313,7 +315,15 @@ def pages_section(port: int, headers: dict[str, str], ref: str, workers: int, qu
         "dashboard": {"median": dash.median, "p95": dash.p95, "n": len(dash.latencies)},
         "commitment_page": {"ref": ref, "median": page.median, "p95": page.p95, "n": len(page.latencies)},
     }
-    table.add("GET /dashboard/ (London, signed in), after the first", ms(dash.median), ms(dash.p95), "", f"first request {ms(cold)}", "< 100 ms median", verdict(dash.median < 0.1))
+    table.add(
+        "GET /dashboard/ (London, signed in), after the first",
+        ms(dash.median),
+        ms(dash.p95),
+        "",
+        f"first request {ms(cold)}",
+        "< 100 ms median",
+        verdict(dash.median < 0.1),
+    )
     table.add(f"GET /commitments/{ref}/ (signed in)", ms(page.median), ms(page.p95), "", "", "", "")
 
 
@@ -359,7 +369,10 @@ def main() -> None:
             # The floor must give the same page: compare the results (links differ only in host).
             _, devo_body, _ = get(app.port, devo_path, api_headers)
             _, floor_body, _ = get(floor.port, floor_path, {})
-            same = json.loads(devo_body)["results"] == json.loads(floor_body.replace(f":{floor.port}/".encode(), f":{app.port}/".encode()))["results"]
+            same = (
+                json.loads(devo_body)["results"]
+                == json.loads(floor_body.replace(f":{floor.port}/".encode(), f":{app.port}/".encode()))["results"]
+            )
             results.setdefault("floor_same_page", {})[name] = same
             runs: dict[str, Run] = {}
             for clients, n, limit in ((1, counts_1, 60.0), (16, counts_16, 60.0)):
@@ -367,7 +380,9 @@ def main() -> None:
                 runs[f"floor-{clients}"] = load(floor.port, floor_path, {}, clients=clients, requests=n, max_seconds=limit)
             # The obvious implementation is slow: fewer requests, the same time bound.
             runs["obvious-1"] = load(app.port, obvious_path, api_headers, clients=1, requests=5 if quick else 15, max_seconds=120, warmup=1)
-            runs["obvious-16"] = load(app.port, obvious_path, api_headers, clients=16, requests=16 if quick else 48, max_seconds=180, warmup=1)
+            runs["obvious-16"] = load(
+                app.port, obvious_path, api_headers, clients=16, requests=16 if quick else 48, max_seconds=180, warmup=1
+            )
             api[name] = runs
             for clients in (1, 16):
                 devo, flo, obv = runs[f"devotracker-{clients}"], runs[f"floor-{clients}"], runs[f"obvious-{clients}"]
@@ -390,13 +405,39 @@ def main() -> None:
                     goal,
                     verdict(ok) + extra,
                 )
-                table.add(f"  same page, floor (psycopg2 + json), {clients} client(s)", ms(flo.median), ms(flo.p95), f"{flo.throughput:,.0f} req/s", "", "", "")
-                table.add(f"  same page, obvious ModelViewSet, {clients} client(s)", ms(obv.median), ms(obv.p95), f"{obv.throughput:,.1f} req/s", f"{len(obv.latencies)} requests", "", "")
+                table.add(
+                    f"  same page, floor (psycopg2 + json), {clients} client(s)",
+                    ms(flo.median),
+                    ms(flo.p95),
+                    f"{flo.throughput:,.0f} req/s",
+                    "",
+                    "",
+                    "",
+                )
+                table.add(
+                    f"  same page, obvious ModelViewSet, {clients} client(s)",
+                    ms(obv.median),
+                    ms(obv.p95),
+                    f"{obv.throughput:,.1f} req/s",
+                    f"{len(obv.latencies)} requests",
+                    "",
+                    "",
+                )
             errors = {k: r.errors for k, r in runs.items() if r.errors}
             if errors:
                 print(f"# non-200 answers: {errors}", flush=True)
         results["api"] = {
-            page: {k: {"median": r.median, "p95": r.p95, "throughput": r.throughput, "n": len(r.latencies), "errors": r.errors, "bytes": r.bytes} for k, r in runs.items()}
+            page: {
+                k: {
+                    "median": r.median,
+                    "p95": r.p95,
+                    "throughput": r.throughput,
+                    "n": len(r.latencies),
+                    "errors": r.errors,
+                    "bytes": r.bytes,
+                }
+                for k, r in runs.items()
+            }
             for page, runs in api.items()
         }
 
@@ -414,14 +455,22 @@ def main() -> None:
             inproc[name] = statistics.median(times)
         conn.close()
         results["floor_in_process"] = inproc
-        table.add("  floor in-process (no HTTP): commitments / actions", f"{ms(inproc['commitments'])} / {ms(inproc['actions'])}", "", "", "", "", "")
+        table.add(
+            "  floor in-process (no HTTP): commitments / actions",
+            f"{ms(inproc['commitments'])} / {ms(inproc['actions'])}",
+            "",
+            "",
+            "",
+            "",
+            "",
+        )
 
         # Incremental sync: 10,000 changes pulled through the feed, 500 at a time.
         cursor = make_changes(10_000) if "sync" in parts else ""
         pulls: list[float] = []
         pulled = 0
         requests = 0
-        for _ in (range(3 if quick else 5) if "sync" in parts else ()):
+        for _ in range(3 if quick else 5) if "sync" in parts else ():
             after, pulled, requests = cursor, 0, 0
             started = time.perf_counter()
             conn_http = http.client.HTTPConnection("127.0.0.1", app.port, timeout=120)
@@ -435,17 +484,18 @@ def main() -> None:
                     break
             conn_http.close()
             pulls.append(time.perf_counter() - started)
-        results["sync"] = {"seconds": pulls, "changes": pulled, "requests": requests}
-        sync_median = statistics.median(pulls) if pulls else float("nan")
-        table.add(
-            f"Incremental sync: pull {pulled:,} changes (/api/v1/changes/, {requests} requests of 500)",
-            ms(sync_median),
-            ms(max(pulls)),
-            f"{pulled / sync_median:,.0f} changes/s",
-            f"{sync_median / max(pulled, 1) * 1e6:,.0f} µs a change",
-            "",
-            "" if pulled == 10_000 else f"pulled {pulled}, expected 10,000",
-        )
+        if pulls:  # only when the sync part was asked for (BENCH_PARTS)
+            results["sync"] = {"seconds": pulls, "changes": pulled, "requests": requests}
+            sync_median = statistics.median(pulls)
+            table.add(
+                f"Incremental sync: pull {pulled:,} changes (/api/v1/changes/, {requests} requests of 500)",
+                ms(sync_median),
+                ms(max(pulls)),
+                f"{pulled / sync_median:,.0f} changes/s",
+                f"{sync_median / max(pulled, 1) * 1e6:,.0f} µs a change",
+                "",
+                "" if pulled == 10_000 else f"pulled {pulled}, expected 10,000",
+            )
 
         # The dashboard and a commitment page, signed in (1 client).
         if "pages" in parts:
@@ -461,11 +511,21 @@ def main() -> None:
             server = Gunicorn("bench.wsgi:application", n, env, OUT / "gunicorn-sweep.log")
             try:
                 server.wait("/health/")
-                r = load(server.port, f"/api/v1/{COMMITMENTS_PAGE}", api_headers, clients=16, requests=150 if quick else 600, max_seconds=30)
+                r = load(
+                    server.port, f"/api/v1/{COMMITMENTS_PAGE}", api_headers, clients=16, requests=150 if quick else 600, max_seconds=30
+                )
             finally:
                 server.stop()
             sweep[n] = {"median": r.median, "p95": r.p95, "throughput": r.throughput}
-            table.add(f"  workers sweep: {n} gunicorn workers, commitments page, 16 clients", ms(r.median), ms(r.p95), f"{r.throughput:,.0f} req/s", "", "", "")
+            table.add(
+                f"  workers sweep: {n} gunicorn workers, commitments page, 16 clients",
+                ms(r.median),
+                ms(r.p95),
+                f"{r.throughput:,.0f} req/s",
+                "",
+                "",
+                "",
+            )
         results["sweep"] = sweep
 
     # The overdue pass: memory at two sizes (first pass, rolled back), then the real passes.
@@ -482,14 +542,30 @@ def main() -> None:
             f"Overdue pass, first over {kept['actions']:,} actions + {kept['obligations']:,} obligations ({flagged:,} flagged)",
             ms(first), "", "", f"{ms(big['first_pass_seconds'])} of statements (the rolled-back run), the rest COMMIT", "< 5 s", verdict(first < 5),
         )  # fmt: skip
-        table.add("  then VACUUM ANALYZE of the four tables it wrote (what autovacuum does before the next day)", ms(kept["vacuum_after_first_pass_seconds"]), "", "", "", "", "")
+        table.add(
+            "  then VACUUM ANALYZE of the four tables it wrote (what autovacuum does before the next day)",
+            ms(kept["vacuum_after_first_pass_seconds"]),
+            "",
+            "",
+            "",
+            "",
+            "",
+        )
         daily = statistics.median(kept["daily_seconds"])
         table.add(
             f"Overdue pass, daily (next {len(kept['daily_seconds'])} days, median)",
             ms(daily), ms(max(kept["daily_seconds"])), "", f"{sum(c['newly_overdue'] for c in kept['daily_counts']):,} newly overdue in all", "< 50 ms", verdict(daily < 0.05),
         )  # fmt: skip
         rerun = statistics.median(kept["rerun_seconds"])
-        table.add("Overdue pass, re-run that changes nothing, the same day (median of 5)", ms(rerun), ms(max(kept["rerun_seconds"])), "", "", "< 10 ms", verdict(rerun < 0.01))
+        table.add(
+            "Overdue pass, re-run that changes nothing, the same day (median of 5)",
+            ms(rerun),
+            ms(max(kept["rerun_seconds"])),
+            "",
+            "",
+            "< 10 ms",
+            verdict(rerun < 0.01),
+        )
         after = statistics.median(kept["rerun_after_daily_seconds"])
         table.add(
             "Overdue pass, re-run that changes nothing, after the five daily passes (median of 5)",
@@ -507,12 +583,36 @@ def main() -> None:
     if small_env is not None and "report" in parts:
         rep = measure(["report", "--repeats", "3" if quick else "5"], small_env)
         results["report"] = rep
-        table.add(f"Leaders' Committee report, HTML ({rep['commitments']} commitments, mou scale)", ms(rep["median_html"]), ms(max(rep["html_seconds"])), "", f"{rep['html_chars']:,} characters", "", "")
-        table.add("Leaders' Committee report, PDF (WeasyPrint)", ms(rep["median_pdf"]), ms(max(rep["pdf_seconds"])), "", f"{rep['pdf_pages'] or '?'} pages, {rep['pdf_bytes']:,} bytes", "", "")
+        table.add(
+            f"Leaders' Committee report, HTML ({rep['commitments']} commitments, mou scale)",
+            ms(rep["median_html"]),
+            ms(max(rep["html_seconds"])),
+            "",
+            f"{rep['html_chars']:,} characters",
+            "",
+            "",
+        )
+        table.add(
+            "Leaders' Committee report, PDF (WeasyPrint)",
+            ms(rep["median_pdf"]),
+            ms(max(rep["pdf_seconds"])),
+            "",
+            f"{rep['pdf_pages'] or '?'} pages, {rep['pdf_bytes']:,} bytes",
+            "",
+            "",
+        )
 
     gen = results["generation"]
     if gen:
-        table.add(f"Generating the large dataset ({gen.get('detail', '')})", ms(gen["seconds"]), "", "", "", "< 1 min", verdict(gen["seconds"] < 60))
+        table.add(
+            f"Generating the large dataset ({gen.get('detail', '')})",
+            ms(gen["seconds"]),
+            "",
+            "",
+            "",
+            "< 1 min",
+            verdict(gen["seconds"] < 60),
+        )
 
     results["table"] = table.rows
     (OUT / "results.json").write_text(json.dumps(results, indent=2, default=str))
