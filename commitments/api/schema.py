@@ -11,7 +11,8 @@ What this module adds to drf-spectacular's own inference:
 - the filters' query parameters exactly as the filters read them (:class:`FilterParameters`) and
   the write body's rules that do not depend on the target (:class:`UpdateInputBody`), so that a
   request the schema calls valid is accepted and one it calls invalid is refused (issue 11; checked
-  by schemathesis in tests/api/test_schema.py).
+  by schemathesis in tests/api/test_schema.py);
+- OpenAPI ``links`` from a list to its items and from an item to its updates (:class:`LinkedAutoSchema`).
 """
 
 from __future__ import annotations
@@ -68,8 +69,9 @@ class FilterParameters(DjangoFilterExtension):
     - slugs of reference data (``theme``, ``pilot``, ``party`` on commitments, which refuse an
       unknown slug): the slugs there are, read when the schema is generated.
 
-    A typed filter given with an empty value is refused (``GivenMeansFilledMixin``), which the
-    schema says by its type or format, so no parameter allows an empty value.
+    A typed filter given with an empty value is refused (``GivenMeansFilledMixin``), as its type
+    or format already says; an empty text filter is not applied, and "" is text. So no parameter
+    needs ``allowEmptyValue``.
     """
 
     priority = 1
@@ -116,7 +118,8 @@ REVISED_DUE_DATE_PATTERN = "^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
 class UpdateInputBody(OpenApiSerializerExtension):
     """The body of ``POST …/updates/`` as the serializer and the service check it, as far as that
     does not depend on the target: no other keys (``additionalProperties: false``; an unknown key
-    is a 400, so a typo never drops part of an update) and a revised due date from 2000 to 2100.
+    is a 400, so a typo never drops part of an update), a revised due date from 2000 to 2100, and
+    no NUL character in the texts (refused, as the browser form refuses it).
 
     What does depend on the target is not in the schema, and is documented in the operation:
     a change (a value different from the current one) of status, RAG or due date needs a reason,
@@ -128,8 +131,11 @@ class UpdateInputBody(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         schema: dict[str, Any] = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         if direction == "request":
+            properties = schema["properties"]
             schema["additionalProperties"] = False
-            schema["properties"]["revised_due_date"]["pattern"] = REVISED_DUE_DATE_PATTERN
+            properties["revised_due_date"]["pattern"] = REVISED_DUE_DATE_PATTERN
+            for text in (properties["reason"], properties["note"], properties["evidence"]["items"]):
+                text["pattern"] = NO_NUL
         return schema
 
 

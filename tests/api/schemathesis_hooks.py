@@ -14,12 +14,18 @@ tests/api/test_schema.py, which runs the same check in-process).
   every message is one of the three rules of ``services.validate_update`` that compare the update
   with the target's current state. Any other refusal of a request the schema calls valid fails,
   exactly as ``positive_data_acceptance`` would.
+- ``ast.parse`` one call at a time: Hypothesis parses lambdas' source (to describe strategies) in
+  schemathesis's worker threads, and Python 3.11's parser keeps its recursion depth per
+  interpreter rather than per thread, so two parses at once can fail with "SystemError: AST
+  constructor recursion depth mismatch" (an error of the run, not of the API).
 """
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
+import threading
 from typing import Any
 
 import schemathesis
@@ -36,6 +42,17 @@ STATE_RULES = {
     "evidence": {"Give evidence that this is complete: a link, or a note saying where the evidence is."},
     "non_field_errors": {"Change at least one thing, or add a note or evidence."},
 }
+
+
+if not getattr(ast.parse, "one_at_a_time", False):
+    _parse, _parsing = ast.parse, threading.Lock()
+
+    def _parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+        with _parsing:
+            return _parse(*args, **kwargs)
+
+    _parse_one_at_a_time.one_at_a_time = True  # type: ignore[attr-defined]
+    ast.parse = _parse_one_at_a_time
 
 
 @schemathesis.deserializer("text/csv")

@@ -5,7 +5,6 @@ request the schema calls valid refused and none it calls invalid accepted (issue
 
 from __future__ import annotations
 
-import ast
 import io
 import json
 import re
@@ -193,15 +192,6 @@ def run_schemathesis(key: str) -> SchemathesisRun:
                 kwargs.pop(name, None)
         return send(self, case, session=session, **kwargs)
 
-    # Hypothesis parses lambdas' source in the workers' threads, and Python 3.11's parser counts
-    # its recursion depth per interpreter rather than per thread: two parses at once can fail with
-    # "AST constructor recursion depth mismatch". One at a time.
-    parse, parsing = ast.parse, threading.Lock()
-
-    def parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
-        with parsing:
-            return parse(*args, **kwargs)
-
     # schemathesis's workers are threads, each with its own database connection: closed after the
     # run so that the test database can be flushed and dropped.
     opened: list[Any] = []
@@ -219,7 +209,7 @@ def run_schemathesis(key: str) -> SchemathesisRun:
     started = time.monotonic()
     connection_created.connect(remember)
     try:
-        with mock.patch.object(WSGITransport, "send", send_in_process), mock.patch.object(ast, "parse", parse_one_at_a_time):
+        with mock.patch.object(WSGITransport, "send", send_in_process):
             for event in from_schema(schema).execute():
                 if isinstance(event, events.ScenarioFinished) and event.is_test_scenario:
                     statistic.on_scenario_finished(event.recorder)

@@ -253,7 +253,7 @@ def test_a_key_with_a_nul_or_a_path_with_a_newline_is_an_unknown_address(reader:
 
 def test_the_write_body_schema_refuses_other_keys_and_bounds_the_revised_date(writer: APIClient, world: Any) -> None:
     """Unknown keys were refused but the schema allowed them; the service's 2000-2100 range for a
-    revised due date was not in the schema at all."""
+    revised due date was not in the schema at all, nor that texts may not hold a NUL."""
     body = schema_of(writer)["components"]["schemas"]["UpdateInputRequest"]
     assert body["additionalProperties"] is False
     pattern = body["properties"]["revised_due_date"]["pattern"]
@@ -269,6 +269,12 @@ def test_the_write_body_schema_refuses_other_keys_and_bounds_the_revised_date(wr
         response = writer.post(url, {"revised_due_date": date, "reason": "Replanned", "version": version}, format="json")
         assert refused(response, "revised_due_date"), date
     assert refused(writer.post(url, {"progress": 5, "version": version, "colour": "red"}, format="json"), "colour")
+    # A NUL in a text is refused (as the browser form refuses it): the texts' pattern says so.
+    for name in ("reason", "note"):
+        assert not re.fullmatch(body["properties"][name]["pattern"], "a\x00b")
+        assert refused(writer.post(url, {name: "a\x00b", "version": version}, format="json"), name)
+    assert not re.fullmatch(body["properties"]["evidence"]["items"]["pattern"], "a\x00b")
+    assert refused(writer.post(url, {"evidence": ["ok", "a\x00b"], "note": "n", "version": version}, format="json"), "evidence.1")
 
 
 def test_the_refusals_the_schema_check_excuses_are_exactly_the_rules_that_depend_on_the_target(writer: APIClient, world: Any) -> None:
