@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .processes import interruptible_children
+from .processes import free_port, interruptible_children, port_is_free
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = [ROOT / "scripts" / "run.sh", ROOT / "scripts" / "test.sh", ROOT / "scripts" / "lib.sh", ROOT / ".ci" / "run"]
@@ -39,22 +39,6 @@ NOT_FOR_THE_QUICK_START = (
     "SECRET_KEY",
     "ALLOWED_HOSTS",
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def processes_with_env(marker: str) -> list[int]:

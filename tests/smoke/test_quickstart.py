@@ -56,7 +56,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -73,7 +72,7 @@ from typing import Any
 
 import pytest
 
-from ..processes import interruptible_children
+from ..processes import free_port, interruptible_children, port_is_free
 
 pytestmark = [pytest.mark.smoke, pytest.mark.slow]
 
@@ -200,22 +199,6 @@ def quick_start_env(port: int) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in NOT_FOR_THE_QUICK_START and not k.startswith(NOT_FOR_THE_QUICK_START_PREFIXES)}
     env.update({"PORT": str(port), "DEMO_PASSWORD": DEMO_PASSWORD})
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def processes_in(folder: Path) -> list[int]:
