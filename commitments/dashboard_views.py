@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from typing import Any
 
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,24 +18,12 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from boards.models import Board, Party
+from devotracker.spreadsheets import csv_safe
 from pilots.models import Pilot
 
 from .charts import overdue_trend_chart, rag_bar_chart, rag_trend_chart
 from .dashboards import Dashboard, Scope, build_dashboard
 from .versioning import data_version
-
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection); tab and carriage
-# return start one in some spreadsheets too (OWASP).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value: Any) -> Any:
-    """A CSV cell that no spreadsheet runs as a formula: text starting with ``= + - @`` (or tab,
-    carriage return) gets a leading apostrophe. Numbers are left as numbers."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
 
 
 def _all_agreements(request: HttpRequest) -> bool:

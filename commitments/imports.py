@@ -526,8 +526,3 @@ def template_rows(user: Any, *, on: dt.date | None = None) -> tuple[list[str], l
             ]
         )
     return header, rows
-
-
-def formula_safe(value: str) -> str:
-    """Neutralise a cell a spreadsheet would run as a formula (CSV injection)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

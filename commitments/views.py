@@ -28,6 +28,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from boards.accounts import roles_of
 from boards.models import Board, Membership, Party
+from devotracker.spreadsheets import csv_safe
 from pilots.models import Pilot
 
 from . import imports
@@ -681,7 +682,7 @@ def import_template(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([imports.formula_safe(cell) for cell in row])
+        writer.writerow([csv_safe(cell) for cell in row])
     return response
 
 

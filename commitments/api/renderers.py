@@ -17,14 +17,7 @@ from rest_framework import exceptions, parsers, renderers
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def formula_safe(value: Any) -> Any:
-    """A cell value a spreadsheet will show as text, never evaluate."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
+from devotracker.spreadsheets import csv_safe
 
 
 class CSVRenderer(renderers.BaseRenderer):
@@ -52,9 +45,9 @@ class _Echo:
 def csv_lines(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[str]:
     """The header line, then one line per row, every cell formula-safe."""
     writer = csv.writer(_Echo())
-    yield writer.writerow([formula_safe(h) for h in header])
+    yield writer.writerow([csv_safe(h) for h in header])
     for row in rows:
-        yield writer.writerow(["" if v is None else formula_safe(v) for v in row])
+        yield writer.writerow([csv_safe(v) for v in row])
 
 
 class StrictContentNegotiation(DefaultContentNegotiation):

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from commitments.dashboard_views import csv_safe
+from devotracker.spreadsheets import csv_safe
 
 from ..factories import PartyFactory
 from .conftest import THEME_NAMES, Dataset, client_for

@@ -1,0 +1,26 @@
+"""Spreadsheet safety: the one rule for cells a spreadsheet must show as text (CSV injection).
+
+Every CSV the product writes (API exports, dashboard downloads, import templates and error files)
+passes each cell through :func:`csv_safe`. It lives in the project package because every app's
+exports use it and it knows nothing of the domain.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# A cell starting with one of these is a formula to a spreadsheet; tab and carriage return start one
+# in some spreadsheets too (OWASP, "CSV Injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula.
+
+    Text starting with ``= + - @`` (or tab, carriage return) gets a leading apostrophe, so it shows
+    as typed. Numbers stay numbers (a negative figure is not a formula); ``None`` is an empty cell.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text
