@@ -117,7 +117,7 @@ def report(repeats: int) -> dict[str, Any]:
 
     from boards.models import Meeting
     from commitments.models import Commitment, Report
-    from commitments.reports import html_to_pdf, render_paper
+    from reporting.papers import html_to_pdf, render_paper
 
     meeting = Meeting.objects.filter(board__code__iexact="LC").order_by("-date").first()
     if meeting is None:

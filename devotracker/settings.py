@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "boards",
     "pilots",
     "commitments",
+    "reporting",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from reporting import urls as reporting_urls
+
 from . import views
 
 admin.site.site_header = "DevoTracker administration"
@@ -20,8 +22,8 @@ urlpatterns = [
     path("accounts/", include("boards.account_urls")),
     path("", include("boards.urls")),
     path("", include("pilots.urls")),
-    path("dashboard/", include("commitments.dashboard_urls")),
-    path("meetings/", include("commitments.meeting_urls")),
+    path("dashboard/", include(reporting_urls.dashboard_patterns)),
+    path("meetings/", include(reporting_urls.meeting_patterns)),
     path("notifications/", include("commitments.notification_urls")),
     path("", include("commitments.urls")),
 ]

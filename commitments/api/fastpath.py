@@ -154,14 +154,23 @@ def commitment(obj: Any, links: Links) -> dict[str, Any]:
         "summary": obj.summary,
         "kind": obj.kind,
         "framing": obj.framing,
-        "agreement": {"url": links.detail("agreement-detail", "slug", agreement.slug), "slug": agreement.slug, "short_name": agreement.short_name},
+        "agreement": {
+            "url": links.detail("agreement-detail", "slug", agreement.slug),
+            "slug": agreement.slug,
+            "short_name": agreement.short_name,
+        },
         "theme": {"url": links.detail("theme-detail", "slug", theme.slug), "slug": theme.slug, "name": theme.name},
         "subtheme": obj.subtheme,
         "lead_board": board(obj.lead_board, links),
         "lead_board_basis": obj.lead_board_basis,
         "co_lead_boards": [board(b, links) for b in prefetched(obj, "co_lead_boards")],
         "pilots": [
-            {"url": links.detail("pilot-detail", "slug", link.pilot.slug), "slug": link.pilot.slug, "name": link.pilot.name, "basis": link.basis}
+            {
+                "url": links.detail("pilot-detail", "slug", link.pilot.slug),
+                "slug": link.pilot.slug,
+                "name": link.pilot.name,
+                "basis": link.basis,
+            }
             for link in prefetched(obj, "pilot_links")
         ],
         "parent": commitment_brief(obj.parent, links),
@@ -201,7 +210,11 @@ def action(obj: Any, links: Links) -> dict[str, Any]:
     return {
         "url": links.detail("action-detail", "pk", obj.pk),
         "id": obj.pk,
-        "obligation": {"url": links.detail("obligation-detail", "pk", obligation.pk), "id": obligation.pk, "party": party(obligation.party, links)},
+        "obligation": {
+            "url": links.detail("obligation-detail", "pk", obligation.pk),
+            "id": obligation.pk,
+            "party": party(obligation.party, links),
+        },
         "commitment": commitment_brief(obligation.commitment, links),
         "description": obj.description,
         "owner": user(obj.owner),
@@ -265,12 +278,16 @@ def commitment_page(queryset: Any, ids: list[int], links: Links) -> list[Represe
     through = Commitment.co_lead_boards.through
     # The order of Board's Meta.ordering, as the prefetch would give.
     for cid, code, name in (
-        through.objects.filter(commitment_id__in=ids).order_by("-board__is_mou_board", "board__name").values_list("commitment_id", "board__code", "board__name")
+        through.objects.filter(commitment_id__in=ids)
+        .order_by("-board__is_mou_board", "board__name")
+        .values_list("commitment_id", "board__code", "board__name")
     ):
         co_leads.setdefault(cid, []).append({"url": links.detail("board-detail", "code", code), "code": code, "name": name})
     pilots: dict[int, list[Any]] = {}
     for cid, slug, name, basis in (
-        CommitmentPilot.objects.filter(commitment_id__in=ids).order_by("pilot__name").values_list("commitment_id", "pilot__slug", "pilot__name", "basis")
+        CommitmentPilot.objects.filter(commitment_id__in=ids)
+        .order_by("pilot__name")
+        .values_list("commitment_id", "pilot__slug", "pilot__name", "basis")
     ):
         pilots.setdefault(cid, []).append({"url": links.detail("pilot-detail", "slug", slug), "slug": slug, "name": name, "basis": basis})
     obligations: dict[int, list[Any]] = {}
@@ -279,7 +296,11 @@ def commitment_page(queryset: Any, ids: list[int], links: Links) -> list[Represe
             {
                 "url": links.detail("obligation-detail", "pk", o["id"]),
                 "id": o["id"],
-                "party": {"url": links.detail("party-detail", "slug", o["party__slug"]), "slug": o["party__slug"], "name": o["party__name"]},
+                "party": {
+                    "url": links.detail("party-detail", "slug", o["party__slug"]),
+                    "slug": o["party__slug"],
+                    "name": o["party__name"],
+                },
                 "owner": _user_of(o["owner__username"], o["owner__first_name"], o["owner__last_name"]),
                 "status": o["status"],
                 "rag": o["rag"],

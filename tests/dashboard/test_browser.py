@@ -154,7 +154,7 @@ def test_the_meeting_page_follows_a_build_in_progress(live_server: Any, page: An
     """Progressive enhancement: the page polls the build's status URL and updates its row."""
     from playwright.sync_api import expect
 
-    from commitments.reports import build_report
+    from reporting.papers import build_report
 
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)

@@ -9,8 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from commitments.dashboards import RagSeries, Scope, build_dashboard, month_points, week_points
 from commitments.models import Action, Commitment, Obligation
+from reporting.dashboards import RagSeries, Scope, build_dashboard, month_points, week_points
 
 from ..factories import ThemeFactory
 from .conftest import THEME_NAMES, Dataset

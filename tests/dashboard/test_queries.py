@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from commitments.dashboards import Scope, build_dashboard
 from pilots.models import Pilot
+from reporting.dashboards import Scope, build_dashboard
 
 from .conftest import client_for
 

@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from boards.models import Meeting
-from commitments.dashboards import Scope, build_dashboard
 from commitments.models import Commitment
-from commitments.reports import render_paper, report_kind_for
+from reporting.dashboards import Scope, build_dashboard
+from reporting.papers import render_paper, report_kind_for
 
 from .conftest import THEME_NAMES
 

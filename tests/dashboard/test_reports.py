@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from boards.models import Membership
 from commitments.models import Escalation, JobRun, Report, StatusUpdate
-from commitments.report_tasks import build_report_task
-from commitments.reports import build_report, can_build_report, html_to_pdf, render_paper, report_kind_for, request_report
 from commitments.services import NotAllowed
+from reporting.builds import can_build_report, request_report
+from reporting.papers import build_report, html_to_pdf, render_paper, report_kind_for
+from reporting.tasks import build_report_task
 
 from ..factories import MeetingFactory, MembershipFactory, UserFactory
 from .conftest import THEME_NAMES, Dataset, at, client_for

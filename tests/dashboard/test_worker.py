@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from commitments.models import JobRun, Report
-from commitments.reports import request_report
+from reporting.builds import request_report
 
 from .conftest import THEME_NAMES, Dataset
 

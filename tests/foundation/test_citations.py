@@ -23,8 +23,8 @@ from boards.models import ApiToken, Board, Meeting
 from commitments import sources
 from commitments.loader import INVENTORY, clause_location, load_mou
 from commitments.models import Citation, Clause, Commitment, Report, Theme
-from commitments.reports import render_paper, report_kind_for
 from pilots.models import Pilot
+from reporting.papers import render_paper, report_kind_for
 
 from ..conftest import token_client
 from ..factories import UserFactory

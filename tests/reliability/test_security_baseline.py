@@ -131,7 +131,9 @@ print(json.dumps(out, default=str))
 """
 
 
-@pytest.mark.postgresql(reason="the production probe runs in another process against the test database, which an in-memory SQLite one is not")
+@pytest.mark.postgresql(
+    reason="the production probe runs in another process against the test database, which an in-memory SQLite one is not"
+)
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.slow
 def test_production_sends_hsts_and_only_secure_httponly_cookies(officer: Any, tmp_path: Path) -> None:

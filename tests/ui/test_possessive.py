@@ -13,9 +13,9 @@ from django.template import Context, Template
 from django.test import Client
 
 from boards.models import Membership
-from commitments.dashboards import due_item_list, overdue_item_list
 from commitments.models import Action, Obligation
 from commitments.templatetags.tracker import possessive
+from reporting.dashboards import due_item_list, overdue_item_list
 
 from ..factories import CommitmentFactory, MembershipFactory, ObligationFactory, PartyFactory, UserFactory
 from .conftest import client_for
@@ -95,7 +95,7 @@ def test_pages_messages_and_dashboard_items_use_it(partners_obligation: Any) -> 
         assert "National partners' obligation under NAT-001" in listing, path
         assert "partners's" not in listing, path
 
-    # Dashboard and report items (commitments/dashboards.py), overdue and due soon.
+    # Dashboard and report items (reporting/dashboards/), overdue and due soon.
     overdue = overdue_item_list(Obligation.objects.all(), Action.objects.all(), dt.date(2020, 2, 1))
     assert [i.description for i in overdue] == ["National partners' obligation under NAT-001"]
     soon = due_item_list(Obligation.objects.all(), Action.objects.all(), dt.date(2020, 1, 1), days=60)

@@ -10,7 +10,7 @@ only the *changes* inside the trend window produce (see "Trends" below and ``doc
 Every figure is a :class:`Cell` that carries the URL of the filtered list behind it
 (``commitments:list``, ``commitments:obligations`` or ``commitments:actions`` with the shared
 FilterSet parameters), so each number drills down to the rows it counts. The same
-:class:`Table` objects feed the HTML tables, the SVG charts (:mod:`commitments.charts`) and the CSV
+:class:`Table` objects feed the HTML tables, the SVG charts (:mod:`reporting.charts`) and the CSV
 exports, so a chart can never show a number its table does not.
 
 Trends
@@ -31,321 +31,51 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
-from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
+from collections.abc import Sequence
+from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Subquery, Sum
-from django.urls import NoReverseMatch, reverse
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from boards.models import Board, Party
+from commitments.lifecycle import is_overdue, open_q, overdue_case, overdue_q
+from commitments.models import Action, Agreement, Commitment, Escalation, Obligation, Status, StatusUpdate, Theme
+from commitments.templatetags.tracker import possessive
 from pilots.models import Pilot
 
-from .lifecycle import OPEN_STATUSES, is_overdue, open_q, overdue_case, overdue_q
-from .models import Action, Agreement, Commitment, CommitmentPilot, Escalation, Obligation, Status, StatusUpdate, Theme
-from .templatetags.tracker import possessive
-
-LONDON = ZoneInfo("Europe/London")
-
-# The RAG buckets in the order every table and chart shows them; "none" is "not assessed" (stored
-# as an empty string, and spelt ``none`` in the FilterSets' ``rag`` parameter).
-RAG_KEYS: tuple[str, ...] = ("red", "amber", "green", "none")
-RAG_LABELS: dict[str, str] = {"red": "Red", "amber": "Amber", "green": "Green", "none": "Not assessed"}
-DUE_WINDOWS: tuple[int, ...] = (30, 60, 90)
-LIST_LIMIT = 50  # longest list of overdue or due items on the page; the link shows them all
-RECENT_LIMIT = 10
-TREND_MONTHS = 24
-TREND_WEEKS = 26
-
-ScopeKind = Literal["all", "pilot", "board", "party"]
-
-
-def _rag_key(value: str | None) -> str:
-    return value if value in ("red", "amber", "green") else "none"
-
-
-def list_url(name: str, params: dict[str, Any]) -> str:
-    """The URL of a filtered list page (``commitments:list`` and friends) with ``params``.
-
-    The list pages belong to the officers' pages; should one not be mounted (yet), the documented
-    path is used so the link still reads right.
-    """
-    fallback = {"commitments:list": "/commitments/", "commitments:obligations": "/obligations/", "commitments:actions": "/actions/"}
-    try:
-        base = reverse(name)
-    except NoReverseMatch:
-        base = fallback.get(name, "/")
-    clean = {k: v for k, v in params.items() if v not in (None, "", [])}
-    return f"{base}?{urlencode(clean, doseq=True)}" if clean else base
-
-
-def commitment_url(ref: str) -> str:
-    """The commitment's own page, or the list filtered to its ref when no detail page is mounted."""
-    for kwargs in ({"ref": ref},):
-        try:
-            return reverse("commitments:detail", kwargs=kwargs)
-        except NoReverseMatch:
-            continue
-    return list_url("commitments:list", {"q": ref})
-
-
-# --- scope ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a dashboard (or report) covers: all of London, or one pilot, lead board or party.
-
-    ``all_agreements`` switches from the agreements shown by default (the 2017 MoU and the 2015
-    Devolution Agreement: ``Agreement.in_dashboards_by_default``) to every agreement loaded.
-    """
-
-    kind: ScopeKind = "all"
-    pilot: Pilot | None = None
-    board: Board | None = None
-    party: Party | None = None
-    all_agreements: bool = False
-
-    @property
-    def name(self) -> str:
-        if self.pilot is not None:
-            return self.pilot.name
-        if self.board is not None:
-            return self.board.name
-        if self.party is not None:
-            return self.party.name
-        return "All of London"
-
-    def commitments(self) -> QuerySet[Commitment]:
-        """The commitments this scope covers (no annotations: usable as a subquery)."""
-        qs = Commitment.objects.all()
-        if not self.all_agreements:
-            qs = qs.filter(agreement__in_dashboards_by_default=True)
-        if self.pilot is not None:
-            # A subquery, not a join, so that grouping by pilot elsewhere sees every pilot link.
-            qs = qs.filter(pk__in=Subquery(CommitmentPilot.objects.filter(pilot=self.pilot).values("commitment_id")))
-        if self.board is not None:
-            qs = qs.filter(lead_board=self.board)
-        if self.party is not None:
-            qs = qs.filter(pk__in=Subquery(Obligation.objects.filter(party=self.party).values("commitment_id")))
-        return qs
-
-    def obligations(self) -> QuerySet[Obligation]:
-        """The obligations this scope covers: under its commitments, and the party's own only."""
-        qs = Obligation.objects.filter(commitment__in=self.commitments())
-        if self.party is not None:
-            qs = qs.filter(party=self.party)
-        return qs
-
-    def actions(self) -> QuerySet[Action]:
-        return Action.objects.filter(obligation__in=self.obligations())
-
-    def updates(self) -> QuerySet[StatusUpdate]:
-        qs = StatusUpdate.objects.filter(commitment__in=self.commitments())
-        if self.party is not None:
-            qs = qs.filter(party=self.party)
-        return qs
-
-    def list_params(self) -> dict[str, str]:
-        """The FilterSet parameters that narrow a list page to this scope."""
-        params: dict[str, str] = {}
-        if not self.all_agreements:
-            params["in_dashboards"] = "true"
-        if self.pilot is not None:
-            params["pilot"] = self.pilot.slug
-        if self.board is not None:
-            params["board"] = self.board.code
-        if self.party is not None:
-            params["party"] = self.party.slug
-        return params
-
-    def url(self, name: str, **extra: Any) -> str:
-        return list_url(name, {**self.list_params(), **extra})
-
-
-# --- the shapes a dashboard is made of --------------------------------------------------------
-
-
-@dataclass
-class Cell:
-    """One figure or label. ``url`` is the filtered list behind the figure ("" when none)."""
-
-    value: Any
-    url: str = ""
-    numeric: bool = False
-    rag: str = ""  # a RAG key when the cell shows a rating (drawn with its word and shape)
-
-
-@dataclass
-class Column:
-    key: str
-    label: str
-    numeric: bool = False
-
-    @property
-    def rag(self) -> bool:
-        """A column of RAG counts: its header shows the rating's word and shape."""
-        return self.key in RAG_KEYS
-
-
-@dataclass
-class Table:
-    """A table of figures: the data behind a chart, the HTML table and the CSV export."""
-
-    key: str
-    caption: str
-    columns: list[Column]
-    rows: list[list[Cell]] = field(default_factory=list)
-    footer: list[Cell] | None = None
-    empty_text: str = "Nothing to show."
-    note: str = ""
-
-    def body(self) -> list[list[tuple[Cell, Column]]]:
-        """The rows with each cell's column (templates label every link with its column)."""
-        return [list(zip(row, self.columns, strict=False)) for row in self.rows]
-
-    def footer_cells(self) -> list[tuple[Cell, Column]]:
-        return list(zip(self.footer, self.columns, strict=False)) if self.footer else []
-
-    def csv_rows(self) -> list[list[Any]]:
-        out: list[list[Any]] = [[c.label for c in self.columns]]
-        out += [[cell.value for cell in row] for row in self.rows]
-        if self.footer:
-            out.append([cell.value for cell in self.footer])
-        return out
-
-
-@dataclass
-class RagSeries:
-    """RAG counts for one row of a breakdown (a theme, board, pilot or party)."""
-
-    label: str
-    red: int = 0
-    amber: int = 0
-    green: int = 0
-    none: int = 0
-    complete: int = 0
-    overdue: int = 0
-    progress_sum: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.red + self.amber + self.green + self.none
-
-    @property
-    def mean_progress(self) -> int:
-        return round(self.progress_sum / self.total) if self.total else 0
-
-    def get(self, key: str) -> int:
-        return int(getattr(self, key))
-
-    def add(self, rag: str, n: int, *, complete: bool = False, overdue: bool = False, progress: int = 0) -> None:
-        key = _rag_key(rag)
-        setattr(self, key, self.get(key) + n)
-        if complete:
-            self.complete += n
-        if overdue:
-            self.overdue += n
-        self.progress_sum += progress
-
-
-@dataclass
-class Breakdown:
-    """RAG by one dimension: the series (for the chart) and the table (for people and CSV)."""
-
-    key: str
-    title: str
-    unit: str  # "commitments" or "obligations"
-    series: list[RagSeries]
-    table: Table
-
-
-@dataclass
-class OverdueItem:
-    kind: str  # "Obligation" or "Action"
-    ref: str
-    title: str
-    description: str
-    owner: str
-    party: str
-    due_date: dt.date
-    days_overdue: int
-    escalation_level: int
-    escalation_label: str
-    url: str
-    theme_id: int | None = None
-
-
-@dataclass
-class RagTrendPoint:
-    label: str
-    on: dt.date
-    red: int = 0
-    amber: int = 0
-    green: int = 0
-    none: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.red + self.amber + self.green + self.none
-
-
-@dataclass
-class OverdueTrendPoint:
-    on: dt.date
-    obligations: int = 0
-    actions: int = 0
-
-    @property
-    def label(self) -> str:
-        return self.on.strftime("%-d %b %Y")
-
-    @property
-    def total(self) -> int:
-        return self.obligations + self.actions
-
-
-@dataclass
-class Dashboard:
-    """Everything one dashboard page shows, computed for one London day (``on``)."""
-
-    scope: Scope
-    on: dt.date
-    default_agreements: list[Agreement]
-    totals: RagSeries
-    summary: Table
-    by_theme: Breakdown
-    by_board: Breakdown | None
-    by_pilot: Breakdown | None
-    by_party: Breakdown
-    overdue_items: list[OverdueItem]
-    overdue_table: Table
-    due_table: Table
-    due_soon_table: Table
-    recent: list[StatusUpdate]
-    recent_table: Table
-    rag_trend: list[RagTrendPoint]
-    rag_trend_table: Table
-    overdue_trend: list[OverdueTrendPoint]
-    overdue_trend_table: Table
-    themes: list[Theme]
-    boards: list[Board]
-    pilots: list[Pilot]
-    parties: list[tuple[str, str]]  # (slug, name) of the parties that owe something in scope
-
-    def tables(self) -> dict[str, Table]:
-        """Every table on the page by its key (the ``table`` parameter of the CSV export)."""
-        out = {t.key: t for t in (self.summary, self.overdue_table, self.due_table, self.due_soon_table, self.recent_table)}
-        for b in (self.by_theme, self.by_board, self.by_pilot, self.by_party):
-            if b is not None:
-                out[b.table.key] = b.table
-        out[self.rag_trend_table.key] = self.rag_trend_table
-        out[self.overdue_trend_table.key] = self.overdue_trend_table
-        return out
-
+from .figures import (
+    DUE_WINDOWS,
+    LIST_LIMIT,
+    LONDON,
+    RAG_KEYS,
+    RAG_LABELS,
+    RECENT_LIMIT,
+    TREND_MONTHS,
+    TREND_WEEKS,
+    Breakdown,
+    Cell,
+    Column,
+    Dashboard,
+    OverdueItem,
+    OverdueTrendPoint,
+    RagSeries,
+    RagTrendPoint,
+    Scope,
+    Table,
+    commitment_url,
+    list_url,
+    owner_label,
+    rag_key,
+)
+from .tables import (
+    due_soon_table,
+    due_table,
+    overdue_table,
+    overdue_trend_table,
+    rag_trend_table,
+    recent_table,
+    summary_table,
+)
 
 # --- building a dashboard ---------------------------------------------------------------------
 
@@ -491,7 +221,7 @@ def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
     rag_trend = obligation_rag_trend(obligations, current_obligation_rag, on)
     overdue_trend = overdue_trend_points(obligations, actions, on)
 
-    summary = _summary_table(scope, totals, obligation_totals, windows)
+    summary = summary_table(scope, totals, obligation_totals, windows)
     return Dashboard(
         scope=scope,
         on=on,
@@ -503,15 +233,15 @@ def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
         by_pilot=by_pilot,
         by_party=by_party,
         overdue_items=overdue_items,
-        overdue_table=_overdue_table(scope, overdue_items, windows),
-        due_table=_due_table(scope, windows, on),
-        due_soon_table=_due_soon_table(scope, due_soon, windows, on),
+        overdue_table=overdue_table(scope, overdue_items, windows),
+        due_table=due_table(scope, windows, on),
+        due_soon_table=due_soon_table(scope, due_soon, windows, on),
         recent=recent,
-        recent_table=_recent_table(recent),
+        recent_table=recent_table(recent),
         rag_trend=rag_trend,
-        rag_trend_table=_rag_trend_table(scope, rag_trend),
+        rag_trend_table=rag_trend_table(scope, rag_trend),
         overdue_trend=overdue_trend,
-        overdue_trend_table=_overdue_trend_table(scope, overdue_trend),
+        overdue_trend_table=overdue_trend_table(scope, overdue_trend),
         themes=themes,
         boards=boards,
         pilots=pilots,
@@ -594,12 +324,6 @@ def _window_counts(qs: QuerySet[Any], on: dt.date) -> dict[str, int]:
     return qs.aggregate(**aggregates)
 
 
-def _owner_label(user: Any) -> str:
-    if user is None:
-        return "Not assigned"
-    return user.get_full_name() or user.username
-
-
 def overdue_item_list(
     obligations: QuerySet[Obligation], actions: QuerySet[Action], on: dt.date, *, limit: int | None = None
 ) -> list[OverdueItem]:
@@ -629,7 +353,7 @@ def _item(kind: str, commitment: Commitment, party: Party, target: Any, descript
         ref=commitment.ref,
         title=commitment.title,
         description=description,
-        owner=_owner_label(target.owner),
+        owner=owner_label(target.owner),
         party=party.name,
         due_date=target.due_date,
         days_overdue=(on - target.due_date).days,
@@ -717,9 +441,9 @@ def obligation_rag_trend(obligations: QuerySet[Obligation], current: dict[str, i
         boundary = end_of_day(day)
         while pending is not None and pending[0] >= boundary:
             _, from_rag, to_rag, from_status = pending
-            counts[_rag_key(to_rag)] -= 1
+            counts[rag_key(to_rag)] -= 1
             if from_status:  # an update, not the item's creation: it had the earlier rating
-                counts[_rag_key(from_rag)] += 1
+                counts[rag_key(from_rag)] += 1
             pending = next(rows, None)
         # Counts cannot go below zero unless history was written outside the services; clamp
         # rather than draw a negative bar.
@@ -796,220 +520,3 @@ def _replay(
 
 
 # --- tables -----------------------------------------------------------------------------------
-
-
-def _summary_table(scope: Scope, totals: RagSeries, obligation_totals: RagSeries, windows: dict[str, dict[str, int]]) -> Table:
-    c = "commitments:list"
-    rows = [
-        [Cell("Commitments"), Cell(totals.total, scope.url(c), True)],
-        *[[Cell(f"Commitments rated {RAG_LABELS[k].lower()}", rag=k), Cell(totals.get(k), scope.url(c, rag=k), True)] for k in RAG_KEYS],
-        [Cell("Commitments complete"), Cell(totals.complete, scope.url(c, status=Status.COMPLETE), True)],
-        [Cell("Commitments past their target date"), Cell(totals.overdue, scope.url(c, overdue="true"), True)],
-        [Cell("Obligations"), Cell(windows["obligations"]["total"], scope.url("commitments:obligations"), True)],
-        [Cell("Obligations overdue"), Cell(windows["obligations"]["overdue"], scope.url("commitments:obligations", overdue="true"), True)],
-        [Cell("Actions"), Cell(windows["actions"]["total"], scope.url("commitments:actions"), True)],
-        [Cell("Actions overdue"), Cell(windows["actions"]["overdue"], scope.url("commitments:actions", overdue="true"), True)],
-    ]
-    return Table("summary", "Summary", [Column("label", "Figure"), Column("value", "Number", numeric=True)], rows)
-
-
-def _open_params() -> dict[str, Any]:
-    return {"status": list(OPEN_STATUSES)}
-
-
-def _due_params(on: dt.date, days: int) -> dict[str, Any]:
-    # The FilterSets' date bounds are strict (< and >), so "from today to today + N" is
-    # due_after = yesterday and due_before = the day after the window.
-    return {
-        **_open_params(),
-        "due_after": (on - dt.timedelta(days=1)).isoformat(),
-        "due_before": (on + dt.timedelta(days=days + 1)).isoformat(),
-    }
-
-
-def _due_table(scope: Scope, windows: dict[str, dict[str, int]], on: dt.date) -> Table:
-    rows = []
-    for days in DUE_WINDOWS:
-        params = _due_params(on, days)
-        rows.append(
-            [
-                Cell(f"Next {days} days (to {(on + dt.timedelta(days=days)):%-d %B %Y})"),
-                Cell(windows["obligations"][f"due{days}"], scope.url("commitments:obligations", **params), True),
-                Cell(windows["actions"][f"due{days}"], scope.url("commitments:actions", **params), True),
-            ]
-        )
-    return Table(
-        "due",
-        "Open items due soon",
-        [Column("window", "Due within"), Column("obligations", "Obligations", True), Column("actions", "Actions", True)],
-        rows,
-        note="Each window includes the shorter ones; items due today count, overdue items do not.",
-    )
-
-
-def _item_rows(items: Iterable[OverdueItem], *, overdue: bool) -> list[list[Cell]]:
-    rows = []
-    for i in items:
-        row = [
-            Cell(i.kind),
-            Cell(i.ref, url=i.url),
-            Cell(i.description),
-            Cell(i.owner),
-            Cell(i.party),
-            Cell(i.due_date.isoformat()),
-        ]
-        if overdue:
-            row += [Cell(i.days_overdue, numeric=True), Cell(i.escalation_label)]
-        rows.append(row)
-    return rows
-
-
-def _item_columns(*, overdue: bool) -> list[Column]:
-    cols = [
-        Column("kind", "Item"),
-        Column("ref", "Commitment"),
-        Column("description", "What is owed"),
-        Column("owner", "Owner"),
-        Column("party", "Party"),
-        Column("due_date", "Due date"),
-    ]
-    if overdue:
-        cols += [Column("days_overdue", "Days overdue", numeric=True), Column("escalation", "Escalation step")]
-    return cols
-
-
-def _overdue_table(scope: Scope, items: list[OverdueItem], windows: dict[str, dict[str, int]]) -> Table:
-    shown = len(items)
-    total = windows["obligations"]["overdue"] + windows["actions"]["overdue"]
-    note = "" if shown >= total else f"The {shown} most overdue of {total} are shown; the links above list them all."
-    return Table(
-        "overdue",
-        "Overdue obligations and actions",
-        _item_columns(overdue=True),
-        _item_rows(items, overdue=True),
-        empty_text="Nothing is overdue.",
-        note=note,
-    )
-
-
-def _due_soon_table(scope: Scope, items: list[OverdueItem], windows: dict[str, dict[str, int]], on: dt.date) -> Table:
-    days = DUE_WINDOWS[0]
-    total = windows["obligations"][f"due{days}"] + windows["actions"][f"due{days}"]
-    note = "" if len(items) >= total else f"The {len(items)} soonest of {total} are shown; the links above list them all."
-    return Table(
-        "due-soon",
-        f"Open items due in the next {days} days",
-        _item_columns(overdue=False),
-        _item_rows(items, overdue=False),
-        empty_text=f"Nothing is due in the next {days} days.",
-        note=note,
-    )
-
-
-def describe_update(update: StatusUpdate) -> str:
-    """A one-line account of what an update changed (for tables, CSV and papers)."""
-    parts = [f"{label} {before or '—'} → {after or '—'}" for label, before, after in update.changes()]
-    if not parts:
-        parts.append(update.note or "Note added")
-    return "; ".join(str(p) for p in parts)
-
-
-def update_target_label(update: StatusUpdate) -> str:
-    if update.target_type == StatusUpdate.TargetType.ACTION and update.action is not None:
-        return f"Action: {update.action.description}"
-    if update.target_type == StatusUpdate.TargetType.OBLIGATION and update.party is not None:
-        return f"Obligation of {update.party.name}"
-    return "Commitment (assessed)"
-
-
-def _recent_table(updates: list[StatusUpdate]) -> Table:
-    rows = [
-        [
-            Cell(timezone.localtime(u.created_at).strftime("%-d %b %Y %H:%M")),
-            Cell(u.commitment.ref, url=commitment_url(u.commitment.ref)),
-            Cell(update_target_label(u)),
-            Cell(describe_update(u)),
-            Cell(_owner_label(u.author) if u.author_id else "DevoTracker"),
-        ]
-        for u in updates
-    ]
-    return Table(
-        "recent",
-        "Recently changed",
-        [Column("when", "When"), Column("ref", "Commitment"), Column("what", "What"), Column("change", "Change"), Column("by", "By")],
-        rows,
-        empty_text="No updates have been recorded yet.",
-    )
-
-
-def _rag_trend_table(scope: Scope, points: list[RagTrendPoint]) -> Table:
-    rows = []
-    last = len(points) - 1
-    for i, p in enumerate(points):
-        # Only the current month can drill down: a list page shows items as they are now.
-        def link(**extra: Any) -> str:
-            return scope.url("commitments:obligations", **extra) if i == last else ""  # noqa: B023 - used at once
-
-        rows.append(
-            [Cell(p.label)]
-            + [Cell(getattr(p, k), url=link(rag=k), numeric=True, rag=k) for k in RAG_KEYS]
-            + [Cell(p.total, url=link(), numeric=True)]
-        )
-    return Table(
-        "rag-trend",
-        "RAG mix of obligations at the end of each month",
-        [Column("month", "Month"), *(Column(k, RAG_LABELS[k], True) for k in RAG_KEYS), Column("total", "Total", True)],
-        rows,
-        note="Reconstructed from the status history; the current month is as of today and links to today's lists.",
-    )
-
-
-def _overdue_trend_table(scope: Scope, points: list[OverdueTrendPoint]) -> Table:
-    rows = []
-    last = len(points) - 1
-    for i, p in enumerate(points):
-        rows.append(
-            [
-                Cell(p.label),
-                Cell(p.obligations, url=scope.url("commitments:obligations", overdue="true") if i == last else "", numeric=True),
-                Cell(p.actions, url=scope.url("commitments:actions", overdue="true") if i == last else "", numeric=True),
-                Cell(p.total, numeric=True),
-            ]
-        )
-    return Table(
-        "overdue-trend",
-        "Overdue obligations and actions each week",
-        [
-            Column("week", "Week ending"),
-            Column("obligations", "Obligations", True),
-            Column("actions", "Actions", True),
-            Column("total", "Total", True),
-        ],
-        rows,
-        note="Reconstructed from the status history and due dates; the last row is today.",
-    )
-
-
-__all__ = [
-    "DUE_WINDOWS",
-    "RAG_KEYS",
-    "RAG_LABELS",
-    "Breakdown",
-    "Cell",
-    "Column",
-    "Dashboard",
-    "OverdueItem",
-    "RagSeries",
-    "Scope",
-    "Table",
-    "build_dashboard",
-    "commitment_url",
-    "describe_update",
-    "due_item_list",
-    "list_url",
-    "month_points",
-    "obligation_rag_trend",
-    "overdue_item_list",
-    "overdue_trend_points",
-    "week_points",
-]

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from commitments.demo import build_demo_papers
 from commitments.models import Report
+from reporting.demo import build_demo_papers
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ Every chart is an inline ``<svg role="img">`` named by its own ``<title>`` and `
 and each RAG rating is drawn with a pattern as well as a colour (red: diagonal stripes, amber:
 dots, green: solid, not assessed: pale with cross-hatching), so the chart reads in greyscale and
 for colour-blind readers. A chart is never the only way to a number: every chart on a page is
-followed by the table it was drawn from (:class:`commitments.dashboards.Table`).
+followed by the table it was drawn from (:class:`reporting.dashboards.Table`).
 
 All text that reaches the SVG is escaped here; the functions return a ``SafeString``.
 """

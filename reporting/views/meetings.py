@@ -1,8 +1,8 @@
 """Meeting pages (issue 6): the meetings, each meeting's papers with a "Build" button for those who
 may build them, the papers' HTML and PDF, and a JSON status for the page's progress display.
 
-Thin: reads through :mod:`commitments.reports` helpers, the one write through
-:func:`commitments.reports.request_report` (which checks permission: NotAllowed becomes 403).
+Thin: reads through :mod:`reporting.papers` helpers, the one write through
+:func:`reporting.builds.request_report` (which checks permission: NotAllowed becomes 403).
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from boards.models import Meeting
+from commitments.models import Report
+from commitments.services import NotAllowed
 
-from .models import Report
-from .reports import can_build_report, in_flight, report_kind_for, reports_for_meeting, request_report
-from .services import NotAllowed
+from ..builds import can_build_report, in_flight, reports_for_meeting, request_report
+from ..papers import report_kind_for
 
 
 @require_safe

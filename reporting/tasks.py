@@ -1,6 +1,6 @@
 """Celery tasks that build the Leaders' Committee report and the boards' papers (issue 6).
 
-Thin by design: an id in, the service (:func:`commitments.reports.build_report`) does the work and
+Thin by design: an id in, the service (:func:`reporting.papers.build_report`) does the work and
 records success or failure on the Report row. ``acks_late`` with the project's
 ``task_reject_on_worker_lost`` means a worker killed mid-build leaves the message on the broker and
 another worker builds the report; the service is idempotent, so a redelivered message for a
@@ -13,12 +13,14 @@ from typing import Any
 
 from celery import shared_task
 
+from .papers import build_report
 
+
+# The task keeps the name it had before the reporting app existed, so messages already queued
+# under that name are still understood by workers after an upgrade.
 @shared_task(name="commitments.report_tasks.build_report_task", acks_late=True, ignore_result=False)
 def build_report_task(report_id: int) -> dict[str, Any]:
     """Build Report ``report_id``; returns its id and final state (``ready``, ``failed``, or
     ``missing`` when the row no longer exists)."""
-    from .reports import build_report
-
     report = build_report(int(report_id))
     return {"report": report_id, "state": report.state if report is not None else "missing"}

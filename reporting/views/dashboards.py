@@ -1,4 +1,4 @@
-"""The dashboard pages (issue 6): thin views over :func:`commitments.dashboards.build_dashboard`.
+"""The dashboard pages (issue 6): thin views over :func:`reporting.dashboards.build_dashboard`.
 
 Every signed-in user may read them (DESIGN.md §10). ``?agreements=all`` widens the view from the
 agreements shown by default to all of them; ``?format=csv&table=<key>`` returns one of the page's
@@ -18,12 +18,12 @@ from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
 
 from boards.models import Board, Party
+from commitments.versioning import data_version
 from devotracker.spreadsheets import csv_safe
 from pilots.models import Pilot
 
-from .charts import overdue_trend_chart, rag_bar_chart, rag_trend_chart
-from .dashboards import Dashboard, Scope, build_dashboard
-from .versioning import data_version
+from ..charts import overdue_trend_chart, rag_bar_chart, rag_trend_chart
+from ..dashboards import Dashboard, Scope, build_dashboard
 
 
 def _all_agreements(request: HttpRequest) -> bool:

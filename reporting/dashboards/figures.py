@@ -1,0 +1,329 @@
+"""The figures of a dashboard: what a page, a chart, a CSV file and a paper show (issue 6).
+
+A :class:`Dashboard` is built for a :class:`Scope` by :func:`reporting.dashboards.queries.build_dashboard`.
+Every figure is a :class:`Cell` that carries the URL of the filtered list behind it
+(``commitments:list``, ``commitments:obligations`` or ``commitments:actions`` with the shared
+FilterSet parameters), so each number drills down to the rows it counts. The same :class:`Table`
+objects feed the HTML tables, the SVG charts (:mod:`reporting.charts`) and the CSV exports, so a
+chart can never show a number its table does not.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet, Subquery
+from django.urls import NoReverseMatch, reverse
+
+from boards.models import Board, Party
+from commitments.models import Action, Agreement, Commitment, CommitmentPilot, Obligation, StatusUpdate, Theme
+from pilots.models import Pilot
+
+LONDON = ZoneInfo("Europe/London")
+
+# The RAG buckets in the order every table and chart shows them; "none" is "not assessed" (stored
+# as an empty string, and spelt ``none`` in the FilterSets' ``rag`` parameter).
+RAG_KEYS: tuple[str, ...] = ("red", "amber", "green", "none")
+RAG_LABELS: dict[str, str] = {"red": "Red", "amber": "Amber", "green": "Green", "none": "Not assessed"}
+DUE_WINDOWS: tuple[int, ...] = (30, 60, 90)
+LIST_LIMIT = 50  # longest list of overdue or due items on the page; the link shows them all
+RECENT_LIMIT = 10
+TREND_MONTHS = 24
+TREND_WEEKS = 26
+
+ScopeKind = Literal["all", "pilot", "board", "party"]
+
+
+def rag_key(value: str | None) -> str:
+    return value if value in ("red", "amber", "green") else "none"
+
+
+def list_url(name: str, params: dict[str, Any]) -> str:
+    """The URL of a filtered list page (``commitments:list`` and friends) with ``params``.
+
+    The list pages belong to the officers' pages; should one not be mounted (yet), the documented
+    path is used so the link still reads right.
+    """
+    fallback = {"commitments:list": "/commitments/", "commitments:obligations": "/obligations/", "commitments:actions": "/actions/"}
+    try:
+        base = reverse(name)
+    except NoReverseMatch:
+        base = fallback.get(name, "/")
+    clean = {k: v for k, v in params.items() if v not in (None, "", [])}
+    return f"{base}?{urlencode(clean, doseq=True)}" if clean else base
+
+
+def commitment_url(ref: str) -> str:
+    """The commitment's own page, or the list filtered to its ref when no detail page is mounted."""
+    for kwargs in ({"ref": ref},):
+        try:
+            return reverse("commitments:detail", kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+    return list_url("commitments:list", {"q": ref})
+
+
+# --- scope ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a dashboard (or report) covers: all of London, or one pilot, lead board or party.
+
+    ``all_agreements`` switches from the agreements shown by default (the 2017 MoU and the 2015
+    Devolution Agreement: ``Agreement.in_dashboards_by_default``) to every agreement loaded.
+    """
+
+    kind: ScopeKind = "all"
+    pilot: Pilot | None = None
+    board: Board | None = None
+    party: Party | None = None
+    all_agreements: bool = False
+
+    @property
+    def name(self) -> str:
+        if self.pilot is not None:
+            return self.pilot.name
+        if self.board is not None:
+            return self.board.name
+        if self.party is not None:
+            return self.party.name
+        return "All of London"
+
+    def commitments(self) -> QuerySet[Commitment]:
+        """The commitments this scope covers (no annotations: usable as a subquery)."""
+        qs = Commitment.objects.all()
+        if not self.all_agreements:
+            qs = qs.filter(agreement__in_dashboards_by_default=True)
+        if self.pilot is not None:
+            # A subquery, not a join, so that grouping by pilot elsewhere sees every pilot link.
+            qs = qs.filter(pk__in=Subquery(CommitmentPilot.objects.filter(pilot=self.pilot).values("commitment_id")))
+        if self.board is not None:
+            qs = qs.filter(lead_board=self.board)
+        if self.party is not None:
+            qs = qs.filter(pk__in=Subquery(Obligation.objects.filter(party=self.party).values("commitment_id")))
+        return qs
+
+    def obligations(self) -> QuerySet[Obligation]:
+        """The obligations this scope covers: under its commitments, and the party's own only."""
+        qs = Obligation.objects.filter(commitment__in=self.commitments())
+        if self.party is not None:
+            qs = qs.filter(party=self.party)
+        return qs
+
+    def actions(self) -> QuerySet[Action]:
+        return Action.objects.filter(obligation__in=self.obligations())
+
+    def updates(self) -> QuerySet[StatusUpdate]:
+        qs = StatusUpdate.objects.filter(commitment__in=self.commitments())
+        if self.party is not None:
+            qs = qs.filter(party=self.party)
+        return qs
+
+    def list_params(self) -> dict[str, str]:
+        """The FilterSet parameters that narrow a list page to this scope."""
+        params: dict[str, str] = {}
+        if not self.all_agreements:
+            params["in_dashboards"] = "true"
+        if self.pilot is not None:
+            params["pilot"] = self.pilot.slug
+        if self.board is not None:
+            params["board"] = self.board.code
+        if self.party is not None:
+            params["party"] = self.party.slug
+        return params
+
+    def url(self, name: str, **extra: Any) -> str:
+        return list_url(name, {**self.list_params(), **extra})
+
+
+# --- the shapes a dashboard is made of --------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    """One figure or label. ``url`` is the filtered list behind the figure ("" when none)."""
+
+    value: Any
+    url: str = ""
+    numeric: bool = False
+    rag: str = ""  # a RAG key when the cell shows a rating (drawn with its word and shape)
+
+
+@dataclass
+class Column:
+    key: str
+    label: str
+    numeric: bool = False
+
+    @property
+    def rag(self) -> bool:
+        """A column of RAG counts: its header shows the rating's word and shape."""
+        return self.key in RAG_KEYS
+
+
+@dataclass
+class Table:
+    """A table of figures: the data behind a chart, the HTML table and the CSV export."""
+
+    key: str
+    caption: str
+    columns: list[Column]
+    rows: list[list[Cell]] = field(default_factory=list)
+    footer: list[Cell] | None = None
+    empty_text: str = "Nothing to show."
+    note: str = ""
+
+    def body(self) -> list[list[tuple[Cell, Column]]]:
+        """The rows with each cell's column (templates label every link with its column)."""
+        return [list(zip(row, self.columns, strict=False)) for row in self.rows]
+
+    def footer_cells(self) -> list[tuple[Cell, Column]]:
+        return list(zip(self.footer, self.columns, strict=False)) if self.footer else []
+
+    def csv_rows(self) -> list[list[Any]]:
+        out: list[list[Any]] = [[c.label for c in self.columns]]
+        out += [[cell.value for cell in row] for row in self.rows]
+        if self.footer:
+            out.append([cell.value for cell in self.footer])
+        return out
+
+
+@dataclass
+class RagSeries:
+    """RAG counts for one row of a breakdown (a theme, board, pilot or party)."""
+
+    label: str
+    red: int = 0
+    amber: int = 0
+    green: int = 0
+    none: int = 0
+    complete: int = 0
+    overdue: int = 0
+    progress_sum: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.red + self.amber + self.green + self.none
+
+    @property
+    def mean_progress(self) -> int:
+        return round(self.progress_sum / self.total) if self.total else 0
+
+    def get(self, key: str) -> int:
+        return int(getattr(self, key))
+
+    def add(self, rag: str, n: int, *, complete: bool = False, overdue: bool = False, progress: int = 0) -> None:
+        key = rag_key(rag)
+        setattr(self, key, self.get(key) + n)
+        if complete:
+            self.complete += n
+        if overdue:
+            self.overdue += n
+        self.progress_sum += progress
+
+
+@dataclass
+class Breakdown:
+    """RAG by one dimension: the series (for the chart) and the table (for people and CSV)."""
+
+    key: str
+    title: str
+    unit: str  # "commitments" or "obligations"
+    series: list[RagSeries]
+    table: Table
+
+
+@dataclass
+class OverdueItem:
+    kind: str  # "Obligation" or "Action"
+    ref: str
+    title: str
+    description: str
+    owner: str
+    party: str
+    due_date: dt.date
+    days_overdue: int
+    escalation_level: int
+    escalation_label: str
+    url: str
+    theme_id: int | None = None
+
+
+@dataclass
+class RagTrendPoint:
+    label: str
+    on: dt.date
+    red: int = 0
+    amber: int = 0
+    green: int = 0
+    none: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.red + self.amber + self.green + self.none
+
+
+@dataclass
+class OverdueTrendPoint:
+    on: dt.date
+    obligations: int = 0
+    actions: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.on.strftime("%-d %b %Y")
+
+    @property
+    def total(self) -> int:
+        return self.obligations + self.actions
+
+
+@dataclass
+class Dashboard:
+    """Everything one dashboard page shows, computed for one London day (``on``)."""
+
+    scope: Scope
+    on: dt.date
+    default_agreements: list[Agreement]
+    totals: RagSeries
+    summary: Table
+    by_theme: Breakdown
+    by_board: Breakdown | None
+    by_pilot: Breakdown | None
+    by_party: Breakdown
+    overdue_items: list[OverdueItem]
+    overdue_table: Table
+    due_table: Table
+    due_soon_table: Table
+    recent: list[StatusUpdate]
+    recent_table: Table
+    rag_trend: list[RagTrendPoint]
+    rag_trend_table: Table
+    overdue_trend: list[OverdueTrendPoint]
+    overdue_trend_table: Table
+    themes: list[Theme]
+    boards: list[Board]
+    pilots: list[Pilot]
+    parties: list[tuple[str, str]]  # (slug, name) of the parties that owe something in scope
+
+    def tables(self) -> dict[str, Table]:
+        """Every table on the page by its key (the ``table`` parameter of the CSV export)."""
+        out = {t.key: t for t in (self.summary, self.overdue_table, self.due_table, self.due_soon_table, self.recent_table)}
+        for b in (self.by_theme, self.by_board, self.by_pilot, self.by_party):
+            if b is not None:
+                out[b.table.key] = b.table
+        out[self.rag_trend_table.key] = self.rag_trend_table
+        out[self.overdue_trend_table.key] = self.overdue_trend_table
+        return out
+
+
+def owner_label(user: Any) -> str:
+    """How a page names an item's owner."""
+    if user is None:
+        return "Not assigned"
+    return user.get_full_name() or user.username

@@ -1,0 +1,221 @@
+"""The tables of a dashboard: the figures laid out as rows and columns, each cell linked to the
+list behind it. Built from what :mod:`reporting.dashboards.queries` read; no queries here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils import timezone
+
+from commitments.lifecycle import OPEN_STATUSES
+from commitments.models import Status, StatusUpdate
+
+from .figures import (
+    DUE_WINDOWS,
+    RAG_KEYS,
+    RAG_LABELS,
+    Cell,
+    Column,
+    OverdueItem,
+    OverdueTrendPoint,
+    RagSeries,
+    RagTrendPoint,
+    Scope,
+    Table,
+    commitment_url,
+    owner_label,
+)
+
+
+def summary_table(scope: Scope, totals: RagSeries, obligation_totals: RagSeries, windows: dict[str, dict[str, int]]) -> Table:
+    c = "commitments:list"
+    rows = [
+        [Cell("Commitments"), Cell(totals.total, scope.url(c), True)],
+        *[[Cell(f"Commitments rated {RAG_LABELS[k].lower()}", rag=k), Cell(totals.get(k), scope.url(c, rag=k), True)] for k in RAG_KEYS],
+        [Cell("Commitments complete"), Cell(totals.complete, scope.url(c, status=Status.COMPLETE), True)],
+        [Cell("Commitments past their target date"), Cell(totals.overdue, scope.url(c, overdue="true"), True)],
+        [Cell("Obligations"), Cell(windows["obligations"]["total"], scope.url("commitments:obligations"), True)],
+        [Cell("Obligations overdue"), Cell(windows["obligations"]["overdue"], scope.url("commitments:obligations", overdue="true"), True)],
+        [Cell("Actions"), Cell(windows["actions"]["total"], scope.url("commitments:actions"), True)],
+        [Cell("Actions overdue"), Cell(windows["actions"]["overdue"], scope.url("commitments:actions", overdue="true"), True)],
+    ]
+    return Table("summary", "Summary", [Column("label", "Figure"), Column("value", "Number", numeric=True)], rows)
+
+
+def _open_params() -> dict[str, Any]:
+    return {"status": list(OPEN_STATUSES)}
+
+
+def _due_params(on: dt.date, days: int) -> dict[str, Any]:
+    # The FilterSets' date bounds are strict (< and >), so "from today to today + N" is
+    # due_after = yesterday and due_before = the day after the window.
+    return {
+        **_open_params(),
+        "due_after": (on - dt.timedelta(days=1)).isoformat(),
+        "due_before": (on + dt.timedelta(days=days + 1)).isoformat(),
+    }
+
+
+def due_table(scope: Scope, windows: dict[str, dict[str, int]], on: dt.date) -> Table:
+    rows = []
+    for days in DUE_WINDOWS:
+        params = _due_params(on, days)
+        rows.append(
+            [
+                Cell(f"Next {days} days (to {(on + dt.timedelta(days=days)):%-d %B %Y})"),
+                Cell(windows["obligations"][f"due{days}"], scope.url("commitments:obligations", **params), True),
+                Cell(windows["actions"][f"due{days}"], scope.url("commitments:actions", **params), True),
+            ]
+        )
+    return Table(
+        "due",
+        "Open items due soon",
+        [Column("window", "Due within"), Column("obligations", "Obligations", True), Column("actions", "Actions", True)],
+        rows,
+        note="Each window includes the shorter ones; items due today count, overdue items do not.",
+    )
+
+
+def _item_rows(items: Iterable[OverdueItem], *, overdue: bool) -> list[list[Cell]]:
+    rows = []
+    for i in items:
+        row = [
+            Cell(i.kind),
+            Cell(i.ref, url=i.url),
+            Cell(i.description),
+            Cell(i.owner),
+            Cell(i.party),
+            Cell(i.due_date.isoformat()),
+        ]
+        if overdue:
+            row += [Cell(i.days_overdue, numeric=True), Cell(i.escalation_label)]
+        rows.append(row)
+    return rows
+
+
+def _item_columns(*, overdue: bool) -> list[Column]:
+    cols = [
+        Column("kind", "Item"),
+        Column("ref", "Commitment"),
+        Column("description", "What is owed"),
+        Column("owner", "Owner"),
+        Column("party", "Party"),
+        Column("due_date", "Due date"),
+    ]
+    if overdue:
+        cols += [Column("days_overdue", "Days overdue", numeric=True), Column("escalation", "Escalation step")]
+    return cols
+
+
+def overdue_table(scope: Scope, items: list[OverdueItem], windows: dict[str, dict[str, int]]) -> Table:
+    shown = len(items)
+    total = windows["obligations"]["overdue"] + windows["actions"]["overdue"]
+    note = "" if shown >= total else f"The {shown} most overdue of {total} are shown; the links above list them all."
+    return Table(
+        "overdue",
+        "Overdue obligations and actions",
+        _item_columns(overdue=True),
+        _item_rows(items, overdue=True),
+        empty_text="Nothing is overdue.",
+        note=note,
+    )
+
+
+def due_soon_table(scope: Scope, items: list[OverdueItem], windows: dict[str, dict[str, int]], on: dt.date) -> Table:
+    days = DUE_WINDOWS[0]
+    total = windows["obligations"][f"due{days}"] + windows["actions"][f"due{days}"]
+    note = "" if len(items) >= total else f"The {len(items)} soonest of {total} are shown; the links above list them all."
+    return Table(
+        "due-soon",
+        f"Open items due in the next {days} days",
+        _item_columns(overdue=False),
+        _item_rows(items, overdue=False),
+        empty_text=f"Nothing is due in the next {days} days.",
+        note=note,
+    )
+
+
+def describe_update(update: StatusUpdate) -> str:
+    """A one-line account of what an update changed (for tables, CSV and papers)."""
+    parts = [f"{label} {before or '—'} → {after or '—'}" for label, before, after in update.changes()]
+    if not parts:
+        parts.append(update.note or "Note added")
+    return "; ".join(str(p) for p in parts)
+
+
+def update_target_label(update: StatusUpdate) -> str:
+    if update.target_type == StatusUpdate.TargetType.ACTION and update.action is not None:
+        return f"Action: {update.action.description}"
+    if update.target_type == StatusUpdate.TargetType.OBLIGATION and update.party is not None:
+        return f"Obligation of {update.party.name}"
+    return "Commitment (assessed)"
+
+
+def recent_table(updates: list[StatusUpdate]) -> Table:
+    rows = [
+        [
+            Cell(timezone.localtime(u.created_at).strftime("%-d %b %Y %H:%M")),
+            Cell(u.commitment.ref, url=commitment_url(u.commitment.ref)),
+            Cell(update_target_label(u)),
+            Cell(describe_update(u)),
+            Cell(owner_label(u.author) if u.author_id else "DevoTracker"),
+        ]
+        for u in updates
+    ]
+    return Table(
+        "recent",
+        "Recently changed",
+        [Column("when", "When"), Column("ref", "Commitment"), Column("what", "What"), Column("change", "Change"), Column("by", "By")],
+        rows,
+        empty_text="No updates have been recorded yet.",
+    )
+
+
+def rag_trend_table(scope: Scope, points: list[RagTrendPoint]) -> Table:
+    rows = []
+    last = len(points) - 1
+    for i, p in enumerate(points):
+        # Only the current month can drill down: a list page shows items as they are now.
+        def link(**extra: Any) -> str:
+            return scope.url("commitments:obligations", **extra) if i == last else ""  # noqa: B023 - used at once
+
+        rows.append(
+            [Cell(p.label)]
+            + [Cell(getattr(p, k), url=link(rag=k), numeric=True, rag=k) for k in RAG_KEYS]
+            + [Cell(p.total, url=link(), numeric=True)]
+        )
+    return Table(
+        "rag-trend",
+        "RAG mix of obligations at the end of each month",
+        [Column("month", "Month"), *(Column(k, RAG_LABELS[k], True) for k in RAG_KEYS), Column("total", "Total", True)],
+        rows,
+        note="Reconstructed from the status history; the current month is as of today and links to today's lists.",
+    )
+
+
+def overdue_trend_table(scope: Scope, points: list[OverdueTrendPoint]) -> Table:
+    rows = []
+    last = len(points) - 1
+    for i, p in enumerate(points):
+        rows.append(
+            [
+                Cell(p.label),
+                Cell(p.obligations, url=scope.url("commitments:obligations", overdue="true") if i == last else "", numeric=True),
+                Cell(p.actions, url=scope.url("commitments:actions", overdue="true") if i == last else "", numeric=True),
+                Cell(p.total, numeric=True),
+            ]
+        )
+    return Table(
+        "overdue-trend",
+        "Overdue obligations and actions each week",
+        [
+            Column("week", "Week ending"),
+            Column("obligations", "Obligations", True),
+            Column("actions", "Actions", True),
+            Column("total", "Total", True),
+        ],
+        rows,
+        note="Reconstructed from the status history and due dates; the last row is today.",
+    )

@@ -1,0 +1,29 @@
+"""The reporting pages' URLs: the Leaders' Committee dashboards, mounted at /dashboard/, and the
+meetings with their papers, mounted at /meetings/ (issue 6). Two namespaces (``dashboard``,
+``meetings``) that devotracker/urls.py includes under their prefixes."""
+
+from django.urls import path
+
+from .views import dashboards, meetings
+
+dashboard_patterns = (
+    [
+        path("", dashboards.dashboard, name="index"),
+        path("pilots/<slug:slug>/", dashboards.pilot_dashboard, name="pilot"),
+        path("boards/<str:code>/", dashboards.board_dashboard, name="board"),
+        path("parties/<slug:slug>/", dashboards.party_dashboard, name="party"),
+    ],
+    "dashboard",
+)
+
+meeting_patterns = (
+    [
+        path("", meetings.meeting_list, name="list"),
+        path("<int:pk>/", meetings.meeting_detail, name="detail"),
+        path("<int:pk>/build/", meetings.build, name="build"),
+        path("reports/<int:pk>/", meetings.report_html, name="report"),
+        path("reports/<int:pk>/pdf/", meetings.report_pdf, name="report-pdf"),
+        path("reports/<int:pk>/status/", meetings.report_status, name="report-status"),
+    ],
+    "meetings",
+)

@@ -1,0 +1,1 @@
+"""The reporting pages: dashboards (:mod:`.dashboards`) and meetings with their papers (:mod:`.meetings`)."""
