@@ -8,3 +8,7 @@ with the same middleware, authentication, database connection and pagination.
 from devotracker.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"
+
+# The benchmark's own commands (``manage.py generate_load_data``) live in this package, which is an
+# app only under these settings: the product itself never loads benchmark code.
+INSTALLED_APPS = [*INSTALLED_APPS, "bench"]  # noqa: F405

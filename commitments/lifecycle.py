@@ -75,7 +75,7 @@ def days_overdue(due: dt.date | None, status: str, on: dt.date | None = None) ->
 # PostgreSQL uses a partial index only when it can prove the query's predicate implies the index's:
 # identical clauses prove it trivially. One comparison per status (``status <> 'complete' AND
 # status <> 'not_pursued'``) rather than ``NOT IN``: PostgreSQL prints such a condition back in the
-# same form, so an index rebuilt from its printed definition (commitments.loadgen does) is the same.
+# same form, so an index rebuilt from its printed definition (bench.loadgen does) is the same.
 
 
 def open_q(*, status_field: str = "status") -> Q:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from commitments import loadgen
+from bench import loadgen
 from commitments.models import Action, Change, Commitment, Obligation, StatusUpdate
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from commitments import loadgen
+from bench import loadgen
 from commitments.models import Action, Commitment, Obligation, StatusUpdate
 
 
