@@ -6,7 +6,7 @@
 #  2. installs requirements-dev.txt into .venv and builds the front-end assets;
 #  3. starts a throwaway PostgreSQL (initdb in a temporary folder, on a free port) and a throwaway
 #     Redis (another free port), and points DATABASE_URL / REDIS_URL / CELERY_* at them;
-#  4. runs ruff, the missing-migrations check, the production deploy check, mypy, the import
+#  4. runs ruff (lint and format), the missing-migrations check, the production deploy check, mypy, the import
 #     contracts (lint-imports), then pytest
 #     twice: on PostgreSQL (everything but the quick-start smoke run) and on the quick start's SQLite
 #     default (everything not marked `postgresql`, with the smoke run of scripts/run.sh), each
@@ -227,6 +227,7 @@ export CELERY_RESULT_BACKEND="redis://127.0.0.1:$REDIS_PORT/1"
 # --- 4. checks and tests ------------------------------------------------------------------------
 DEPLOY_SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(60))')"
 run_step "ruff" ruff check .
+run_step "ruff format" ruff format --check .
 run_step "makemigrations --check" python manage.py makemigrations --check --dry-run
 run_step "check --deploy" env PRODUCTION=true SECRET_KEY="$DEPLOY_SECRET_KEY" ALLOWED_HOSTS=devotracker.example.org \
   python manage.py check --deploy --fail-level WARNING
