@@ -88,7 +88,7 @@ def end_of_day(day: dt.date) -> dt.datetime:
 def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
     """Read every figure of a dashboard for ``scope`` as of the London day ``on`` (default today).
 
-    Runs a fixed number of queries (asserted in ``tests/dashboard/test_queries.py``): themes,
+    Runs a fixed number of queries (asserted in ``tests/reporting/test_dashboard_queries.py``): themes,
     default agreements, commitments grouped by theme/board/RAG/status/overdue, boards, commitments
     grouped by pilot, pilots, obligations grouped by party, obligation and action windows, the
     overdue obligations and actions, the items due soon (two), the latest updates, and six for

@@ -2,7 +2,7 @@
 
 Already covered elsewhere and not repeated here: the API's fuzzing of query parameters, paths,
 headers and write bodies (tests/api/test_errors.py, tests/api/test_writes.py), hostile names on the
-dashboard and in a built paper (tests/dashboard), the timeline's escaping (tests/ui/test_pages.py),
+dashboard and in a built paper (tests/reporting), the timeline's escaping (tests/ui/test_pages.py),
 the import's file type, size and shape checks (tests/ui/test_import.py), a digest's text
 (tests/jobs/test_notifications.py), each export's formula-safe function on its own.
 
