@@ -11,6 +11,9 @@ The format (docs/officer-guide.md): a header row naming columns ``action_id`` an
 (required), and any of ``status``, ``rag``, ``progress``, ``revised_due_date``, ``reason``, ``note``,
 ``evidence``. Columns ``commitment``, ``party``, ``description``, ``owner`` and ``due_date`` are
 there for people filling the sheet in and are ignored. An empty cell leaves a value as it is.
+
+One module (~530 lines): reading the two file formats safely and checking rows are the two halves of
+one all-or-nothing step, and the error messages of both are read together.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ e.g. ``commitments[12] (est-foo): unknown theme 'x'``) and nothing is written un
 rows are matched on their stable keys (ref, slug, code) and saved only when a field differs, so a
 second run reports no change. The sources give no actions, dates of delivery or statuses: those
 come only from the separate demo loader (:mod:`commitments.demo`).
+
+One module of ~850 lines on purpose: validation and writing walk the same two files entry by entry,
+and a reader checking how an inventory field lands in the database reads both halves side by side.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ which writes a :class:`StatusUpdate` row in the same transaction; nothing is ove
 history row. "Overdue" is never stored as a flag: it is computed from dates (DESIGN.md §10) by the
 rule in :mod:`commitments.lifecycle`; the daily pass only records ``overdue_since`` and escalation
 steps.
+
+One module of ~800 lines on purpose: the models are one web of foreign keys and constraints (a
+commitment's obligations, their actions, their history), read together when the schema changes.
 """
 
 from __future__ import annotations
