@@ -16,6 +16,32 @@ app = Celery("devotracker")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+
+def reliable_job(**overrides: Any) -> dict[str, Any]:
+    """The options of a scheduled job that must happen once whatever fails (``@shared_task(**reliable_job())``):
+    late acknowledgement, so a worker killed mid-run leaves the message for another (every job's
+    service is idempotent); retries with exponential back-off and jitter for the transient errors
+    (the database or the broker briefly unreachable), and nothing else retried blindly; the
+    project's time limits."""
+    from django.conf import settings
+    from django.db import InterfaceError, OperationalError
+    from kombu.exceptions import OperationalError as BrokerError
+
+    options: dict[str, Any] = {
+        "bind": True,
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        "autoretry_for": (OperationalError, InterfaceError, BrokerError),
+        "retry_backoff": 5,
+        "retry_backoff_max": 600,
+        "retry_jitter": True,
+        "max_retries": 5,
+        "soft_time_limit": settings.CELERY_TASK_SOFT_TIME_LIMIT,
+        "time_limit": settings.CELERY_TASK_TIME_LIMIT,
+    }
+    return {**options, **overrides}
+
+
 # --- handing work over from a request --------------------------------------------------------
 #
 # Follow-up work is already safe in the database when it is handed over (the outbox row, the

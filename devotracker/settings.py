@@ -365,7 +365,16 @@ CELERY_BEAT_SCHEDULE = {
     },
     "purge-sign-in-log": {"task": "boards.tasks.purge_sign_in_events_task", "schedule": crontab(hour=3, minute=30)},
     "deliver-outbox": {"task": "commitments.tasks.deliver_outbox_task", "schedule": 60.0},
+    # After the overdue pass, so the day's snapshot records the escalations it took (issue 13).
+    "daily-snapshot": {"task": "reporting.tasks.daily_snapshot_task", "schedule": crontab(hour=6, minute=30)},
 }
+
+# --- Snapshots (issue 13) -------------------------------------------------------------------
+# Every snapshot of the last SNAPSHOT_DAILY_DAYS days is kept, then the last of each ISO week;
+# frozen snapshots (held by closed reporting periods) are kept for ever.
+SNAPSHOT_DAILY_DAYS = env_int("SNAPSHOT_DAILY_DAYS", 90)
+if SNAPSHOT_DAILY_DAYS < 1:
+    raise ImproperlyConfigured(f"SNAPSHOT_DAILY_DAYS must be at least 1, not {SNAPSHOT_DAILY_DAYS}")
 
 # --- Overdue and escalation (DESIGN.md §10) -------------------------------------------------
 ESCALATE_TO_SECRETARIAT_AFTER_DAYS = env_int("ESCALATE_TO_SECRETARIAT_AFTER_DAYS", 14)

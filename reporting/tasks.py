@@ -1,4 +1,4 @@
-"""Celery tasks that build the Leaders' Committee report and the boards' papers (issue 6).
+"""Celery tasks of the reporting app: building the papers (issue 6) and the daily snapshot (issue 13).
 
 Thin by design: an id in, the service (:func:`reporting.papers.build_report`) does the work and
 records success or failure on the Report row. ``acks_late`` with the project's
@@ -9,11 +9,15 @@ report already built does nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from celery import shared_task
 
+from devotracker.celery import reliable_job
+
 from .papers import build_report
+from .snapshots import daily_snapshot
 
 
 # The task keeps the name it had before the reporting app existed, so messages already queued
@@ -24,3 +28,10 @@ def build_report_task(report_id: int) -> dict[str, Any]:
     ``missing`` when the row no longer exists)."""
     report = build_report(int(report_id))
     return {"report": report_id, "state": report.state if report is not None else "missing"}
+
+
+@shared_task(name="reporting.tasks.daily_snapshot_task", **reliable_job())
+def daily_snapshot_task(self: Any, today: str | None = None) -> dict[str, int]:
+    """The daily snapshot (06:30 London, after the overdue pass has recorded the day's escalations),
+    then retention. ``today``: an ISO date to run for a fixed London day. Idempotent."""
+    return daily_snapshot(today=dt.date.fromisoformat(today) if today else None)
