@@ -1,0 +1,103 @@
+"""What changed since the last report (issue 13): each item's previous state beside today's, and the
+lists a committee reads (improved, worsened, newly overdue, completed, re-dated with reasons)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from commitments.lifecycle import london_today
+from commitments.models import Obligation, Status, StatusUpdate
+from commitments.services import UpdateInput, record_update
+from reporting.comparisons import movements, with_previous
+from reporting.snapshots import take_snapshot
+
+from ..factories import CommitmentFactory, MembershipFactory, ObligationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world() -> dict[str, Any]:
+    today = london_today()
+    commitment = CommitmentFactory()
+    make = lambda **kw: ObligationFactory(commitment=commitment, **kw)  # noqa: E731
+    items = {
+        "better": make(rag="red", status=Status.IN_PROGRESS, due_date=today + dt.timedelta(days=40)),
+        "worse": make(rag="green", status=Status.IN_PROGRESS, due_date=today + dt.timedelta(days=40)),
+        "late": make(rag="amber", status=Status.IN_PROGRESS, due_date=today + dt.timedelta(days=3)),
+        "done": make(rag="amber", status=Status.IN_PROGRESS, due_date=today + dt.timedelta(days=40)),
+        "moved": make(rag="amber", status=Status.IN_PROGRESS, due_date=today + dt.timedelta(days=10)),
+        "still": make(rag="amber", status=Status.IN_PROGRESS, due_date=today + dt.timedelta(days=40)),
+    }
+    officer = UserFactory()
+    for obligation in items.values():
+        MembershipFactory(user=officer, party=obligation.party)
+    return {"items": items, "officer": officer, "commitment": commitment}
+
+
+def _update(world: dict[str, Any], name: str, **data: Any) -> None:
+    target = Obligation.objects.get(pk=world["items"][name].pk)
+    record_update(target, by=world["officer"], version=target.version, data=UpdateInput(**data))
+
+
+def test_movements_since_a_snapshot(world: dict[str, Any]) -> None:
+    snapshot, _ = take_snapshot(day=london_today() - dt.timedelta(days=30))
+    items = world["items"]
+    _update(world, "better", rag="green", reason="Funding agreed")
+    _update(world, "worse", rag="amber", reason="Recruitment paused")
+    _update(world, "done", status=Status.COMPLETE, progress=100, reason="Delivered", evidence=["https://example.org/report"])
+    _update(world, "moved", revised_due_date=london_today() + dt.timedelta(days=90), reason="Waiting for the estates review")
+    later = london_today() + dt.timedelta(days=5)  # "late" (due in 3 days) is overdue by then
+
+    found = movements(snapshot, "obligations", on=later)
+
+    ids = {name: [m.pk for m in found.lists[name]] for name in found.lists}
+    assert ids["improved"] == [items["better"].pk]
+    assert ids["worsened"] == [items["worse"].pk]
+    assert ids["newly_overdue"] == [items["late"].pk]
+    assert ids["completed"] == [items["done"].pk]
+    assert ids["redated"] == [items["moved"].pk]
+    moved = found.lists["redated"][0]
+    assert moved.before["due_date"] == items["moved"].due_date
+    assert moved.now["due_date"] == london_today() + dt.timedelta(days=90)
+    assert moved.reasons == ["Waiting for the estates review"]
+    assert items["still"].pk not in {m.pk for lst in found.lists.values() for m in lst}
+    assert found.counts() == {"improved": 1, "worsened": 1, "newly_overdue": 1, "completed": 1, "redated": 1}
+
+
+def test_items_created_after_the_snapshot_are_not_movements(world: dict[str, Any]) -> None:
+    snapshot, _ = take_snapshot()
+    ObligationFactory(commitment=world["commitment"], rag="red", due_date=london_today() - dt.timedelta(days=1))
+    found = movements(snapshot, "obligations")
+    assert found.counts() == dict.fromkeys(found.lists, 0)
+
+
+def test_the_comparison_is_two_queries_whatever_the_number_of_items(world: dict[str, Any]) -> None:
+    snapshot, _ = take_snapshot(day=london_today() - dt.timedelta(days=1))
+    for name in ("moved", "better"):
+        _update(world, name, revised_due_date=london_today() + dt.timedelta(days=70), reason="Later")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            movements(snapshot, "obligations")
+        return len(queries)
+
+    few = count()
+    for _ in range(5):
+        ObligationFactory(commitment=world["commitment"])
+    assert count() == few == 2
+
+
+def test_with_previous_puts_the_snapshot_s_values_beside_each_row(world: dict[str, Any]) -> None:
+    snapshot, _ = take_snapshot(day=london_today() - dt.timedelta(days=1))
+    _update(world, "better", rag="green", reason="Funding agreed")
+    rows = {o.pk: o for o in with_previous(Obligation.objects.all(), snapshot, "obligations")}
+    better = rows[world["items"]["better"].pk]
+    assert (better.previous_rag, better.rag, better.previous_status) == ("red", "green", Status.IN_PROGRESS)
+    assert better.previous_overdue is False
+    assert StatusUpdate.objects.filter(obligation=better).exists()
