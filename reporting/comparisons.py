@@ -26,6 +26,7 @@ from commitments.models import Commitment, Obligation, StatusUpdate
 from .models import CommitmentState, ObligationState, Snapshot
 
 Kind = Literal["commitments", "obligations"]
+KIND_HEADINGS: tuple[tuple[Kind, str], ...] = (("commitments", "Commitments"), ("obligations", "Obligations"))
 
 # Better is higher; "not assessed" has no rank, so a first rating is neither better nor worse.
 RAG_RANK = {"red": 0, "amber": 1, "green": 2}

@@ -27,6 +27,8 @@ from .models import ReportingPeriod, Snapshot
 from .papers import LEADERS_COMMITTEE_CODE
 from .snapshots import take_snapshot
 
+# The years the product accepts for any date (as the services do for due dates).
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 MAX_NAME_LENGTH = ReportingPeriod._meta.get_field("name").max_length or 120
 
 
@@ -67,13 +69,16 @@ def open_period(*, board: Board, name: str, starts_on: dt.date, ends_on: dt.date
         errors["name"] = ["Enter a name for the period"]
     elif len(name) > MAX_NAME_LENGTH:
         errors["name"] = [f"Name must be {MAX_NAME_LENGTH} characters or fewer"]
-    if ends_on < starts_on:
-        errors["ends_on"] = ["The end date must be the same as or after the start date"]
+    for field, day in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if not EARLIEST <= day <= LATEST:
+            errors[field] = [f"The date must be between {EARLIEST.year} and {LATEST.year}"]
+    if not errors.keys() & {"starts_on", "ends_on"} and ends_on < starts_on:
+        errors["ends_on"] = ["The last day must be the same as or after the first day"]
     with transaction.atomic():
         Board.objects.select_for_update().filter(pk=board.pk).first()
         if "name" not in errors and ReportingPeriod.objects.filter(board=board, name__iexact=name).exists():
             errors["name"] = [f"{board.name} already has a period called {name}"]
-        if "ends_on" not in errors:
+        if not errors.keys() & {"starts_on", "ends_on"}:
             other = _overlapping(board, starts_on, ends_on)
             if other is not None:
                 errors["starts_on"] = [

@@ -1,10 +1,10 @@
-"""The reporting pages' URLs: the Leaders' Committee dashboards, mounted at /dashboard/, and the
-meetings with their papers, mounted at /meetings/ (issue 6). Two namespaces (``dashboard``,
-``meetings``) that devotracker/urls.py includes under their prefixes."""
+"""The reporting pages' URLs: the Leaders' Committee dashboards, mounted at /dashboard/, the
+meetings with their papers, mounted at /meetings/ (issue 6), and the reporting periods, mounted at
+/periods/ (issue 13). Three namespaces that devotracker/urls.py includes under their prefixes."""
 
 from django.urls import path
 
-from .views import dashboards, meetings
+from .views import dashboards, meetings, periods
 
 dashboard_patterns = (
     [
@@ -26,4 +26,14 @@ meeting_patterns = (
         path("reports/<int:pk>/status/", meetings.report_status, name="report-status"),
     ],
     "meetings",
+)
+
+period_patterns = (
+    [
+        path("", periods.period_list, name="list"),
+        path("new/", periods.period_add, name="add"),
+        path("<int:pk>/", periods.period_detail, name="detail"),
+        path("<int:pk>/close/", periods.period_close, name="close"),
+    ],
+    "periods",
 )

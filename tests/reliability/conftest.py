@@ -11,15 +11,18 @@ every kind the services write, and the version of every trackable item.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.core.files.base import ContentFile
 from django.db import connection
+from django.utils import timezone
 
 from boards.models import Meeting, Party, Profile
 from commitments.models import Action, Change, Commitment, Obligation, OutboxMessage, Report, StatusUpdate
+from reporting.models import ReportingPeriod, Snapshot
 
 from ..api.conftest import World, world  # noqa: F401 - the fixture is used through pytest
 from ..factories import BoardFactory, MeetingFactory
@@ -34,6 +37,10 @@ def rel_world(world: World) -> World:  # noqa: F811 - the imported fixture, requ
     world.report.pdf.save("report.pdf", ContentFile(TINY_PDF), save=True)
     lc = BoardFactory(code="LC", slug="leaders-committee", name="Leaders' Committee", kind="committee")
     world.lc_meeting = MeetingFactory(board=lc, title="Leaders' Committee")  # type: ignore[attr-defined]
+    today = timezone.localdate()
+    world.period = ReportingPeriod.objects.create(  # type: ignore[attr-defined]
+        board=lc, name="Leaders' Committee, this month", starts_on=today - dt.timedelta(days=10), ends_on=today + dt.timedelta(days=10)
+    )
     return world
 
 
@@ -50,6 +57,8 @@ def snapshot() -> dict[str, Any]:
         "parties": Party,
         "meetings": Meeting,
         "admin_log": LogEntry,
+        "periods": ReportingPeriod,
+        "snapshots": Snapshot,
     }
     counts = ", ".join(f"(SELECT count(*) FROM {model._meta.db_table})" for model in counted.values())
     versions = " UNION ALL ".join(

@@ -73,6 +73,8 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /meetings/reports/{report}/pdf/":     ALL_READ,
     "GET /meetings/reports/{report}/status/":  ALL_READ,
     "GET /notifications/":                     ALL_READ,
+    "GET /periods/":                           ALL_READ,
+    "GET /periods/{period}/":                  ALL_READ,
     "GET /accounts/password/change/":          ALL_READ,
     "GET /import/template.csv":                (LOGIN, 403, 200, 200, 200, 200, LOGIN, LOGIN),
     "GET /admin/":                             (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, LOGIN, LOGIN),
@@ -98,6 +100,10 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /meetings/{meeting}/build/":         (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
     "POST /meetings/{lc_meeting}/build/":      (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
     "POST /notifications/ (own digests)":      (LOGIN, 302, 302, 302, 302, 302, LOGIN, LOGIN),
+    "GET /periods/new/":                       (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN),
+    "POST /periods/new/":                      (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN),
+    "GET /periods/{period}/close/":            (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN),
+    "POST /periods/{period}/close/":           (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN),
     "POST /admin/boards/party/add/":           (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 302, LOGIN, LOGIN),
     # --- API: reading -----------------------------------------------------------------------------
     "GET /api/v1/":                            PUBLIC,
@@ -183,6 +189,7 @@ def _path(template: str, world: Any) -> str:
         "lc_meeting": world.lc_meeting.pk,
         "report": world.report.pk,
         "update": world.update.pk,
+        "period": world.period.pk,
     }
     return template.split(" (")[0].format(**keys)
 
@@ -251,6 +258,16 @@ def perform(operation: str, client: APIClient, world: Any) -> Outcome:
         )
     elif path.startswith("/notifications/"):
         response = client.post(path, {"digests": "no"})
+    elif path == "/periods/new/":
+        response = client.post(
+            path,
+            {
+                "board": world.period.board_id,
+                "name": "Matrix period",
+                **{f"starts_on-{part}": value for part, value in zip(("day", "month", "year"), ("1", "1", "2040"), strict=True)},
+                **{f"ends_on-{part}": value for part, value in zip(("day", "month", "year"), ("31", "1", "2040"), strict=True)},
+            },
+        )
     elif path == "/admin/boards/party/add/":
         response = client.post(path, {"name": "Matrix party", "slug": "matrix-party", "type": "other", "notes": "", "source": ""})
     else:  # the meeting's build button

@@ -143,3 +143,14 @@ def test_a_meeting_s_period_and_the_previous_closed_one(lc: Board, lc_secretaria
     assert previous_closed(march) is None  # January is still open
     close_period(january, by=lc_secretariat)
     assert previous_closed(march) == january
+
+
+def test_the_admin_reads_periods_and_snapshots_but_cannot_change_them(lc: Board, lc_secretariat: Any, admin_client: Any) -> None:
+    period = close_period(_open(lc, lc_secretariat), by=lc_secretariat)
+    for url in ("/admin/reporting/reportingperiod/", f"/admin/reporting/reportingperiod/{period.pk}/change/", "/admin/reporting/snapshot/"):
+        assert admin_client.get(url).status_code == 200
+    response = admin_client.post(f"/admin/reporting/reportingperiod/{period.pk}/change/", {"name": "Renamed"})
+    assert response.status_code == 403
+    assert admin_client.post(f"/admin/reporting/snapshot/{period.snapshot_id}/delete/", {"post": "yes"}).status_code == 403
+    period.refresh_from_db()
+    assert period.name == "Leaders' Committee, March 2027" and Snapshot.objects.filter(pk=period.snapshot_id, frozen=True).exists()
