@@ -731,6 +731,7 @@ class Report(models.Model):
     as_of = models.DateField(null=True, blank=True, help_text="The London day the figures are taken on.")
     html = models.TextField(blank=True)
     pdf = models.FileField(upload_to=report_upload_to, blank=True)
+    docx = models.FileField(upload_to=report_upload_to, blank=True, help_text="The paper as an editable Word document.")
     task_id = models.CharField(max_length=64, blank=True)
     error = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)

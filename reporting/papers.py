@@ -47,6 +47,7 @@ from .dashboards import (
     overdue_item_list,
     update_target_label,
 )
+from .word import html_to_docx
 
 logger = logging.getLogger(__name__)
 # WeasyPrint logs every layout step at INFO; a worker building papers needs only its warnings.
@@ -96,14 +97,24 @@ def build_report(report_id: int, *, now: dt.datetime | None = None) -> Report | 
         as_of = timezone.localdate(now)
         html = render_paper(report.meeting, report.kind, as_of=as_of, built_at=now)
         pdf = html_to_pdf(html)
+        docx = html_to_docx(html, title=report.title)
         report.html = html
         report.as_of = as_of
         report.built_at = timezone.now()
         report.state = Report.State.READY
         report.error = ""
         report.pdf.save(pdf_filename(report), ContentFile(pdf), save=False)
-        report.save(update_fields=["html", "as_of", "built_at", "state", "error", "pdf", "updated_at"])
-        job.outcome, job.counts = JobRun.Outcome.SUCCESS, {"report": report.pk, "pdf_bytes": len(pdf), "html_chars": len(html)}
+        report.docx.save(paper_filename(report, "docx"), ContentFile(docx), save=False)
+        report.save(update_fields=["html", "as_of", "built_at", "state", "error", "pdf", "docx", "updated_at"])
+        job.outcome, job.counts = (
+            JobRun.Outcome.SUCCESS,
+            {
+                "report": report.pk,
+                "pdf_bytes": len(pdf),
+                "docx_bytes": len(docx),
+                "html_chars": len(html),
+            },
+        )
     except Exception as exc:
         logger.exception("report build failed", extra={"fields": {"report": report_id}})
         report.state = Report.State.FAILED
@@ -116,11 +127,16 @@ def build_report(report_id: int, *, now: dt.datetime | None = None) -> Report | 
 
 
 def pdf_filename(report: Report) -> str:
+    return paper_filename(report, "pdf")
+
+
+def paper_filename(report: Report, extension: str) -> str:
+    """The name a built paper's file is stored and downloaded under: board, date, item, kind, build."""
     meeting = report.meeting
     kind = "leaders-committee-report" if report.kind == Report.Kind.LEADERS_COMMITTEE else "outstanding-actions"
     item = f"-item-{meeting.item_number}" if meeting.item_number else ""
     safe_item = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in item)
-    return f"{meeting.board.code.lower()}-{meeting.date:%Y-%m-%d}{safe_item}-{kind}-{report.pk}.pdf"
+    return f"{meeting.board.code.lower()}-{meeting.date:%Y-%m-%d}{safe_item}-{kind}-{report.pk}.{extension}"
 
 
 # --- rendering --------------------------------------------------------------------------------

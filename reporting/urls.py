@@ -23,6 +23,7 @@ meeting_patterns = (
         path("<int:pk>/build/", meetings.build, name="build"),
         path("reports/<int:pk>/", meetings.report_html, name="report"),
         path("reports/<int:pk>/pdf/", meetings.report_pdf, name="report-pdf"),
+        path("reports/<int:pk>/docx/", meetings.report_docx, name="report-docx"),
         path("reports/<int:pk>/status/", meetings.report_status, name="report-status"),
     ],
     "meetings",

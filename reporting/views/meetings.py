@@ -25,6 +25,8 @@ from commitments.services import NotAllowed
 from ..builds import can_build_report, in_flight, reports_for_meeting, request_report
 from ..papers import report_kind_for
 
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
 
 @require_safe
 def meeting_list(request: HttpRequest) -> HttpResponse:
@@ -93,18 +95,28 @@ def report_html(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _download(report: Report, field: str, content_type: str) -> FileResponse:
+    stored = getattr(report, field)
+    if not stored:
+        raise Http404(f"This paper has no {field.upper()} copy.")
+    try:
+        handle = stored.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404(f"This paper's {field.upper()} copy is missing.") from exc
+    return FileResponse(handle, as_attachment=True, filename=stored.name.rsplit("/", 1)[-1], content_type=content_type)
+
+
 @require_safe
 def report_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """``/meetings/reports/<id>/pdf/``: the paper's PDF as a download."""
-    report = _ready_report(pk)
-    if not report.pdf:
-        raise Http404("This paper has no PDF.")
-    try:
-        handle = report.pdf.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404("This paper's PDF is missing.") from exc
-    filename = report.pdf.name.rsplit("/", 1)[-1]
-    return FileResponse(handle, as_attachment=True, filename=filename, content_type="application/pdf")
+    return _download(_ready_report(pk), "pdf", "application/pdf")
+
+
+@require_safe
+def report_docx(request: HttpRequest, pk: int) -> FileResponse:
+    """``/meetings/reports/<id>/docx/``: the paper as an editable Word document (papers built before
+    Word copies existed have none: 404, and the meeting page offers no link)."""
+    return _download(_ready_report(pk), "docx", DOCX_TYPE)
 
 
 def status_payload(report: Report) -> dict[str, Any]:
@@ -118,6 +130,7 @@ def status_payload(report: Report) -> dict[str, Any]:
         "as_of": report.as_of.isoformat() if report.as_of else None,
         "html_url": reverse("meetings:report", args=[report.pk]) if ready else None,
         "pdf_url": reverse("meetings:report-pdf", args=[report.pk]) if ready and report.pdf else None,
+        "docx_url": reverse("meetings:report-docx", args=[report.pk]) if ready and report.docx else None,
         "error": report.error,
     }
 

@@ -54,6 +54,7 @@ function render(row, data) {
     const cell = row.querySelector("[data-report-links]");
     cell.replaceChildren(link(data.html_url, "View", " the paper just built", false));
     if (data.pdf_url) cell.append(" · ", link(data.pdf_url, "Download PDF", " of the paper just built", true));
+    if (data.docx_url) cell.append(" · ", link(data.docx_url, "Download Word", " copy of the paper just built, to edit", true));
   }
 }
 

@@ -35,6 +35,7 @@ TINY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%
 def rel_world(world: World) -> World:  # noqa: F811 - the imported fixture, requested by name
     """The API world plus the report's PDF and a Leaders' Committee meeting."""
     world.report.pdf.save("report.pdf", ContentFile(TINY_PDF), save=True)
+    world.report.docx.save("report.docx", ContentFile(b"PK\x03\x04 a Word file"), save=True)
     lc = BoardFactory(code="LC", slug="leaders-committee", name="Leaders' Committee", kind="committee")
     world.lc_meeting = MeetingFactory(board=lc, title="Leaders' Committee")  # type: ignore[attr-defined]
     today = timezone.localdate()

@@ -71,6 +71,7 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /meetings/{meeting}/":                ALL_READ,
     "GET /meetings/reports/{report}/":         ALL_READ,
     "GET /meetings/reports/{report}/pdf/":     ALL_READ,
+    "GET /meetings/reports/{report}/docx/":    ALL_READ,
     "GET /meetings/reports/{report}/status/":  ALL_READ,
     "GET /notifications/":                     ALL_READ,
     "GET /periods/":                           ALL_READ,
