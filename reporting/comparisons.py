@@ -99,9 +99,11 @@ class Movements:
     snapshot: Snapshot
     on: dt.date
     lists: dict[str, list[Movement]] = field(default_factory=lambda: {name: [] for name in MOVEMENTS})
+    totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(MOVEMENTS, 0))
 
     def counts(self) -> dict[str, int]:
-        return {name: len(items) for name, items in self.lists.items()}
+        """How many items are in each list, whole (the lists themselves may be cut)."""
+        return dict(self.totals)
 
 
 def _classify(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
@@ -176,6 +178,7 @@ def movements(snapshot: Snapshot, kind: Kind, *, on: dt.date | None = None, limi
         else:
             label, ref = f"{row.party.name}: {row.commitment.title}", row.commitment.ref
         for name in _classify(before, now):
+            result.totals[name] += 1
             item = Movement(kind=kind, pk=row.pk, label=label, ref=ref, before=before, now=now)
             if limit is None or len(result.lists[name]) < limit:
                 result.lists[name].append(item)

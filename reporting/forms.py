@@ -9,8 +9,7 @@ from django import forms
 from boards.models import Board
 from commitments.forms import GovukDateField, ServiceErrorsForm
 
-from .models import ReportingPeriod
-from .papers import LEADERS_COMMITTEE_CODE
+from .models import LEADERS_COMMITTEE_CODE, ReportingPeriod
 
 
 class PeriodForm(ServiceErrorsForm):

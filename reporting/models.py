@@ -29,6 +29,10 @@ from boards.models import Board
 from commitments.lifecycle import Status
 from commitments.models import Rag
 
+# Leaders' Committee: its report reads across the whole MoU, and its secretariat (London Councils')
+# manages the reporting periods.
+LEADERS_COMMITTEE_CODE = "LC"
+
 
 class FrozenError(Exception):
     """A frozen snapshot (or a closed period) was asked to change."""

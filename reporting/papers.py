@@ -36,6 +36,7 @@ from commitments.sources import format_date
 from commitments.templatetags.tracker import possessive
 
 from .charts import rag_bar_chart
+from .comparisons import KIND_HEADINGS, movements
 from .dashboards import (
     RAG_KEYS,
     OverdueItem,
@@ -47,6 +48,8 @@ from .dashboards import (
     overdue_item_list,
     update_target_label,
 )
+from .models import LEADERS_COMMITTEE_CODE, ReportingPeriod
+from .periods import period_for_meeting, previous_closed
 from .word import html_to_docx
 
 logger = logging.getLogger(__name__)
@@ -55,8 +58,9 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # The four boards of the MoU get outstanding-actions papers; London Councils' committees (Leaders'
 # Committee, the Executive) get the committee report on delivery of the MoU.
-LEADERS_COMMITTEE_CODE = "LC"
 CHANGES_WITHOUT_PREVIOUS_MEETING_DAYS = 90
+# Longest list on the Leaders' Committee report's front pages; the appendices list everything.
+FRONT_LIST_LIMIT = 5
 NEXT_MEETING_FALLBACK_DAYS = 90
 
 
@@ -276,7 +280,7 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any
     sections = [
         ThemeSection(
             theme=t,
-            number=f"4.{i}",
+            number=f"A.{i}",
             counts=_counts(by_theme[t.pk], t.name),
             commitments=by_theme[t.pk],
             changes=updates_by_theme[t.pk],
@@ -286,6 +290,7 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any
     ]
     totals = _counts(commitments, "All commitments")
     escalated = _escalated_items(scope, as_of)
+    previous_period, movement = movement_since_last_period(meeting, as_of)
     agreements = list(Agreement.objects.filter(in_dashboards_by_default=True).order_by("date", "slug"))
     sources = source_documents([c.pk for c in commitments])
     chart = (
@@ -294,6 +299,16 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any
         else ""
     )
     return {
+        # The front of the report (two pages at most): headline figures and movement since the last
+        # closed period, the decisions sought (escalated items), the top risks. The full lists are
+        # the appendices.
+        "previous_period": previous_period,
+        "movement": movement,
+        "escalated_top": escalated[:FRONT_LIST_LIMIT],
+        "red_top": sorted((c for c in commitments if c.shown_rag_db == "red"), key=lambda c: (c.shown_progress_db or 0, c.ref))[
+            :FRONT_LIST_LIMIT
+        ],
+        "front_limit": FRONT_LIST_LIMIT,
         "sections": sections,
         "totals": totals,
         "overdue": overdue,
@@ -308,6 +323,21 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any
         "sources": sources,
         "chart": chart,
     }
+
+
+def movement_since_last_period(meeting: Meeting, as_of: dt.date) -> tuple[ReportingPeriod | None, list[dict[str, Any]]]:
+    """The last closed reporting period of the meeting's board before this meeting's period (or
+    before the meeting), and how many commitments and obligations moved since its frozen figures:
+    one row per kind with the counts of :data:`reporting.comparisons.MOVEMENTS`."""
+    period = period_for_meeting(meeting)
+    previous = previous_closed(period) if period is not None else previous_closed(None, board=meeting.board_id, before=meeting.date)
+    if previous is None or previous.snapshot is None:
+        return previous, []
+    rows = []
+    for kind, heading in KIND_HEADINGS:
+        counts = movements(previous.snapshot, kind, on=as_of, limit=0).counts()
+        rows.append({"label": heading, **counts})
+    return previous, rows
 
 
 def source_documents(commitment_ids: list[int]) -> list[dict[str, Any]]:

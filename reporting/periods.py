@@ -23,8 +23,7 @@ from commitments.lifecycle import london_today
 from commitments.models import Report
 from commitments.services import InvalidUpdate, NotAllowed, ServiceError
 
-from .models import ReportingPeriod, Snapshot
-from .papers import LEADERS_COMMITTEE_CODE
+from .models import LEADERS_COMMITTEE_CODE, ReportingPeriod, Snapshot
 from .snapshots import take_snapshot
 
 # The years the product accepts for any date (as the services do for due dates).

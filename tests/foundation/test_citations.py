@@ -303,7 +303,7 @@ def test_pages_papers_exports_and_the_api_show_no_file_names_lines_or_codes(sett
         assert meeting is not None
         check(f"{code} paper", visible(render_paper(meeting, report_kind_for(meeting), as_of=today)))
     lc_paper = render_paper(Meeting.objects.filter(board__code="LC").order_by("-date").first(), Report.Kind.LEADERS_COMMITTEE, as_of=today)
-    assert "Appendix C: source documents" in lc_paper and "Local Government Chronicle (LGC)" in lc_paper
+    assert "Appendix E: source documents" in lc_paper and "Local Government Chronicle (LGC)" in lc_paper
 
     # The API: CSV of every list, and the human fields of the JSON.
     api = token_client(ApiToken.issue(user=viewer, scope=ApiToken.Scope.READ)[1])

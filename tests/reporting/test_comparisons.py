@@ -68,6 +68,8 @@ def test_movements_since_a_snapshot(world: dict[str, Any]) -> None:
     assert moved.reasons == ["Waiting for the estates review"]
     assert items["still"].pk not in {m.pk for lst in found.lists.values() for m in lst}
     assert found.counts() == {"improved": 1, "worsened": 1, "newly_overdue": 1, "completed": 1, "redated": 1}
+    cut = movements(snapshot, "obligations", on=later, limit=0)
+    assert cut.counts() == found.counts() and not any(cut.lists.values())  # lists cut, counts whole
 
 
 def test_items_created_after_the_snapshot_are_not_movements(world: dict[str, Any]) -> None:

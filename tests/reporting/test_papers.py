@@ -14,10 +14,11 @@ import pytest
 from django.utils import timezone
 
 from boards.models import Membership
-from commitments.models import Escalation, JobRun, Report, StatusUpdate
-from commitments.services import NotAllowed
+from commitments.models import Escalation, JobRun, Obligation, Report, StatusUpdate
+from commitments.services import NotAllowed, UpdateInput, record_update
 from reporting.builds import can_build_report, request_report
 from reporting.papers import build_report, html_to_pdf, render_paper, report_kind_for
+from reporting.periods import close_period, open_period
 from reporting.tasks import build_report_task
 
 from ..factories import MeetingFactory, MembershipFactory, UserFactory
@@ -82,11 +83,39 @@ def test_leaders_committee_paper_has_the_committee_paper_shape(
         assert "Olu Owner" in doc
     assert '<tr><th scope="row">Item no</th><td>8</td></tr>' in html
     assert "Item no 8" in text
-    # Escalated to this committee (Escalation step 3) is its own list.
+    # Escalated to this committee (Escalation step 3): the decision sought up front, the full list in Appendix B.
+    assert "Escalated to Leaders' Committee, most overdue first" in html
     assert "Items escalated to Leaders' Committee" in html
     assert "1 has been escalated to this committee" in text
     # Empty themes say so rather than vanish.
     assert html.count("There are no commitments in this theme") == 4
+
+
+def pages_before(text: str, data: bytes, tmp_path: Path) -> int:
+    """How many pages of the PDF come before the first page holding ``text``."""
+    path = tmp_path / "paper.pdf"
+    path.write_bytes(data)
+    page = 1
+    while True:
+        out = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), str(path), "-"], capture_output=True, text=True)
+        if out.returncode != 0:
+            raise AssertionError(f"{text!r} is on no page")
+        if text in " ".join(out.stdout.split()):
+            return page - 1
+        page += 1
+
+
+def test_the_committee_report_opens_with_at_most_two_pages_then_the_appendices(
+    dataset: Dataset, lc_meeting: Any, escalated: Escalation, tmp_path: Path
+) -> None:
+    html = render_paper(lc_meeting, report_kind_for(lc_meeting), as_of=dataset.today)
+    pdf = html_to_pdf(html)
+    assert pages_before("Appendix A: progress by theme", pdf, tmp_path) <= 2
+    front = unescape(html.split("Appendix A: progress by theme")[0])
+    for section in ("1. Headline figures", "2. Decisions sought", "3. Top risks", "Financial implications"):
+        assert section in front
+    assert "Publish the estates strategy" in unescape(html)
+    assert "No earlier reporting period has been closed" in front
 
 
 def test_paper_shows_what_changed_since_the_last_meeting_of_the_same_board(dataset: Dataset, lc_meeting: Any) -> None:
@@ -318,6 +347,7 @@ def test_unbuilt_papers_are_not_served(dataset: Dataset, lc_meeting: Any, viewer
         "as_of": None,
         "html_url": None,
         "pdf_url": None,
+        "docx_url": None,
         "error": "",
     }
     # While a build is in flight the page loads the progress script and says how to refresh.
@@ -347,3 +377,26 @@ def test_meeting_pages_run_a_constant_number_of_queries(dataset: Dataset, lc_mee
             assert client.get(f"/meetings/{lc_meeting.pk}/").status_code == 200
         counts.append((len(listing.captured_queries), len(detail.captured_queries)))
     assert counts[0] == counts[1]
+
+
+def test_the_committee_report_shows_what_moved_since_the_last_closed_period(dataset: Dataset, lc_meeting: Any, tmp_path: Path) -> None:
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    earlier = open_period(
+        board=lc_meeting.board,
+        name="Leaders' Committee, last quarter",
+        starts_on=dataset.today - dt.timedelta(days=120),
+        ends_on=dataset.today - dt.timedelta(days=30),
+        by=admin,
+    )
+    close_period(earlier, by=admin)
+    obligation = Obligation.objects.filter(rag="red").exclude(status="complete").first()
+    assert obligation is not None
+    record_update(obligation, by=admin, version=obligation.version, data=UpdateInput(rag="green", reason="Recovered"))
+
+    html = unescape(render_paper(lc_meeting, report_kind_for(lc_meeting), as_of=dataset.today))
+
+    front = html.split("Appendix A: progress by theme")[0]
+    assert "What moved since Leaders' Committee, last quarter" in front
+    row = front.split('<th scope="row">Obligations</th>')[1].split("</tr>")[0]
+    assert row.startswith('<td class="num">1</td>')  # one obligation improved
+    assert pages_before("Appendix A: progress by theme", html_to_pdf(html), tmp_path) <= 2
