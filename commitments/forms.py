@@ -74,7 +74,24 @@ class GovukDateField(forms.Field):
             raise ValidationError(self.required_message or f"Enter {str(self.label).lower()}", code="required")
 
 
-class UpdateForm(forms.Form):
+class ServiceErrorsForm(forms.Form):
+    """A form whose input a service checks again: :meth:`add_service_errors` attaches a
+    :class:`~commitments.services.InvalidUpdate`'s per-field errors to the form's fields, and errors
+    about fields the form does not have (``__all__``, or names the form spells otherwise, see
+    ``service_field_aliases``) to the whole form, where the error summary shows them."""
+
+    service_field_aliases: dict[str, str] = {}
+
+    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
+        for name, messages in errors.items():
+            field: str | None = self.service_field_aliases.get(name, name)
+            if field not in self.fields:
+                field = None
+            for message in messages:
+                self.add_error(field, message.rstrip("."))
+
+
+class UpdateForm(ServiceErrorsForm):
     """An update of an obligation's (or a commitment's assessed) state.
 
     ``version`` is the version the page was rendered from; the ``seen_*`` fields are the values the
@@ -180,16 +197,8 @@ class UpdateForm(forms.Form):
             evidence=[line.strip() for line in (data.get("evidence") or "").splitlines() if line.strip()],
         )
 
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        """Attach :class:`~commitments.services.InvalidUpdate` errors to their fields; errors about
-        fields the form does not have (``__all__``, ``due_date``) go where a reader will find them."""
-        aliases = {"due_date": "revised_due_date", "__all__": None, "non_field_errors": None}
-        for name, messages in errors.items():
-            field = aliases.get(name, name)
-            if field is not None and field not in self.fields:
-                field = None
-            for message in messages:
-                self.add_error(field, message.rstrip("."))
+    # The service calls the revised date ``due_date``.
+    service_field_aliases = {"due_date": "revised_due_date"}
 
 
 class CommitmentUpdateForm(UpdateForm):
@@ -213,7 +222,7 @@ class OfficerChoiceField(forms.ModelChoiceField):
         return str(obj.get_full_name() or obj.username)
 
 
-class AddActionForm(forms.Form):
+class AddActionForm(ServiceErrorsForm):
     """A new dated action under an obligation: what, who (optional, an officer of the party) and when."""
 
     description = forms.CharField(
@@ -244,12 +253,6 @@ class AddActionForm(forms.Form):
             .distinct()
             .order_by("first_name", "last_name", "username")
         )
-
-    def add_service_errors(self, errors: dict[str, list[str]]) -> None:
-        for name, messages in errors.items():
-            field = name if name in self.fields else None
-            for message in messages:
-                self.add_error(field, message.rstrip("."))
 
 
 class ImportUploadForm(forms.Form):

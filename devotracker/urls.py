@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("pilots.urls")),
     path("dashboard/", include(reporting_urls.dashboard_patterns)),
     path("meetings/", include(reporting_urls.meeting_patterns)),
+    path("periods/", include(reporting_urls.period_patterns)),
     path("notifications/", include("commitments.notification_urls")),
     path("", include("commitments.urls")),
 ]
