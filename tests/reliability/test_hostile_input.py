@@ -2,8 +2,8 @@
 
 Already covered elsewhere and not repeated here: the API's fuzzing of query parameters, paths,
 headers and write bodies (tests/api/test_errors.py, tests/api/test_writes.py), hostile names on the
-dashboard and in a built paper (tests/reporting), the timeline's escaping (tests/ui/test_pages.py),
-the import's file type, size and shape checks (tests/ui/test_import.py), a digest's text
+dashboard and in a built paper (tests/reporting), the timeline's escaping (tests/commitments/views/test_pages.py),
+the import's file type, size and shape checks (tests/commitments/views/test_import.py), a digest's text
 (tests/jobs/test_notifications.py), each export's formula-safe function on its own.
 
 Added here, end to end:

@@ -326,7 +326,7 @@ def test_every_page_url_pattern_is_in_the_matrix() -> None:
     covered = {shape(op.split(" ", 1)[1].split(" (")[0].split("?")[0]) for op in MATRIX}
     known_keys = {"TST-001", "SPB", "spb", "hackney", "party-a", "mou-2017", "capital-and-estates"}
     covered |= {"/".join("*" if part in known_keys else part for part in c.split("/")) for c in covered}
-    # Not operations on data: the sign-out form (tested in tests/frontend), the password change
+    # Not operations on data: the sign-out form (tested in tests/boards/test_accounts.py), the password change
     # confirmation, the API's catch-all 404, the cookies page, and the ``.{format}`` suffixes.
     ignored = {"accounts/logout/", "accounts/password/change/done/", "*", "cookies/", "api/v1/*"}
     missing = sorted(

@@ -1,10 +1,10 @@
 """The public-sector security baseline (issue 8 §6), checked on the running code.
 
 Covered elsewhere and only referenced here: ``manage.py check --deploy`` under production settings
-(tests/foundation/test_settings.py::test_check_deploy_is_clean_in_production, also a step of
+(tests/devotracker/test_settings.py::test_check_deploy_is_clean_in_production, also a step of
 scripts/test.sh); the security headers of public pages and the nonce of the one inline script
-(tests/frontend/test_pages_and_headers.py); sign-in throttling, lockout and the sign-in audit
-(tests/frontend/test_accounts.py); revoked tokens and inactive users answered 401
+(tests/devotracker/test_pages_and_headers.py); sign-in throttling, lockout and the sign-in audit
+(tests/boards/test_accounts.py); revoked tokens and inactive users answered 401
 (tests/api/test_errors.py); the dependency audit is ``bash scripts/audit.sh`` (docs/security.md).
 
 Here: the Content-Security-Policy of every page type a signed-in person sees; HSTS and secure,

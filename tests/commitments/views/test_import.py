@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from commitments.models import Action, StatusUpdate
 from commitments.services import UpdateInput, record_update
 
-from ..factories import ActionFactory
+from ...factories import ActionFactory
 
 pytestmark = pytest.mark.django_db
 

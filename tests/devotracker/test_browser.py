@@ -212,7 +212,7 @@ def test_printing_leaves_out_the_header_navigation_footer_and_buttons(live_serve
 
 @pytest.mark.parametrize("path", ["/api/v1/docs/", "/api/v1/docs/split/"])
 def test_swagger_ui_runs_under_the_policy(settings: Any, live_server: Any, page: Any, watched: dict[str, list[str]], path: str) -> None:
-    settings.ROOT_URLCONF = "tests.frontend.docs_urls"
+    settings.ROOT_URLCONF = "tests.devotracker.docs_urls"
 
     response = page.goto(f"{live_server.url}{path}")
 
@@ -223,7 +223,7 @@ def test_swagger_ui_runs_under_the_policy(settings: Any, live_server: Any, page:
 
 
 def test_redoc_runs_under_the_policy(settings: Any, live_server: Any, page: Any, watched: dict[str, list[str]]) -> None:
-    settings.ROOT_URLCONF = "tests.frontend.docs_urls"
+    settings.ROOT_URLCONF = "tests.devotracker.docs_urls"
 
     page.goto(f"{live_server.url}/api/v1/redoc/")
 

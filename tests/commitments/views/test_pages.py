@@ -14,7 +14,7 @@ from boards.models import Basis
 from commitments.models import Citation, Clause, CommitmentLink, CommitmentPilot, StatusUpdate
 from commitments.services import UpdateInput, record_update
 
-from ..factories import (
+from ...factories import (
     ActionFactory,
     AgreementFactory,
     BoardFactory,

@@ -15,8 +15,8 @@ import pytest
 
 from commitments.models import Action, Citation, CommitmentPilot, StatusUpdate
 
-from ..conftest import axe_violations, sign_in
-from ..factories import ActionFactory, BoardFactory, BoroughFactory, MeetingFactory, PilotFactory
+from ...conftest import axe_violations, sign_in
+from ...factories import ActionFactory, BoardFactory, BoroughFactory, MeetingFactory, PilotFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

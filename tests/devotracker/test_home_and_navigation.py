@@ -39,7 +39,7 @@ def test_a_user_with_no_role_goes_to_the_dashboard(stub_pages: None, client: Cli
 
 
 def test_home_falls_back_to_a_page_while_the_destinations_do_not_exist(settings: Any, client: Client, officer: Any) -> None:
-    settings.ROOT_URLCONF = "tests.frontend.bare_urls"
+    settings.ROOT_URLCONF = "tests.devotracker.bare_urls"
     client.force_login(officer)
 
     response = client.get("/")

@@ -28,4 +28,4 @@ def stub_pages(settings: Any) -> None:
     """Serve the real home, account and footer views beside stand-ins for the pages other parts
     of the service provide (dashboard, My work, commitments…), so home-page and navigation
     behaviour is tested on its own."""
-    settings.ROOT_URLCONF = "tests.frontend.stub_urls"
+    settings.ROOT_URLCONF = "tests.devotracker.stub_urls"

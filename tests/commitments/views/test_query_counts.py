@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import client_for
+from ..conftest import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from django.test import Client
 from commitments.models import Action, Commitment, Obligation, StatusUpdate
 from commitments.services import UpdateInput, record_update
 
-from ..factories import ActionFactory, MembershipFactory
-from .conftest import client_for
+from ...factories import ActionFactory, MembershipFactory
+from ..conftest import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 from commitments.models import Citation, CommitmentPilot, Report, StatusUpdate
 from commitments.services import UpdateInput, record_update
 
-from ..conftest import axe_violations, sign_in
-from ..factories import (
+from ...conftest import axe_violations, sign_in
+from ...factories import (
     ActionFactory,
     BoardFactory,
     BoroughFactory,
