@@ -33,7 +33,7 @@ from django.utils import timezone
 
 from boards.models import Board, Meeting, Membership
 
-from . import changes
+from . import changes, escalation
 from .charts import rag_bar_chart
 from .dashboards import (
     RAG_KEYS,
@@ -46,7 +46,7 @@ from .dashboards import (
     overdue_item_list,
     update_target_label,
 )
-from .models import Agreement, Citation, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
+from .models import Agreement, Change, Citation, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
 from .services import NotAllowed
 from .sources import format_date
 from .templatetags.tracker import possessive
@@ -127,6 +127,7 @@ def request_report(meeting: Meeting, *, by: Any, now: dt.datetime | None = None)
             report.state = Report.State.FAILED
             report.error = "The build did not finish in time and was abandoned; a new build was started."
             report.save(update_fields=["state", "error", "updated_at"])
+            changes.record(report)
         report = Report.objects.create(
             meeting=meeting,
             kind=kind,
@@ -136,6 +137,7 @@ def request_report(meeting: Meeting, *, by: Any, now: dt.datetime | None = None)
             requested_at=now,
             task_id=str(uuid.uuid4()),
         )
+        changes.record(report, Change.Op.CREATE)
         transaction.on_commit(lambda: enqueue_build(report.pk, report.task_id))
     return report
 
@@ -194,12 +196,14 @@ def build_report(report_id: int, *, now: dt.datetime | None = None) -> Report | 
         report.error = ""
         report.pdf.save(pdf_filename(report), ContentFile(pdf), save=False)
         report.save(update_fields=["html", "as_of", "built_at", "state", "error", "pdf", "updated_at"])
+        changes.record(report)
         job.outcome, job.counts = JobRun.Outcome.SUCCESS, {"report": report.pk, "pdf_bytes": len(pdf), "html_chars": len(html)}
     except Exception as exc:
         logger.exception("report build failed", extra={"fields": {"report": report_id}})
         report.state = Report.State.FAILED
         report.error = f"{type(exc).__name__}: {exc}"[:2000]
         report.save(update_fields=["state", "error", "updated_at"])
+        changes.record(report)
         job.outcome, job.error = JobRun.Outcome.FAILURE, report.error
     job.finished_at = timezone.now()
     job.save(update_fields=["outcome", "counts", "error", "finished_at"])
@@ -446,7 +450,7 @@ def render_paper(meeting: Meeting, kind: str, *, as_of: dt.date, built_at: dt.da
         "built_at": timezone.localtime(built_at or timezone.now()),
         "title": report_title(meeting, kind),
         "rag_keys": RAG_KEYS,
-        "escalate_committee_days": settings.ESCALATE_TO_COMMITTEE_AFTER_DAYS,
+        "escalate_committee_days": escalation.committee_after_days(),
         "describe_update": describe_update,
     }
     if kind == Report.Kind.LEADERS_COMMITTEE:

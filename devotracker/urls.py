@@ -22,7 +22,7 @@ urlpatterns = [
     path("", include("pilots.urls")),
     path("dashboard/", include("commitments.dashboard_urls")),
     path("meetings/", include("commitments.meeting_urls")),
-    path("notifications/", include("commitments.notification_urls")),
+    path("notifications/", include("commitments.notifications.urls")),
     path("", include("commitments.urls")),
 ]
 
