@@ -37,7 +37,7 @@ from boards.models import Board, Membership
 
 from . import escalation
 from .changes import record_select
-from .lifecycle import CLOSED_STATUSES, overdue_q, overdue_sql
+from .lifecycle import CLOSED_STATUSES, not_overdue_arms, overdue_q, overdue_sql
 from .models import Action, Change, Escalation, Obligation, OutboxMessage, Status, StatusUpdate
 from .notifications.outbox import ESCALATIONS_KIND
 
@@ -298,11 +298,12 @@ def flag_overdue_items(*, today: dt.date, now: dt.datetime, steps: list[tuple[in
         p = _params(today=today, now=now, cleared=_CLEARED_MARK, level_zero=level_zero, **_CLOSED_PARAMS)
 
         # (b) No longer overdue (closed, re-dated, or due date removed) but still marked.
-        cleared = (
+        # One UPDATE per arm of "not overdue", each answered by a partial index on flagged items.
+        cleared = sum(
             _model(target)
-            .objects.filter(overdue_since__isnull=False)
-            .exclude(overdue_q(today))
+            .objects.filter(arm, overdue_since__isnull=False)
             .update(overdue_since=None, escalation_level=_CLEARED_MARK, version=F("version") + 1, updated_at=now)
+            for arm in not_overdue_arms(today)
         )
         counts["cleared"] += cleared
         if cleared:
