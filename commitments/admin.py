@@ -11,8 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db.models import Model, QuerySet
+from django.forms import BaseModelForm
+from django.forms.models import BaseModelFormSet
 from django.http import HttpRequest
 
+from boards.admin import BoardAdmin, MeetingAdmin, PartyAdmin
+from boards.models import Board, Meeting, Party
+from pilots.admin import BoroughAdmin, PilotAdmin
+from pilots.models import Borough, Pilot
+
+from . import changes, overdue
 from .models import (
     Action,
     Agreement,
@@ -35,6 +44,32 @@ from .models import (
 STATE_FIELDS = ["status", "rag", "progress", "version", "overdue_since", "escalation_level", "created_at", "updated_at"]
 
 
+class RecordChangesAdmin(admin.ModelAdmin):
+    """An admin whose every write lands in the sync feed's change log (:mod:`commitments.changes`):
+    saves, deletes (with what they cascade to), the bulk "delete selected" action and inline rows."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: BaseModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        changes.record(obj, Change.Op.UPDATE if change else Change.Op.CREATE)
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        changes.record_delete([obj])
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        changes.record_delete(queryset)
+        super().delete_queryset(request, queryset)
+
+    def save_formset(self, request: HttpRequest, form: BaseModelForm, formset: BaseModelFormSet, change: bool) -> None:
+        doomed: list[Model] = [f.instance for f in formset.deleted_forms if f.instance.pk is not None]
+        changes.record_delete(doomed)
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            changes.record(obj, Change.Op.CREATE)
+        for obj, _ in formset.changed_objects:
+            changes.record(obj)
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -53,7 +88,7 @@ class SignatoryInline(admin.TabularInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin):
+class AgreementAdmin(RecordChangesAdmin):
     list_display = ["short_name", "slug", "kind", "date", "in_dashboards_by_default"]
     list_filter = ["kind"]
     inlines = [SignatoryInline]
@@ -61,7 +96,7 @@ class AgreementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(RecordChangesAdmin):
     list_display = ["order", "name", "slug", "ref_prefix"]
     list_display_links = ["name"]
 
@@ -102,7 +137,7 @@ class ObligationInline(admin.TabularInline):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(admin.ModelAdmin):
+class CommitmentAdmin(RecordChangesAdmin):
     list_display = ["ref", "title", "theme", "agreement", "kind", "lead_board", "lead_board_basis", "target_date"]
     list_filter = ["theme", "agreement", "kind", "lead_board", "lead_board_basis"]
     search_fields = ["ref", "key", "title", "summary"]
@@ -122,7 +157,7 @@ class ClauseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Obligation)
-class ObligationAdmin(admin.ModelAdmin):
+class ObligationAdmin(RecordChangesAdmin):
     list_display = ["commitment", "party", "owner", "due_date", "status", "rag", "progress", "overdue_since", "is_demo"]
     list_filter = ["status", "rag", "is_demo", "party__type"]
     search_fields = ["commitment__ref", "party__name", "owner__username"]
@@ -132,7 +167,7 @@ class ObligationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(admin.ModelAdmin):
+class ActionAdmin(RecordChangesAdmin):
     list_display = ["description", "obligation", "owner", "due_date", "status", "rag", "overdue_since", "escalation_level", "is_demo"]
     list_filter = ["status", "rag", "is_demo", "escalation_level"]
     search_fields = ["description", "obligation__commitment__ref", "owner__username"]
@@ -190,8 +225,6 @@ class JobRunAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Run the overdue pass now")
     def run_overdue_pass(self, request: HttpRequest, queryset: Any) -> None:
-        from . import overdue
-
         run = overdue.run_flag_overdue(triggered_by=f"admin:{request.user.get_username()}")
         self.message_user(
             request, f"Overdue pass {run.outcome}: {run.counts}", messages.SUCCESS if run.outcome == "success" else messages.ERROR
@@ -199,7 +232,7 @@ class JobRunAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(RecordChangesAdmin):
     list_display = ["__str__", "meeting", "kind", "state", "requested_at", "built_at"]
     list_filter = ["kind", "state"]
     readonly_fields = ["html", "pdf", "built_at", "task_id", "error", "state", "as_of"]
@@ -210,3 +243,10 @@ class ChangeAdmin(ReadOnlyAdmin):
     list_display = ["id", "txid", "resource", "key", "op", "version", "at"]
     list_filter = ["resource", "op"]
     search_fields = ["key"]
+
+
+# The boards' and pilots' resources partners read: their apps sit below the change log, so their
+# admins are wrapped here, where the log lives, rather than importing it from below.
+for _model, _admin in ((Party, PartyAdmin), (Board, BoardAdmin), (Meeting, MeetingAdmin), (Borough, BoroughAdmin), (Pilot, PilotAdmin)):
+    admin.site.unregister(_model)
+    admin.site.register(_model, type(_admin.__name__, (RecordChangesAdmin, _admin), {"__module__": __name__, "__doc__": _admin.__doc__}))

@@ -6,8 +6,3 @@ class CommitmentsConfig(AppConfig):
 
     name = "commitments"
     verbose_name = "Commitments"
-
-    def ready(self) -> None:
-        from . import changes
-
-        changes.connect()

@@ -1,8 +1,11 @@
 """The change log behind the sync feed (``GET /api/v1/changes/``).
 
 Every create, update and delete of a resource partners can read writes a :class:`Change` row in
-the same transaction as the change itself (model signals for single saves, :func:`record_bulk` for
-set-based updates that bypass signals). Deletes leave the row as a tombstone.
+the same transaction as the change itself, explicitly, by the code that writes it: :func:`record`
+for one object (the services, the admin, the loaders), :func:`record_bulk` for a set of ids, and
+:func:`record_select` for set-based writers that select the changed rows in SQL (the overdue
+pass). No model signal writes the log (issue 12): a write path that forgets to record is a test
+failure, not a silent second writer. Deletes leave the row as a tombstone.
 
 Why (txid, id) and not just id: ids are handed out when a row is inserted, but become visible when
 its transaction commits, so a reader that has seen id 11 can later find id 10 appear. PostgreSQL
@@ -16,12 +19,14 @@ order and txid stays 0.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, router
+from django.db.models.deletion import Collector
 from django.db.models.expressions import RawSQL
-from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from boards.models import Board, Meeting, Party
 from pilots.models import Borough, Pilot
@@ -45,34 +50,56 @@ RESOURCES: dict[type[models.Model], tuple[str, Callable[[Any], str]]] = {
 }
 
 
-def _on_save(sender: type[models.Model], instance: Any, created: bool, raw: bool = False, **kwargs: Any) -> None:
-    if raw:  # loaddata
-        return
-    resource, key = RESOURCES[sender]
-    Change.objects.create(
-        resource=resource,
-        key=key(instance),
-        object_id=instance.pk,
-        op=Change.Op.CREATE if created else Change.Op.UPDATE,
-        version=getattr(instance, "version", None),
+def record(instance: models.Model, op: str = Change.Op.UPDATE) -> Change | None:
+    """Record that ``instance`` was created, updated or deleted (``op``), in the caller's
+    transaction, when it is a resource partners read (``RESOURCES``); other models record nothing
+    (so generic writers, the loader's upsert and the admin, can call it for any model). For a
+    delete, call it while the instance still has its key."""
+    if type(instance) not in RESOURCES:
+        return None
+    resource, key = RESOURCES[type(instance)]
+    return Change.objects.create(
+        resource=resource, key=key(instance), object_id=instance.pk, op=op, version=getattr(instance, "version", None)
     )
 
 
-def _on_delete(sender: type[models.Model], instance: Any, **kwargs: Any) -> None:
-    resource, key = RESOURCES[sender]
-    Change.objects.create(
-        resource=resource, key=key(instance), object_id=instance.pk, op=Change.Op.DELETE, version=getattr(instance, "version", None)
-    )
+def record_delete(objs: Iterable[models.Model]) -> int:
+    """Record the deletion of ``objs`` and of everything their deletion cascades to (found as
+    Django's own delete finds it), before the caller deletes them. Returns the rows recorded."""
+    objs = list(objs)
+    if not objs:
+        return 0
+    collector = Collector(using=router.db_for_write(type(objs[0])), origin=None)
+    collector.collect(objs)
+    recorded = 0
+    for model, instances in collector.data.items():
+        if model in RESOURCES:
+            recorded += record_bulk(model, [o.pk for o in instances], op=Change.Op.DELETE)
+    for qs in collector.fast_deletes:
+        if qs.model in RESOURCES:
+            recorded += record_bulk(qs.model, qs.values_list("pk", flat=True), op=Change.Op.DELETE)
+    return recorded
 
 
-def connect() -> None:
-    for model in RESOURCES:
-        post_save.connect(_on_save, sender=model, dispatch_uid=f"changes-save-{model.__name__}")
-        post_delete.connect(_on_delete, sender=model, dispatch_uid=f"changes-delete-{model.__name__}")
+def record_select(
+    resource: str, select_sql: str, params: Mapping[str, Any], *, op: str = Change.Op.UPDATE, at: dt.datetime | None = None
+) -> int:
+    """Record changes of rows a set-based writer selects in SQL, with one ``INSERT … SELECT``.
+
+    ``select_sql`` yields (key, object_id, version) per changed row; ``params`` are its named
+    parameters. Holds no rows in memory; returns the number of rows recorded."""
+    table = Change._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (resource, op, at, key, object_id, version) SELECT %(_resource)s, %(_op)s, %(_at)s, x.* FROM ({select_sql}) x",
+            {**params, "_resource": resource, "_op": op, "_at": connection.ops.adapt_datetimefield_value(at or timezone.now())},
+        )
+        return max(cursor.rowcount, 0)
 
 
 def record_bulk(model: type[models.Model], ids: Iterable[int], op: str = Change.Op.UPDATE) -> int:
-    """Record updates made with ``QuerySet.update()`` (which sends no signals): one INSERT for all."""
+    """Record changes of the rows ``ids`` of ``model`` (a ``QuerySet.update()``, ``bulk_create``,
+    or, called before it, a ``delete()``): one read, one INSERT for all."""
     resource, key = RESOURCES[model]
     objs = list(model._default_manager.filter(pk__in=list(ids)))  # type: ignore[attr-defined]
     Change.objects.bulk_create(

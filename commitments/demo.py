@@ -21,6 +21,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from boards.models import Board, Meeting, Membership, Party, Profile
@@ -115,11 +116,18 @@ def demo_loaded() -> bool:
 
 def remove_demo_data() -> None:
     """Delete demo actions, history and meetings, and return obligations to their loaded state."""
-    StatusUpdate.objects.filter(is_demo=True).delete()
+    updates = StatusUpdate.objects.filter(Q(is_demo=True) | Q(action__is_demo=True))
+    meetings = Meeting.objects.filter(is_demo=True, reports__isnull=True)
+    # The sync feed hears of every row that goes, the cascaded history included (tombstones).
+    changes.record_bulk(StatusUpdate, updates.values_list("pk", flat=True), op=Change.Op.DELETE)
+    changes.record_bulk(Action, Action.objects.filter(is_demo=True).values_list("pk", flat=True), op=Change.Op.DELETE)
+    changes.record_bulk(Meeting, meetings.values_list("pk", flat=True), op=Change.Op.DELETE)
+    updates.delete()
     Escalation.objects.filter(obligation__is_demo=True).delete()
     Action.objects.filter(is_demo=True).delete()
-    Meeting.objects.filter(is_demo=True, reports__isnull=True).delete()
-    Obligation.objects.filter(is_demo=True).update(
+    meetings.delete()
+    reset = list(Obligation.objects.filter(is_demo=True).values_list("pk", flat=True))
+    Obligation.objects.filter(pk__in=reset).update(
         is_demo=False,
         owner=None,
         due_date=None,
@@ -130,6 +138,7 @@ def remove_demo_data() -> None:
         overdue_since=None,
         escalation_level=0,
     )
+    changes.record_bulk(Obligation, reset)
     refresh_all_rollups()
 
 
@@ -236,7 +245,7 @@ def load_demo(*, today: dt.date | None = None, seed: int = 2017) -> dict[str, in
     StatusUpdate.objects.bulk_create(updates, batch_size=1000)
     meetings = _meetings(today)
     refresh_all_rollups()
-    # bulk operations send no signals: record them in the sync feed in one go
+    # the sync feed hears of the bulk writes in one go
     changes.record_bulk(Obligation, [o.pk for o in obligations])
     changes.record_bulk(Action, [a.pk for a in actions], op=Change.Op.CREATE)
     changes.record_bulk(StatusUpdate, [u.pk for u in updates], op=Change.Op.CREATE)
@@ -312,7 +321,7 @@ def _meetings(today: dt.date) -> int:
         board = Board.objects.filter(code=code).first()
         if board is None:
             continue
-        Meeting.objects.get_or_create(
+        meeting, created = Meeting.objects.get_or_create(
             board=board,
             date=today + dt.timedelta(days=offset),
             is_demo=True,
@@ -323,5 +332,7 @@ def _meetings(today: dt.date) -> int:
                 "contact": "devotracker@londoncouncils.example",
             },
         )
+        if created:
+            changes.record(meeting, Change.Op.CREATE)
         count += 1
     return count

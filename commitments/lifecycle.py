@@ -94,6 +94,14 @@ def overdue_q(on: dt.date | None = None, *, date_field: str = "due_date", status
     return Q(**{f"{date_field}__lt": on or london_today()}) & open_q(status_field=status_field)
 
 
+def not_overdue_arms(on: dt.date | None = None) -> list[Q]:
+    """The negation of :func:`overdue_q` as separate arms (closed; due today or later; no due
+    date), whose union is every item that is not overdue on ``on``. Each arm is one a partial
+    index on flagged items can answer, which one ``NOT (overdue)`` condition is not: the overdue
+    pass clears flagged items arm by arm and so never reads every flagged row (issue 12)."""
+    return [closed_q(), Q(due_date__gte=on or london_today()), Q(due_date__isnull=True)]
+
+
 def overdue_case(on: dt.date | None = None, **kwargs: Any) -> Case:
     """``overdue_q`` as a boolean annotation (``is_overdue``)."""
     return Case(When(overdue_q(on, **kwargs), then=Value(True)), default=Value(False), output_field=BooleanField())

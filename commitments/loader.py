@@ -32,8 +32,10 @@ from django.db import models, transaction
 from boards.models import Basis, Board, Meeting, Party
 from pilots.models import Borough, Pilot, SubRegion
 
+from . import changes
 from .models import (
     Agreement,
+    Change,
     Citation,
     Clause,
     Commitment,
@@ -368,6 +370,7 @@ class _Loader:
         obj = model._default_manager.filter(**lookup).first()
         if obj is None:
             obj = model._default_manager.create(**lookup, **values)
+            changes.record(obj, Change.Op.CREATE)
             self.report.created[name] += 1
             return obj
         changed = [k for k, v in values.items() if getattr(obj, k) != v]
@@ -375,6 +378,7 @@ class _Loader:
             for k in changed:
                 setattr(obj, k, values[k])
             obj.save(update_fields=[*changed, *(["updated_at"] if hasattr(obj, "updated_at") else [])])
+            changes.record(obj)
             self.report.updated[name] += 1
         elif not second_pass:
             self.report.unchanged[name] += 1
@@ -694,7 +698,7 @@ class _Loader:
         wanted = {parties[p].pk for p in c["obligated_parties"]}
         existing = {o.party_id: o for o in commitment.obligations.all()}
         for party_id in wanted - existing.keys():
-            Obligation.objects.create(commitment=commitment, party_id=party_id)
+            changes.record(Obligation.objects.create(commitment=commitment, party_id=party_id), Change.Op.CREATE)
             self.report.created["Obligations"] += 1
         self.report.unchanged["Obligations"] += len(wanted & existing.keys())
         for party_id in existing.keys() - wanted:
@@ -702,6 +706,7 @@ class _Loader:
             # A party dropped from the data file: remove its obligation only if nobody has worked
             # on it; otherwise keep the record and say so, rather than lose history.
             if obligation.version == 1 and not obligation.actions.exists() and not obligation.updates.exists():
+                changes.record(obligation, Change.Op.DELETE)
                 obligation.delete()
                 self.report.removed["Obligations"] += 1
             else:

@@ -21,11 +21,13 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
+from . import changes as change_log
 from .lifecycle import is_overdue
 from .models import (
     RAG_SEVERITY,
     RAG_VALUES,
     Action,
+    Change,
     Commitment,
     Escalation,
     Obligation,
@@ -278,6 +280,7 @@ def record_update(
         _clear_overdue_if_resolved(locked, today, now)
         locked.version += 1
         locked.save()
+        change_log.record(locked)
 
         update.to_status = locked.status
         update.to_rag = locked.rag
@@ -286,6 +289,7 @@ def record_update(
         update.version = locked.version
         _attach_target(update, locked)
         update.save()
+        change_log.record(update, Change.Op.CREATE)
 
         if isinstance(locked, Obligation):
             refresh_rollup(locked.commitment_id)
@@ -352,8 +356,6 @@ def refresh_rollup(commitment_id: int) -> None:
     records an update of the commitment: what partners see of it (its shown state) changed, and
     ``updated_since`` and the sync feed must say so (issue 4). An unchanged roll-up writes nothing.
     """
-    from . import changes
-
     rows = list(Obligation.objects.filter(commitment_id=commitment_id).values_list("status", "rag", "progress"))
     status, rag, progress = rollup_of(rows)
     changed = (
@@ -362,7 +364,7 @@ def refresh_rollup(commitment_id: int) -> None:
         .update(rollup_status=status, rollup_rag=rag, rollup_progress=progress, updated_at=timezone.now())
     )
     if changed:
-        changes.record_bulk(Commitment, [commitment_id])
+        change_log.record_bulk(Commitment, [commitment_id])
 
 
 def refresh_all_rollups(commitment_ids: Iterable[int] | None = None) -> int:
@@ -383,6 +385,7 @@ def refresh_all_rollups(commitment_ids: Iterable[int] | None = None) -> int:
             c.rollup_status, c.rollup_rag, c.rollup_progress = new
             changed.append(c)
     Commitment.objects.bulk_update(changed, ["rollup_status", "rollup_rag", "rollup_progress"])
+    change_log.record_bulk(Commitment, [c.pk for c in changed])
     return len(changed)
 
 
@@ -422,7 +425,8 @@ def add_action(
             original_due_date=due_date,
             created_by=by,
         )
-        StatusUpdate.objects.create(
+        change_log.record(action, Change.Op.CREATE)
+        history = StatusUpdate.objects.create(
             target_type=StatusUpdate.TargetType.ACTION,
             action=action,
             obligation=obligation,
@@ -435,6 +439,7 @@ def add_action(
             version=action.version,
             note="Action added.",
         )
+        change_log.record(history, Change.Op.CREATE)
         return action
 
 

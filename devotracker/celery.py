@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Signature, Task
 from kombu import Connection, pools
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "devotracker.settings")
@@ -79,7 +79,14 @@ def handoff_connection() -> Connection:
     return app.connection_for_write(connect_timeout=handoff_timeout(), transport_options=handoff_transport_options())
 
 
-def hand_off(task: Task, args: Iterable[Any] | None = None, kwargs: Mapping[str, Any] | None = None, **options: Any) -> None:
+def hand_off_by_name(name: str, args: Iterable[Any] | None = None, kwargs: Mapping[str, Any] | None = None, **options: Any) -> None:
+    """:func:`hand_off` for the task named ``name``: domain code schedules work by the task's name,
+    so the modules a task calls never import the tasks module back. The signature publishes
+    through the registered task where this process has imported it, by name otherwise."""
+    hand_off(app.signature(name), args, kwargs, **options)
+
+
+def hand_off(task: Task | Signature, args: Iterable[Any] | None = None, kwargs: Mapping[str, Any] | None = None, **options: Any) -> None:
     """Publish ``task`` for a worker, once, failing fast: for request paths, after a commit.
 
     No publish retry (``retry=False``), one connection attempt of at most ``BROKER_HANDOFF_TIMEOUT``

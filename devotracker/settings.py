@@ -41,9 +41,15 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int) -> int:
+    value = env_int_or_none(name)
+    return default if value is None else value
+
+
+def env_int_or_none(name: str) -> int | None:
+    """A whole number from the environment, or None when it is unset (the code's default applies)."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
-        return default
+        return None
     try:
         return int(raw)
     except ValueError:
@@ -377,8 +383,9 @@ if SNAPSHOT_DAILY_DAYS < 1:
     raise ImproperlyConfigured(f"SNAPSHOT_DAILY_DAYS must be at least 1, not {SNAPSHOT_DAILY_DAYS}")
 
 # --- Overdue and escalation (DESIGN.md §10) -------------------------------------------------
-ESCALATE_TO_SECRETARIAT_AFTER_DAYS = env_int("ESCALATE_TO_SECRETARIAT_AFTER_DAYS", 14)
-ESCALATE_TO_COMMITTEE_AFTER_DAYS = env_int("ESCALATE_TO_COMMITTEE_AFTER_DAYS", 28)
+# The escalation ladder's days; None (unset) means the defaults commitments.escalation owns (14, 28).
+ESCALATE_TO_SECRETARIAT_AFTER_DAYS = env_int_or_none("ESCALATE_TO_SECRETARIAT_AFTER_DAYS")
+ESCALATE_TO_COMMITTEE_AFTER_DAYS = env_int_or_none("ESCALATE_TO_COMMITTEE_AFTER_DAYS")
 DIGEST_DUE_WITHIN_DAYS = env_int("DIGEST_DUE_WITHIN_DAYS", 14)
 
 # --- Demo data ------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ urlpatterns = [
     path("dashboard/", include(reporting_urls.dashboard_patterns)),
     path("meetings/", include(reporting_urls.meeting_patterns)),
     path("periods/", include(reporting_urls.period_patterns)),
-    path("notifications/", include("commitments.notification_urls")),
+    path("notifications/", include("commitments.notifications.urls")),
     path("", include("commitments.urls")),
 ]
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from boards.models import Meeting, Membership
 from commitments import changes
-from commitments.models import Report
+from commitments.models import Change, Report
 from commitments.services import NotAllowed
 from devotracker.celery import hand_off
 
@@ -79,6 +79,7 @@ def request_report(meeting: Meeting, *, by: Any, now: dt.datetime | None = None)
             report.state = Report.State.FAILED
             report.error = "The build did not finish in time and was abandoned; a new build was started."
             report.save(update_fields=["state", "error", "updated_at"])
+            changes.record(report)
         report = Report.objects.create(
             meeting=meeting,
             kind=kind,
@@ -88,6 +89,7 @@ def request_report(meeting: Meeting, *, by: Any, now: dt.datetime | None = None)
             requested_at=now,
             task_id=str(uuid.uuid4()),
         )
+        changes.record(report, Change.Op.CREATE)
         transaction.on_commit(lambda: enqueue_build(report.pk, report.task_id))
     return report
 

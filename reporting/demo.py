@@ -11,7 +11,8 @@ import uuid
 from django.contrib.auth import get_user_model
 
 from boards.models import Meeting
-from commitments.models import Report
+from commitments import changes
+from commitments.models import Change, Report
 
 from .papers import report_kind_for, report_title
 from .tasks import build_report_task
@@ -52,6 +53,7 @@ def build_demo_papers() -> list[tuple[Meeting, Report, bool]]:
             requested_by=builder,
             task_id=str(uuid.uuid4()),
         )
+        changes.record(report, Change.Op.CREATE)
         build_report_task.apply(args=[report.pk], task_id=report.task_id)
         report.refresh_from_db()
         done.append((meeting, report, True))

@@ -23,14 +23,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from boards.models import Board, Meeting
-from commitments import changes
+from commitments import changes, escalation
 from commitments.models import Agreement, Citation, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
 from commitments.sources import format_date
 from commitments.templatetags.tracker import possessive
@@ -110,6 +109,7 @@ def build_report(report_id: int, *, now: dt.datetime | None = None) -> Report | 
         report.pdf.save(pdf_filename(report), ContentFile(pdf), save=False)
         report.docx.save(paper_filename(report, "docx"), ContentFile(docx), save=False)
         report.save(update_fields=["html", "as_of", "built_at", "state", "error", "pdf", "docx", "updated_at"])
+        changes.record(report)
         job.outcome, job.counts = (
             JobRun.Outcome.SUCCESS,
             {
@@ -124,6 +124,7 @@ def build_report(report_id: int, *, now: dt.datetime | None = None) -> Report | 
         report.state = Report.State.FAILED
         report.error = f"{type(exc).__name__}: {exc}"[:2000]
         report.save(update_fields=["state", "error", "updated_at"])
+        changes.record(report)
         job.outcome, job.error = JobRun.Outcome.FAILURE, report.error
     job.finished_at = timezone.now()
     job.save(update_fields=["outcome", "counts", "error", "finished_at"])
@@ -401,7 +402,7 @@ def render_paper(meeting: Meeting, kind: str, *, as_of: dt.date, built_at: dt.da
         "built_at": timezone.localtime(built_at or timezone.now()),
         "title": report_title(meeting, kind),
         "rag_keys": RAG_KEYS,
-        "escalate_committee_days": settings.ESCALATE_TO_COMMITTEE_AFTER_DAYS,
+        "escalate_committee_days": escalation.committee_after_days(),
         "describe_update": describe_update,
     }
     if kind == Report.Kind.LEADERS_COMMITTEE:

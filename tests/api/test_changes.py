@@ -11,6 +11,7 @@ deadline rather than expect every change at once.
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import threading
 import time
@@ -21,13 +22,15 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 from django.db.models import Q
+from django.test import Client
 from rest_framework.test import APIClient
 
+from boards.models import Meeting
 from commitments import services
 from commitments.api.views import decode_cursor, encode_cursor
 from commitments.models import Change, Obligation
 
-from ..factories import ActionFactory, CommitmentFactory, ObligationFactory
+from ..factories import CommitmentFactory, ObligationFactory
 
 # serial: the feed serves only what every running transaction can see, and PostgreSQL's snapshot
 # horizon spans the whole server, so another test's open transaction (in another xdist worker's
@@ -74,18 +77,34 @@ def update(obligation_id: int, progress: int, by: Any) -> None:
 
 
 def test_creates_updates_and_deletes_appear_with_links_and_tombstones(
-    transactional_db: Any, reader: APIClient, officer: Any, obligation: Any
+    transactional_db: Any, reader: APIClient, officer: Any, obligation: Any, admin_user: Any
 ) -> None:
     start = head(reader)
     update(obligation.pk, 10, officer)
-    action = ActionFactory(obligation=obligation)
+    action = services.add_action(obligation, by=officer, description="Agree the plan", due_date=dt.date(2030, 1, 31))
     action_pk = action.pk
-    action.delete()
+    # Created and deleted where the product does: the admin (which records the change, as every
+    # writer does; an action with history cannot be deleted there, a meeting can).
+    admin = Client()
+    admin.force_login(admin_user)
+    response = admin.post(
+        "/admin/boards/meeting/add/",
+        {
+            "board": obligation.commitment.lead_board_id,
+            "date": "2030-02-01",
+            "date_precision": "day",
+            "title": "Board meeting",
+            "sources": "[]",
+        },
+    )
+    assert response.status_code == 302, response.content
+    meeting_pk = Meeting.objects.get(title="Board meeting").pk
+    assert admin.post(f"/admin/boards/meeting/{meeting_pk}/delete/", {"post": "yes"}).status_code == 302
     seen, _ = drain(reader, start, until=lambda s: any(c["op"] == "delete" for c in s))
     triples = [(c["resource"], c["key"], c["op"]) for c in seen]
     assert ("obligations", str(obligation.pk), "update") in triples
     assert ("actions", str(action_pk), "create") in triples
-    assert triples.index(("actions", str(action_pk), "create")) < triples.index(("actions", str(action_pk), "delete"))
+    assert triples.index(("meetings", str(meeting_pk), "create")) < triples.index(("meetings", str(meeting_pk), "delete"))
     ob_change = next(c for c in seen if c["resource"] == "obligations" and c["op"] == "update")
     assert ob_change["version"] == 2 and ob_change["at"].endswith("Z")
     assert ob_change["url"] == f"http://testserver/api/v1/obligations/{obligation.pk}/"

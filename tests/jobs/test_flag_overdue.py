@@ -12,7 +12,7 @@ import time_machine
 from django.utils import timezone
 
 from boards.models import Membership
-from commitments import overdue
+from commitments import escalation, overdue
 from commitments.models import Action, Change, Escalation, JobRun, Obligation, OutboxMessage, Status, StatusUpdate
 from commitments.services import UpdateInput, record_update
 
@@ -282,16 +282,16 @@ def test_the_ladder_tells_the_owner_then_the_secretariat_then_puts_it_on_the_com
     assert step1.board is None and step1.overdue_since == day0
     assert step1.commitment_id == obligation.commitment_id and step1.obligation_id == obligation.pk
 
-    counts = run(day0 + dt.timedelta(days=settings.ESCALATE_TO_SECRETARIAT_AFTER_DAYS - 1))
+    counts = run(day0 + dt.timedelta(days=escalation.secretariat_after_days() - 1))
     assert (counts["escalated_step_1"], counts["escalated_step_2"]) == (0, 0)
 
-    assert run(day0 + dt.timedelta(days=settings.ESCALATE_TO_SECRETARIAT_AFTER_DAYS))["escalated_step_2"] == 1
+    assert run(day0 + dt.timedelta(days=escalation.secretariat_after_days()))["escalated_step_2"] == 1
     step2 = Escalation.objects.get(action=action, step=2)
     assert step2.board == obligation.commitment.lead_board
     assert step2.notified == [secretary.email]
 
-    assert run(day0 + dt.timedelta(days=settings.ESCALATE_TO_COMMITTEE_AFTER_DAYS - 1))["escalated_step_3"] == 0
-    assert run(day0 + dt.timedelta(days=settings.ESCALATE_TO_COMMITTEE_AFTER_DAYS))["escalated_step_3"] == 1
+    assert run(day0 + dt.timedelta(days=escalation.committee_after_days() - 1))["escalated_step_3"] == 0
+    assert run(day0 + dt.timedelta(days=escalation.committee_after_days()))["escalated_step_3"] == 1
     step3 = Escalation.objects.get(action=action, step=3)
     assert sorted(step3.notified) == sorted([secretary.email, owner.email])
     action.refresh_from_db()
@@ -484,7 +484,7 @@ def test_a_failed_pass_is_recorded_with_its_error_and_nothing_is_kept(obligation
     def broken_ladder() -> list[tuple[int, int]]:
         raise RuntimeError("ladder misconfigured")
 
-    monkeypatch.setattr(overdue, "ladder", broken_ladder)
+    monkeypatch.setattr(escalation, "ladder", broken_ladder)
     run_ = overdue.run_flag_overdue("test", today=TODAY)
     assert run_.outcome == JobRun.Outcome.FAILURE
     assert "RuntimeError: ladder misconfigured" in run_.error
@@ -527,7 +527,7 @@ def test_two_passes_at_once_do_the_work_exactly_once(obligation: Any, owner: Any
 
     from commitments import notifications
 
-    monkeypatch.setattr(notifications, "schedule_delivery", lambda: None)  # no broker in this test
+    monkeypatch.setattr(notifications.outbox, "schedule_delivery", lambda: None)  # no broker in this test
     for _ in range(20):
         overdue_action(obligation, owner=owner)
     late = overdue_action(obligation, owner=owner, days_late=40)

@@ -14,7 +14,7 @@ import time_machine
 from django.core import mail
 
 from boards.models import Membership
-from commitments import notifications, overdue
+from commitments import notifications, overdue, services
 from commitments.models import Action, Escalation, OutboxMessage, Status
 
 from ..factories import MembershipFactory, UserFactory
@@ -224,7 +224,7 @@ def test_hostile_text_in_a_grouped_notice_stays_text(obligation: Any, owner: Any
 
 
 def test_a_long_list_is_counted_in_full_and_linked_past_the_section_limit(obligation: Any, owner: Any, monkeypatch: Any) -> None:
-    monkeypatch.setattr(notifications, "ESCALATION_SECTION_LIMIT", 3)
+    monkeypatch.setattr(notifications.escalations, "ESCALATION_SECTION_LIMIT", 3)
     for _ in range(5):
         overdue_action(obligation, owner=owner)
     overdue.flag_overdue(today=TODAY)
@@ -239,7 +239,7 @@ def test_a_message_queued_before_grouping_is_still_delivered(obligation: Any, ow
     overdue.flag_overdue(today=TODAY)
     OutboxMessage.objects.all().delete()  # as if this pass had queued the old per-step message instead
     escalation = Escalation.objects.get(action=action)
-    notifications.queue_message(
+    services.queue_message(
         kind=notifications.ESCALATION_KIND, dedupe_key=f"escalation:{escalation.pk}", payload={"escalation_id": escalation.pk}
     )
     assert deliver()["sent"] == 1

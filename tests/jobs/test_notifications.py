@@ -13,7 +13,7 @@ from django.core import mail
 from django.db import connection
 
 from boards.models import Membership, Profile
-from commitments import notifications, overdue
+from commitments import notifications, overdue, services
 from commitments.models import Action, OutboxMessage, Status
 
 from ..factories import ActionFactory, MembershipFactory, ObligationFactory, UserFactory
@@ -282,7 +282,7 @@ def test_the_back_off_is_capped(settings: Any) -> None:
 
 
 def test_one_broken_message_does_not_hold_up_the_others(db: Any) -> None:
-    notifications.queue_message(kind="email", dedupe_key="broken", payload={"to": ["a@example.org"]})  # no subject
+    services.queue_message(kind="email", dedupe_key="broken", payload={"to": ["a@example.org"]})  # no subject
     notifications.queue_email(dedupe_key="fine", to=["b@example.org"], subject="Hello", text="Body", html="<p>Body</p>")
     counts = notifications.deliver_outbox(now=NOW)
     assert (counts["sent"], counts["failed"]) == (1, 1)
@@ -300,7 +300,7 @@ def test_a_sent_message_is_never_sent_again(db: Any) -> None:
 
 
 def test_messages_of_kinds_it_does_not_know_are_left_for_their_own_deliverer(db: Any) -> None:
-    notifications.queue_message(kind="webhook", dedupe_key="hook:1", payload={})
+    services.queue_message(kind="webhook", dedupe_key="hook:1", payload={})
     assert notifications.deliver_outbox(now=NOW) == {"sent": 0, "skipped": 0, "failed": 0, "gave_up": 0}
     assert OutboxMessage.objects.get().attempts == 0
 
@@ -310,7 +310,7 @@ def test_messages_of_kinds_it_does_not_know_are_left_for_their_own_deliverer(db:
 def test_a_message_claimed_by_another_worker_is_skipped_not_waited_for(db: Any, monkeypatch: Any) -> None:
     import psycopg2
 
-    monkeypatch.setattr(notifications, "schedule_delivery", lambda: None)  # this test delivers by hand
+    monkeypatch.setattr(notifications.outbox, "schedule_delivery", lambda: None)  # this test delivers by hand
 
     notifications.queue_email(dedupe_key="claimed", to=["a@example.org"], subject="A", text="A", html="A")
     notifications.queue_email(dedupe_key="free", to=["b@example.org"], subject="B", text="B", html="B")

@@ -27,9 +27,11 @@ from django.conf import settings
 from django.db import connection
 
 from commitments.models import Action, Escalation, JobRun, OutboxMessage
-from commitments.overdue import FAULT_PAUSE_ENV
 
 from .conftest import TODAY, overdue_action
+
+# The drills' switch: the worker then imports tests/jobs/fault_pause.py (see worker_settings.py).
+FAULT_PAUSE_ENV = "TEST_FAULT_PAUSE"
 
 pytestmark = [
     pytest.mark.worker,

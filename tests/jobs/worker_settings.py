@@ -21,3 +21,8 @@ if os.environ.get("TEST_DELIVERY_EVERY"):
     CELERY_BEAT_SCHEDULE = {
         "deliver-outbox": {**CELERY_BEAT_SCHEDULE["deliver-outbox"], "schedule": float(os.environ["TEST_DELIVERY_EVERY"])}
     }
+
+# ``TEST_FAULT_PAUSE`` (``before_commit:<s>`` or ``after_commit:<s>``): the worker imports the
+# drill's patches (tests/jobs/fault_pause.py), which make the overdue pass sleep at that point.
+if os.environ.get("TEST_FAULT_PAUSE"):
+    CELERY_IMPORTS = ["tests.jobs.fault_pause"]

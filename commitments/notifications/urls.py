@@ -2,10 +2,10 @@
 
 from django.urls import path
 
-from . import notification_views
+from . import views
 
 app_name = "notifications"
 
 urlpatterns = [
-    path("", notification_views.preferences, name="preferences"),
+    path("", views.preferences, name="preferences"),
 ]

@@ -1,6 +1,6 @@
 """The e-mail digests page (``/notifications/``): a user turns their own digests on or off.
 
-Thin, like every view: the form parses, :func:`commitments.notifications.set_digests_enabled`
+Thin, like every view: the form parses, :func:`commitments.notifications.digests.set_digests_enabled`
 writes (only ever the signed-in user's own profile), and the page reads the current choice.
 """
 
@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from . import notifications
+from .digests import digests_enabled, set_digests_enabled
 
 
 class DigestPreferenceForm(forms.Form):
@@ -37,12 +37,12 @@ def preferences(request: HttpRequest) -> HttpResponse:
         form = DigestPreferenceForm(request.POST)
         if form.is_valid():
             enabled = form.cleaned_data["digests"] == "yes"
-            notifications.set_digests_enabled(user, enabled=enabled)
+            set_digests_enabled(user, enabled=enabled)
             messages.success(request, "You will get the e-mail digests." if enabled else "You will no longer get the e-mail digests.")
             return redirect("notifications:preferences")
         status = 400
     else:
-        form = DigestPreferenceForm(initial={"digests": "yes" if notifications.digests_enabled(user) else "no"})
+        form = DigestPreferenceForm(initial={"digests": "yes" if digests_enabled(user) else "no"})
         status = 200
     current = form["digests"].value() if form.is_bound else form.initial["digests"]
     context = {"form": form, "current": current, "email": getattr(user, "email", "")}
