@@ -74,7 +74,7 @@ def connect() -> None:
 def record_bulk(model: type[models.Model], ids: Iterable[int], op: str = Change.Op.UPDATE) -> int:
     """Record updates made with ``QuerySet.update()`` (which sends no signals): one INSERT for all."""
     resource, key = RESOURCES[model]
-    objs = list(model._default_manager.filter(pk__in=list(ids)))  # type: ignore[attr-defined]
+    objs = list(model._default_manager.filter(pk__in=list(ids)))
     Change.objects.bulk_create(
         [Change(resource=resource, key=key(o), object_id=o.pk, op=op, version=getattr(o, "version", None)) for o in objs],
         batch_size=1000,

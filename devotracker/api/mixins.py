@@ -11,18 +11,19 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 import hashlib
 import json
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
-from django.utils.http import http_date, parse_http_date_safe
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date, quote_etag
+from django.utils.module_loading import import_string
 from rest_framework import exceptions, serializers
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.negotiation import BaseContentNegotiation
@@ -30,12 +31,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..models import Change
-from ..versioning import POSTGRES_VERSION_SQL
 from .renderers import CSVRenderer, StrictContentNegotiation, csv_lines
 
-# Headers a 304 must repeat (RFC 9110 §15.4.5) so caches can update what they hold.
-NOT_MODIFIED_HEADERS = ("ETag", "Last-Modified", "Cache-Control", "Vary", "Content-Location")
+VARY = ("Accept", "Authorization", "Cookie")
 MAX_PARAM_LENGTH = 1000
 
 
@@ -53,89 +51,42 @@ def _reject_unstorable(request: Request, kwargs: Mapping[str, Any]) -> None:
         raise exceptions.ValidationError(errors)
 
 
-def _walk(data: Any, found: dict[str, Any]) -> None:
-    """Collect the latest ``updated_at`` and whether any ``overdue`` appears, anywhere in ``data``."""
-    if isinstance(data, Mapping):
-        for key, value in data.items():
-            if key == "updated_at" and isinstance(value, str):
-                try:
-                    stamp = dt.datetime.fromisoformat(value)
-                except ValueError:
-                    continue
-                if found["latest"] is None or stamp > found["latest"]:
-                    found["latest"] = stamp
-            elif key == "overdue":
-                found["overdue"] = True
-            else:
-                _walk(value, found)
-    elif isinstance(data, list):
-        for item in data:
-            _walk(item, found)
-
-
-# In compact or indented JSON, a key follows "{" or "," (and maybe whitespace); inside a string
-# value the same characters would be escaped (\"), so these match object keys only.
-_UPDATED_AT_JSON = re.compile(rb'[{,]\s*"updated_at"\s*:\s*"([^"\\]*)"')
-_OVERDUE_JSON = re.compile(rb'[{,]\s*"overdue"\s*:')
-
-
-def _scan_json(content: bytes, found: dict[str, Any]) -> None:
-    """What :func:`_walk` finds, read from the rendered JSON in one pass of two regular
-    expressions: a page of 500 actions has ~14,000 values to walk, which cost more than building
-    the page's rows (issue 7)."""
-    for match in _UPDATED_AT_JSON.finditer(content):
-        try:
-            stamp = dt.datetime.fromisoformat(match.group(1).decode())
-        except ValueError:
-            continue
-        if found["latest"] is None or stamp > found["latest"]:
-            found["latest"] = stamp
-    found["overdue"] = _OVERDUE_JSON.search(content) is not None
-
-
-def change_head(request: Any) -> tuple[int | None, dt.datetime | None, str | None]:
-    """(id, at) of the newest change-log row and the version of the data
-    (:mod:`commitments.versioning`: what a cached count is keyed by; None inside a transaction
-    that has written), read once per request in one query (an index-only look-up)."""
+def data_head(request: Any) -> tuple[int | None, dt.datetime | None, str | None, str]:
+    """The change log's head for this request: (id, at) of the newest change, the version of the
+    data (None: cache nothing) and the validator of what the API serves, read once per request
+    by the function ``settings.API_DATA_HEAD`` names (``commitments.versioning.data_head``)."""
     holder = getattr(request, "_request", request)
-    head = getattr(holder, "_devotracker_change_head", None)
+    head = getattr(holder, "_devotracker_data_head", None)
     if head is None:
-        newest = Change.objects.order_by("-id").values("id", "at")[:1]
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                sql, params = newest.query.sql_with_params()
-                cursor.execute(f"SELECT c.id, c.at, {POSTGRES_VERSION_SQL} FROM (SELECT 1) one LEFT JOIN ({sql}) c ON true", params)
-                head = cursor.fetchone()
-        else:
-            row = newest.first()
-            version = None if connection.in_atomic_block else str(row["id"] if row else 0)
-            head = (row["id"], row["at"], version) if row else (None, None, version)
-        holder._devotracker_change_head = head
-    return head  # type: ignore[no-any-return]
+        head = holder._devotracker_data_head = _head_function()()
+    return head
 
 
-def _etag_matches(header: str, etag: str) -> bool:
-    """If-None-Match uses the weak comparison (RFC 9110 §13.1.2): ``W/`` prefixes are ignored."""
-    if header.strip() == "*":
-        return True
-    return any(tag.strip().removeprefix("W/") == etag for tag in header.split(","))
+@functools.cache
+def _head_function() -> Any:
+    return import_string(settings.API_DATA_HEAD)
 
 
 class ApiViewMixin:
     """Negotiation, guards and conditional GETs for every API view.
 
-    ETag: a hash of the rendered body, so it is exact and strong: any byte that differs changes
-    it. Last-Modified: the latest of (a) every ``updated_at`` in the body, (b) the time of the
-    newest entry of the change log (so a deletion, which leaves no ``updated_at`` behind, still
-    moves it) and (c) London midnight today when the body carries ``overdue`` (which turns true at
-    midnight without any write). It is therefore never too early; it may be later than strictly
-    needed, which only costs a full answer. HTTP dates have whole seconds: prefer If-None-Match.
+    Validators come from the change log's head (``data_head``, read before the view's queries),
+    not from the body, which is never hashed (ADR 0013). ETag: a hash of the head's
+    validator, the London day (``overdue`` turns true at midnight without any write), the
+    absolute URL with its query and the media type answered; any write of anything partners can
+    read therefore changes every ETag, and nothing else does. Last-Modified: the time of the
+    newest change, or London midnight today if later. HTTP dates have whole seconds and a change
+    is stamped with its transaction's start: prefer If-None-Match, which is exact. Django's
+    ``get_conditional_response`` evaluates the request's preconditions (RFC 9110's order) once the
+    view has answered 200.
     """
 
     content_negotiation_class: type[BaseContentNegotiation] = StrictContentNegotiation
     # The change feed serves rows once their transaction is older than every running one: a
     # time-based validator cannot express that, so the feed turns Last-Modified off.
     conditional_last_modified = True
+    # Actions answered without validators (a file streamed from storage).
+    unconditional_actions: tuple[str, ...] = ()
 
     def get_renderers(self) -> list[Any]:
         if getattr(self, "action", None) == "list" and getattr(self, "csv_export", True):
@@ -145,6 +96,32 @@ class ApiViewMixin:
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         _reject_unstorable(request, kwargs)
+        # Read before the view's queries: an answer is never newer than its validators.
+        self._validators = self._conditional_validators(request)
+
+    def _conditional_validators(self, request: Request) -> tuple[str, int | None] | None:
+        """(ETag, Last-Modified as a timestamp) of a GET or HEAD answered as JSON, else None."""
+        if request.method not in ("GET", "HEAD") or getattr(self, "action", None) in self.unconditional_actions:
+            return None
+        if getattr(request, "accepted_media_type", "").split(";")[0] == "text/csv":
+            return None
+        _id, at, _version, validator = data_head(request)
+        today = timezone.localdate()
+        key = f"{validator}|{today.isoformat()}|{request.build_absolute_uri()}|{request.accepted_media_type}"
+        etag = quote_etag(hashlib.sha256(key.encode()).hexdigest()[:40])
+        if not self.conditional_last_modified:
+            return etag, None
+        midnight = timezone.make_aware(dt.datetime.combine(today, dt.time.min))
+        newest = max(at, midnight) if at is not None else midnight
+        return etag, int(newest.timestamp())
+
+    def _set_validators(self, response: HttpResponseBase) -> None:
+        etag, last_modified = self._validators or (None, None)
+        if etag is not None:
+            response["ETag"] = etag
+            response["Cache-Control"] = "private, no-cache"
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified)
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # A method the address does not have is a 405 with Allow (after authentication, so 401 to
@@ -162,52 +139,17 @@ class ApiViewMixin:
         if isinstance(response, Response) and response.status_code >= 400 and renderer is not None and renderer.format != "json":
             response.accepted_renderer = JSONRenderer()
             response.accepted_media_type = "application/json"
-        patch_vary_headers(response, ("Accept", "Authorization", "Cookie"))
-        if request.method not in ("GET", "HEAD") or response.status_code != 200 or getattr(response, "streaming", False):
+        patch_vary_headers(response, VARY)
+        validators = getattr(self, "_validators", None)
+        if response.status_code != 200 or getattr(response, "streaming", False) or validators is None:
             return response
+        self._set_validators(response)
+        # After the view, not before: a request the view refuses (a bad filter, an unknown key) is
+        # its 400 or 404 whatever its preconditions say (If-None-Match: * would match anything).
         if isinstance(response, SimpleTemplateResponse):
             response.render()
-        etag = '"' + hashlib.sha256(response.content).hexdigest()[:40] + '"'
-        response["ETag"] = etag
-        response["Cache-Control"] = "private, no-cache"
-        last_modified = self._last_modified(response) if self.conditional_last_modified else None
-        if last_modified is not None:
-            response["Last-Modified"] = http_date(last_modified.timestamp())
-        if self._not_modified(request, etag, last_modified):
-            not_modified = HttpResponseNotModified()
-            for name in NOT_MODIFIED_HEADERS:
-                if name in response:
-                    not_modified[name] = response[name]
-            return not_modified
-        return response
-
-    def _last_modified(self, response: HttpResponse) -> dt.datetime | None:
-        found: dict[str, Any] = {"latest": None, "overdue": False}
-        renderer = getattr(response, "accepted_renderer", None)
-        if isinstance(renderer, JSONRenderer) and isinstance(getattr(response, "data", None), (dict, list)):
-            _scan_json(response.content, found)
-        else:
-            _walk(getattr(response, "data", None), found)
-        candidates = [found["latest"]]
-        # The newest change-log row by id: an index-only look-up, one query whatever the page.
-        candidates.append(change_head(self.request)[1])  # type: ignore[attr-defined]
-        if found["overdue"]:
-            midnight = dt.datetime.combine(timezone.localdate(), dt.time.min)
-            candidates.append(timezone.make_aware(midnight))
-        present = [c for c in candidates if c is not None]
-        return max(present) if present else None
-
-    @staticmethod
-    def _not_modified(request: Request, etag: str, last_modified: dt.datetime | None) -> bool:
-        # RFC 9110 §13.2.2: If-None-Match wins; If-Modified-Since only counts without it.
-        if_none_match = request.headers.get("If-None-Match")
-        if if_none_match is not None:
-            return _etag_matches(if_none_match, etag)
-        if_modified_since = request.headers.get("If-Modified-Since")
-        if if_modified_since and last_modified is not None:
-            since = parse_http_date_safe(if_modified_since)
-            return since is not None and int(last_modified.timestamp()) <= since
-        return False
+        etag, last_modified = validators
+        return get_conditional_response(request._request, etag=etag, last_modified=last_modified, response=response)
 
 
 # --- CSV export -------------------------------------------------------------------------------
