@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from devotracker.filters import AwareDateTimeFilter, BooleanFieldFilter, DateFilter
+from devotracker.filters import AwareDateTimeFilter, BooleanFieldFilter, DateFilter, OrderingFilter, SortKey
 
 from .models import Board, Meeting, Party
 
@@ -14,6 +14,11 @@ class PartyFilterSet(filters.FilterSet):
     type = filters.MultipleChoiceFilter(choices=Party.Type.choices, label="Type")
     collective = BooleanFieldFilter(field_name="collective", label="Collective")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    ordering = OrderingFilter(
+        keys={"name": SortKey(("name",)), "slug": SortKey(("slug",)), "type": SortKey(("type",)), "updated_at": SortKey(("updated_at",))},
+        default=("name",),
+    )
 
     class Meta:
         model = Party
@@ -25,6 +30,11 @@ class BoardFilterSet(filters.FilterSet):
     is_mou_board = BooleanFieldFilter(field_name="is_mou_board", label="One of the MoU's boards")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
 
+    ordering = OrderingFilter(
+        keys={"code": SortKey(("code",)), "name": SortKey(("name",)), "updated_at": SortKey(("updated_at",))},
+        default=("-is_mou_board", "name"),
+    )
+
     class Meta:
         model = Board
         fields: list[str] = []
@@ -35,6 +45,10 @@ class MeetingFilterSet(filters.FilterSet):
     date_before = DateFilter(field_name="date", lookup_expr="lt", label="Before")
     date_after = DateFilter(field_name="date", lookup_expr="gt", label="After")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    ordering = OrderingFilter(
+        keys={"id": SortKey(("id",)), "date": SortKey(("date",)), "updated_at": SortKey(("updated_at",))}, default=("-date", "board__code")
+    )
 
     class Meta:
         model = Meeting

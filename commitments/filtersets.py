@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters as filters
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
 from boards.models import Party
 from devotracker.filters import (
@@ -23,11 +23,29 @@ from devotracker.filters import (
     ChoiceFilter,
     DateFilter,
     IdFilter,
+    OrderingFilter,
     SlugMultipleChoiceFilter,
+    SortKey,
 )
 from pilots.models import Pilot
 
 from .models import Action, Agreement, Commitment, Obligation, Report, Status, StatusUpdate, Theme
+
+# The pages sort RAG by severity (red first when descending), the API by name.
+RAG_ORDER = Case(
+    When(rag="red", then=Value(3)),
+    When(rag="amber", then=Value(2)),
+    When(rag="green", then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+SHOWN_RAG_ORDER = Case(
+    When(shown_rag_db="red", then=Value(3)),
+    When(shown_rag_db="amber", then=Value(2)),
+    When(shown_rag_db="green", then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
 
 RAG_CHOICES = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("none", "Not assessed")]
 
@@ -67,6 +85,23 @@ class CommitmentFilterSet(filters.FilterSet):
     due_before = DateFilter(field_name="target_date", lookup_expr="lt", label="Due before")
     due_after = DateFilter(field_name="target_date", lookup_expr="gt", label="Due after")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    ordering = OrderingFilter(
+        keys={
+            "ref": SortKey(("ref",), label="Ref"),
+            "title": SortKey(("title",), label="Title"),
+            "theme": SortKey(("theme__order",), label="Theme"),
+            "target_date": SortKey(("target_date",)),
+            "due_date": SortKey(("target_date",), label="Due", page="due"),
+            "status": SortKey(("shown_status_db",), label="Status"),
+            # The API sorts RAG by name (amber, green, red), the page by severity.
+            "rag": SortKey(("shown_rag_db",), label="RAG", page_terms=(SHOWN_RAG_ORDER,)),
+            "progress": SortKey(("shown_progress_db",)),
+            "updated_at": SortKey(("updated_at",), label="Updated", page="updated"),
+        },
+        default=("theme__order", "ref"),
+        page_then=("ref",),
+    )
 
     class Meta:
         model = Commitment
@@ -137,6 +172,21 @@ class ObligationFilterSet(_TrackedFilterSet):
     def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return filter_in_dashboards(queryset, "commitment__agreement", value)
 
+    ordering = OrderingFilter(
+        keys={
+            "id": SortKey(("id",)),
+            "commitment": SortKey(("commitment__ref",), label="Commitment", page_terms=("commitment__ref", "party__name")),
+            "party": SortKey(("party__name",), label="Party", page_terms=("party__name", "commitment__ref")),
+            "due_date": SortKey(("due_date",), label="Due", page="due"),
+            "status": SortKey(("status",), label="Status"),
+            "rag": SortKey(("rag",), label="RAG", page_terms=(RAG_ORDER,)),
+            "progress": SortKey(("progress",)),
+            "updated_at": SortKey(("updated_at",), label="Updated", page="updated"),
+        },
+        default=("commitment__ref", "party__name"),
+        page_then=("id",),
+    )
+
     class Meta:
         model = Obligation
         fields: list[str] = []
@@ -159,6 +209,22 @@ class ActionFilterSet(_TrackedFilterSet):
     def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return filter_in_dashboards(queryset, "obligation__commitment__agreement", value)
 
+    ordering = OrderingFilter(
+        keys={
+            "id": SortKey(("id",)),
+            "commitment": SortKey((), label="Commitment", page_terms=("obligation__commitment__ref", "due_date"), api=False),
+            "party": SortKey((), label="Party", page_terms=("obligation__party__name", "due_date"), api=False),
+            "due_date": SortKey(("due_date",), label="Due", page="due"),
+            "original_due_date": SortKey(("original_due_date",)),
+            "status": SortKey(("status",), label="Status"),
+            "rag": SortKey(("rag",), label="RAG", page_terms=(RAG_ORDER,)),
+            "progress": SortKey(("progress",)),
+            "updated_at": SortKey(("updated_at",), label="Updated", page="updated"),
+        },
+        default=("due_date", "id"),
+        page_then=("id",),
+    )
+
     class Meta:
         model = Action
         fields: list[str] = []
@@ -176,6 +242,8 @@ class StatusUpdateFilterSet(filters.FilterSet):
     obligation = IdFilter(field_name="obligation_id", label="Obligation (id)")
     action = IdFilter(field_name="action_id", label="Action (id)")
 
+    ordering = OrderingFilter(keys={"id": SortKey(("id",)), "created_at": SortKey(("created_at",))}, default=("-created_at", "-id"))
+
     class Meta:
         model = StatusUpdate
         fields: list[str] = []
@@ -189,6 +257,10 @@ class AgreementFilterSet(filters.FilterSet):
     in_dashboards = BooleanFieldFilter(field_name="in_dashboards_by_default", label="In the dashboards' default agreements")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
 
+    ordering = OrderingFilter(
+        keys={"date": SortKey(("date",)), "slug": SortKey(("slug",)), "updated_at": SortKey(("updated_at",))}, default=("date", "slug")
+    )
+
     class Meta:
         model = Agreement
         fields: list[str] = []
@@ -196,6 +268,11 @@ class AgreementFilterSet(filters.FilterSet):
 
 class ThemeFilterSet(filters.FilterSet):
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    ordering = OrderingFilter(
+        keys={"order": SortKey(("order",)), "name": SortKey(("name",)), "slug": SortKey(("slug",)), "updated_at": SortKey(("updated_at",))},
+        default=("order", "name"),
+    )
 
     class Meta:
         model = Theme
@@ -207,6 +284,16 @@ class ReportFilterSet(filters.FilterSet):
     kind = filters.MultipleChoiceFilter(choices=Report.Kind.choices, label="Kind")
     state = filters.MultipleChoiceFilter(choices=Report.State.choices, label="State")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    ordering = OrderingFilter(
+        keys={
+            "id": SortKey(("id",)),
+            "requested_at": SortKey(("requested_at",)),
+            "built_at": SortKey(("built_at",)),
+            "updated_at": SortKey(("updated_at",)),
+        },
+        default=("-requested_at",),
+    )
 
     class Meta:
         model = Report

@@ -6,6 +6,8 @@ list's sort keys once for its page and its API list."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import django_filters as filters
@@ -162,3 +164,107 @@ class BooleanFieldFilter(BooleanChoiceFilter):
         if value in ("true", "false"):
             return qs.filter(**{self.field_name: value == "true"})
         return qs
+
+
+# --- ordering: one declaration per list, read by its page and its API list ------------------------
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One sort key of a list: the ORDER BY ``terms`` (field paths or expressions, ascending) the
+    API's ``?ordering=`` applies, and, for a column of the list's page, its heading (``label``),
+    its ``?sort=`` name (``page``, the key's own name if not given) and, where the page sorts the
+    column differently (RAG by severity rather than by name, a second column before the
+    tie-breaker), ``page_terms``. ``api=False``: a column of the page only."""
+
+    terms: tuple[Any, ...]
+    label: str = ""
+    page: str | None = None
+    page_terms: tuple[Any, ...] | None = None
+    api: bool = True
+
+
+class OrderingField(forms.Field):
+    """``ordering``: comma-separated key names, ``-`` for descending, each exactly one of the keys
+    (an empty value, an empty part such as ``ref,``, or a padded one such as ``ref, title`` is a
+    field error like an unknown key, issue 11)."""
+
+    def __init__(self, *args: Any, names: Sequence[str] = (), **kwargs: Any) -> None:
+        kwargs.pop("choices", None)
+        kwargs.pop("null_label", None)
+        self.names = list(names)
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value: Any) -> list[str] | None:
+        if value is None:
+            return None
+        parts = str(value).split(",")
+        unknown = [repr(part.removeprefix("-")[:40]) for part in parts if part.removeprefix("-") not in self.names]
+        if unknown:
+            choices = ", ".join(sorted(self.names))
+            raise ValidationError(
+                f"Cannot sort by {', '.join(unknown)}. Choose from: {choices} (prefix - to reverse, separate with commas).", code="invalid"
+            )
+        return parts
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """django-filter's ``OrderingFilter``, declared once per FilterSet as its ``ordering`` filter,
+    with every sort key of the list (:class:`SortKey`):
+
+    - the API applies it as a filter: ``?ordering=-due_date,ref`` (the keys with ``api``), the
+      list's ``default`` when not given, the primary key always last so that pages never overlap
+      or skip rows that sort equal; a bad value is a 400 naming ``ordering``;
+    - the list's page reads its columns from it (:meth:`page_sorts`): ``?sort=`` takes one column,
+      sorted by the key's terms and then by the page's tie-breakers (``page_then``).
+    """
+
+    field_class = OrderingField
+
+    def __init__(
+        self,
+        *args: Any,
+        keys: dict[str, SortKey],
+        default: tuple[Any, ...],
+        page_then: tuple[Any, ...] = (),
+        **kwargs: Any,
+    ) -> None:
+        self.keys = keys
+        self.default = default
+        self.page_then = page_then
+        self.api_names = [name for name, key in keys.items() if key.api]
+        kwargs.setdefault("help_text", "Sort keys, comma-separated; prefix a key with - to reverse it.")
+        super().__init__(*args, fields={name: name for name in self.api_names}, **kwargs)
+        # The whole value is read by OrderingField (django-filter's CSV field would split it first
+        # and drop empty parts, which the API refuses).
+        self.field_class = OrderingField
+        self.extra["names"] = self.api_names
+
+    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
+        terms: list[Any] = []
+        for part in value or ():
+            descending = part.startswith("-")
+            for term in self.keys[part.removeprefix("-")].terms:
+                terms.append(_reverse(term) if descending else term)
+        return qs.order_by(*(terms or self.default), "pk")
+
+    def page_sorts(self) -> dict[str, tuple[str, list[Any]]]:
+        """The page's columns: ``?sort=`` name -> (heading, ORDER BY terms, ascending)."""
+        sorts: dict[str, tuple[str, list[Any]]] = {}
+        for name, key in self.keys.items():
+            if not key.label:
+                continue
+            terms = list(key.page_terms if key.page_terms is not None else key.terms)
+            terms.extend(term for term in self.page_then if term not in terms)
+            sorts[key.page or name] = (key.label, terms)
+        return sorts
+
+
+def _reverse(term: Any) -> Any:
+    """A term sorted the other way: ``-name`` for a field path, ``.desc()`` for an expression."""
+    if isinstance(term, str):
+        return term[1:] if term.startswith("-") else f"-{term}"
+    return term.desc()

@@ -18,6 +18,4 @@ class BoardViewSet(ReadViewSet):
     lookup_expr = "iexact"
     serializer_class = BoardSerializer
     filterset_class = BoardFilterSet
-    ordering_fields = {"code": "code", "name": "name", "updated_at": "updated_at"}
-    default_ordering = ("-is_mou_board", "name")
     queryset = Board.objects.select_related("chair", "owner", "reports_to", "supports")

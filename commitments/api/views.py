@@ -153,18 +153,6 @@ class CommitmentViewSet(UpdateWriteMixin, ReadViewSet):
 
     lookup_field = "ref"
     filterset_class = filtersets.CommitmentFilterSet
-    ordering_fields = {
-        "ref": "ref",
-        "title": "title",
-        "theme": "theme__order",
-        "target_date": "target_date",
-        "due_date": "target_date",
-        "status": "shown_status_db",
-        "rag": "shown_rag_db",
-        "progress": "shown_progress_db",
-        "updated_at": "updated_at",
-    }
-    default_ordering = ("theme__order", "ref")
 
     def get_queryset(self) -> Any:
         if self.action in ("retrieve", "updates"):
@@ -197,17 +185,6 @@ class ObligationViewSet(UpdateWriteMixin, ReadViewSet):
     lookup_field = "pk"
     serializer_class = s.ObligationSerializer
     filterset_class = filtersets.ObligationFilterSet
-    ordering_fields = {
-        "id": "id",
-        "commitment": "commitment__ref",
-        "party": "party__name",
-        "due_date": "due_date",
-        "status": "status",
-        "rag": "rag",
-        "progress": "progress",
-        "updated_at": "updated_at",
-    }
-    default_ordering = ("commitment__ref", "party__name")
 
     def get_queryset(self) -> Any:
         return Obligation.objects.for_api()
@@ -227,16 +204,6 @@ class ActionViewSet(UpdateWriteMixin, ReadViewSet):
     lookup_field = "pk"
     serializer_class = s.ActionSerializer
     filterset_class = filtersets.ActionFilterSet
-    ordering_fields = {
-        "id": "id",
-        "due_date": "due_date",
-        "original_due_date": "original_due_date",
-        "status": "status",
-        "rag": "rag",
-        "progress": "progress",
-        "updated_at": "updated_at",
-    }
-    default_ordering = ("due_date", "id")
 
     def get_queryset(self) -> Any:
         return Action.objects.for_api()
@@ -263,8 +230,6 @@ class StatusUpdateViewSet(ReadViewSet):
     lookup_field = "pk"
     serializer_class = s.StatusUpdateSerializer
     filterset_class = filtersets.StatusUpdateFilterSet
-    ordering_fields = {"id": "id", "created_at": "created_at"}
-    default_ordering = ("-created_at", "-id")
 
     def get_queryset(self) -> Any:
         return StatusUpdate.objects.for_api()
@@ -280,8 +245,6 @@ class AgreementViewSet(ReadViewSet):
     lookup_field = "slug"
     serializer_class = s.AgreementSerializer
     filterset_class = filtersets.AgreementFilterSet
-    ordering_fields = {"date": "date", "slug": "slug", "updated_at": "updated_at"}
-    default_ordering = ("date", "slug")
     queryset = Agreement.objects.select_related("supersedes")
 
 
@@ -292,8 +255,6 @@ class ThemeViewSet(ReadViewSet):
     lookup_field = "slug"
     serializer_class = s.ThemeSerializer
     filterset_class = filtersets.ThemeFilterSet
-    ordering_fields = {"order": "order", "name": "name", "slug": "slug", "updated_at": "updated_at"}
-    default_ordering = ("order", "name")
     queryset = Theme.objects.all()
 
 
@@ -305,8 +266,6 @@ class MeetingViewSet(ReadViewSet):
     lookup_field = "pk"
     serializer_class = s.MeetingSerializer
     filterset_class = MeetingFilterSet
-    ordering_fields = {"id": "id", "date": "date", "updated_at": "updated_at"}
-    default_ordering = ("-date", "board__code")
     queryset = Meeting.objects.select_related("board").prefetch_related(
         Prefetch("reports", queryset=Report.objects.defer("html").order_by("-requested_at"))
     )
@@ -320,8 +279,6 @@ class ReportViewSet(ReadViewSet):
     lookup_field = "pk"
     serializer_class = s.ReportSerializer
     filterset_class = filtersets.ReportFilterSet
-    ordering_fields = {"id": "id", "requested_at": "requested_at", "built_at": "built_at", "updated_at": "updated_at"}
-    default_ordering = ("-requested_at",)
 
     def get_queryset(self) -> Any:
         if self.action == "html":

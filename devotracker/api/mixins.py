@@ -3,8 +3,6 @@
 - :class:`ApiViewMixin`: JSON (and CSV on lists) with strict negotiation, input guards, the
   conditional-request machinery (strong ``ETag`` + ``Last-Modified``, ``304``), caching headers.
 - :class:`CSVExportMixin`: ``?format=csv`` streams the whole filtered list, formula-safe.
-- :class:`AllowListOrderingFilter`: ``ordering`` with an explicit allow-list per endpoint; an
-  unknown field is a 400 with a field error, not silently ignored as DRF's own filter does.
 """
 
 from __future__ import annotations
@@ -25,7 +23,6 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date, quote_etag
 from django.utils.module_loading import import_string
 from rest_framework import exceptions, serializers
-from rest_framework.filters import BaseFilterBackend
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -244,56 +241,3 @@ class CSVExportMixin:
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         response["Cache-Control"] = "private, no-store"
         return response
-
-
-# --- ordering -----------------------------------------------------------------------------------
-
-
-class AllowListOrderingFilter(BaseFilterBackend):
-    """``?ordering=-due_date,ref``: comma-separated names from the view's ``ordering_fields``
-    (a dict from the public name to the model path), ``-`` for descending. The primary key is
-    always the last key so pages never overlap or skip rows that sort equal.
-
-    Each comma-separated part must be one of the keys the schema lists, exactly: an empty value,
-    an empty part (``ref,``) or a padded one (``ref, title``) is a 400 like an unknown key
-    (issue 11), not quietly dropped. (The schema's array has ``minItems: 1``: ``ordering=``
-    would otherwise read both as no keys and as one empty key.)"""
-
-    param = "ordering"
-
-    def filter_queryset(self, request: Request, queryset: Any, view: Any) -> Any:
-        allowed: Mapping[str, str] = getattr(view, "ordering_fields", {})
-        raw = request.query_params.get(self.param)
-        terms: list[str] = []
-        unknown: list[str] = []
-        for part in raw.split(",") if raw is not None else []:
-            descending = part.startswith("-")
-            name = part[1:] if descending else part
-            if name not in allowed:
-                unknown.append(repr(name[:40]))
-                continue
-            terms.append(("-" if descending else "") + allowed[name])
-        if unknown:
-            choices = ", ".join(sorted(allowed))
-            raise exceptions.ValidationError(
-                {self.param: [f"Cannot sort by {', '.join(unknown)}. Choose from: {choices} (prefix - to reverse, separate with commas)."]}
-            )
-        if not terms:
-            terms = list(getattr(view, "default_ordering", ()))
-        return queryset.order_by(*terms, "pk")
-
-    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
-        names = sorted(getattr(view, "ordering_fields", {}))
-        if not names:
-            return []
-        return [
-            {
-                "name": self.param,
-                "required": False,
-                "in": "query",
-                "description": "Sort keys, comma-separated; prefix a key with - to reverse it.",
-                "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": [*names, *(f"-{n}" for n in names)]}},
-                "style": "form",
-                "explode": False,
-            }
-        ]

@@ -29,6 +29,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers
 
+from devotracker.filters import OrderingFilter
+
 API_PREFIX = "/api/v1/"
 
 
@@ -79,11 +81,28 @@ class FilterParameters(DjangoFilterExtension):
     def resolve_filter_field(
         self, auto_schema: Any, model: Any, filterset_class: Any, field_name: str, filter_field: Any
     ) -> list[dict[str, Any]]:
+        if isinstance(filter_field, OrderingFilter):
+            return [ordering_parameter(field_name, filter_field)]
         parameters: list[dict[str, Any]] = super().resolve_filter_field(auto_schema, model, filterset_class, field_name, filter_field)
         for parameter in parameters:
             schema = parameter["schema"]
             complete_filter_schema(schema["items"] if schema.get("type") == "array" else schema, filter_field)
         return parameters
+
+
+def ordering_parameter(name: str, filter_field: OrderingFilter) -> dict[str, Any]:
+    """``ordering`` as :class:`devotracker.filters.OrderingField` reads it: one or more of the keys,
+    each maybe prefixed with -, comma-separated (an empty value is no key, and refused)."""
+    names = sorted(filter_field.api_names)
+    return {
+        "name": name,
+        "required": False,
+        "in": "query",
+        "description": "Sort keys, comma-separated; prefix a key with - to reverse it.",
+        "schema": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": [*names, *(f"-{n}" for n in names)]}},
+        "style": "form",
+        "explode": False,
+    }
 
 
 def complete_filter_schema(schema: dict[str, Any], filter_field: Any) -> None:

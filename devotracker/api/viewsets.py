@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import viewsets
 
-from .mixins import AllowListOrderingFilter, ApiViewMixin, CSVExportMixin
+from .mixins import ApiViewMixin, CSVExportMixin
 from .schema import LinkedAutoSchema
 
 # The key pattern of collections keyed by id.
@@ -18,15 +18,15 @@ INT_KEY = "[0-9]+"
 class ReadViewSet(ApiViewMixin, CSVExportMixin, viewsets.ReadOnlyModelViewSet):
     """Base of the read collections: filters and ordering on lists only, case rules for keys."""
 
-    filter_backends = [DjangoFilterBackend, AllowListOrderingFilter]
+    # Filters and ``?ordering=`` both come from the collection's FilterSet (its ``ordering`` filter,
+    # devotracker.filters.OrderingFilter, is the one declaration of the list's sort keys).
+    filter_backends = [DjangoFilterBackend]
     schema = LinkedAutoSchema()
     # Any text but a slash or a NUL (which no key can hold): the schema's path pattern says the same,
     # and a key with a NUL is an unknown address (404) rather than a value refused (issue 11).
     lookup_value_regex = r"[^/\x00]+"
     # The lookup applied to the key in the URL; boards use iexact (DESIGN.md §6).
     lookup_expr = "exact"
-    ordering_fields: dict[str, str] = {}
-    default_ordering: tuple[str, ...] = ()
 
     def filter_queryset(self, queryset: Any) -> Any:
         # Filters describe lists; on a detail URL they would only turn a hit into a puzzling 404.

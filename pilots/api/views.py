@@ -21,8 +21,6 @@ class PartyViewSet(ReadViewSet):
     lookup_field = "slug"
     serializer_class = PartySerializer
     filterset_class = PartyFilterSet
-    ordering_fields = {"name": "name", "slug": "slug", "type": "type", "updated_at": "updated_at"}
-    default_ordering = ("name",)
     queryset = Party.objects.select_related("borough")
 
 
@@ -33,8 +31,6 @@ class PilotViewSet(ReadViewSet):
     lookup_field = "slug"
     serializer_class = PilotSerializer
     filterset_class = PilotFilterSet
-    ordering_fields = {"name": "name", "slug": "slug", "updated_at": "updated_at"}
-    default_ordering = ("status", "name")
     queryset = Pilot.objects.select_related("sub_region").prefetch_related(Prefetch("boroughs", queryset=Borough.objects.order_by("name")))
 
 
@@ -45,8 +41,6 @@ class BoroughViewSet(ReadViewSet):
     lookup_field = "slug"
     serializer_class = BoroughSerializer
     filterset_class = BoroughFilterSet
-    ordering_fields = {"name": "name", "slug": "slug", "updated_at": "updated_at"}
-    default_ordering = ("name",)
     queryset = Borough.objects.select_related("party", "sub_region").prefetch_related(
         Prefetch("pilots", queryset=Pilot.objects.order_by("name"))
     )
