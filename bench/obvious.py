@@ -21,9 +21,9 @@ from rest_framework import serializers, viewsets
 
 from boards.models import Board, Party
 from commitments import filtersets, lifecycle
-from commitments.api.pagination import PageNumberPagination
-from commitments.api.serializers import UTCDateTimeField
 from commitments.models import Action, Agreement, Commitment, CommitmentPilot, Obligation, Theme
+from devotracker.api.pagination import PageNumberPagination
+from devotracker.api.serializers import UTCDateTimeField
 
 
 class UserSerializer(serializers.Serializer):

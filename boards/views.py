@@ -56,8 +56,8 @@ def board_detail(request: HttpRequest, code: str) -> HttpResponse:
     """
     board = get_object_or_404(Board.objects.select_related("chair", "owner", "reports_to", "supports"), code__iexact=code)
     by_id = {b.pk: b for b in Board.objects.only("id", "code", "name", "reports_to_id", "reports_to_basis")}
-    led = list(board.led_commitments.select_related("theme").with_overdue().order_by("theme__order", "ref"))  # type: ignore[attr-defined]
-    co_led = list(board.co_led_commitments.select_related("theme", "lead_board").with_overdue().order_by("ref"))  # type: ignore[attr-defined]
+    led = list(board.led_commitments.select_related("theme").with_overdue().order_by("theme__order", "ref"))
+    co_led = list(board.co_led_commitments.select_related("theme", "lead_board").with_overdue().order_by("ref"))
     return render(
         request,
         "boards/board_detail.html",

@@ -101,7 +101,7 @@ def record_bulk(model: type[models.Model], ids: Iterable[int], op: str = Change.
     """Record changes of the rows ``ids`` of ``model`` (a ``QuerySet.update()``, ``bulk_create``,
     or, called before it, a ``delete()``): one read, one INSERT for all."""
     resource, key = RESOURCES[model]
-    objs = list(model._default_manager.filter(pk__in=list(ids)))  # type: ignore[attr-defined]
+    objs = list(model._default_manager.filter(pk__in=list(ids)))
     Change.objects.bulk_create(
         [Change(resource=resource, key=key(o), object_id=o.pk, op=op, version=getattr(o, "version", None)) for o in objs],
         batch_size=1000,

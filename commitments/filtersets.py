@@ -10,169 +10,44 @@ otherwise be read as "no filter" and answer the whole list (issue 11).
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import django_filters as filters
-from django import forms
-from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from django_filters.fields import ChoiceField
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
-from boards.models import Board, Meeting, Party
-from pilots.models import Borough, Pilot
+from boards.models import Party
+from devotracker.filters import (
+    AwareDateTimeFilter,
+    BooleanChoiceFilter,
+    BooleanFieldFilter,
+    ChoiceFilter,
+    DateFilter,
+    IdFilter,
+    OrderingFilter,
+    SlugMultipleChoiceFilter,
+    SortKey,
+)
+from pilots.models import Pilot
 
-from .models import Action, Agreement, Commitment, Obligation, Rag, Report, Status, StatusUpdate, Theme
+from .models import Action, Agreement, Commitment, Obligation, Report, Status, StatusUpdate, Theme
+
+# The pages sort RAG by severity (red first when descending), the API by name.
+RAG_ORDER = Case(
+    When(rag="red", then=Value(3)),
+    When(rag="amber", then=Value(2)),
+    When(rag="green", then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+SHOWN_RAG_ORDER = Case(
+    When(shown_rag_db="red", then=Value(3)),
+    When(shown_rag_db="amber", then=Value(2)),
+    When(shown_rag_db="green", then=Value(1)),
+    default=Value(0),
+    output_field=IntegerField(),
+)
 
 RAG_CHOICES = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("none", "Not assessed")]
-BOOL_CHOICES = [("true", "Yes"), ("false", "No")]
-# Ids are PostgreSQL bigints (and SQLite's 64-bit integers): a larger number is not an id, and
-# SQLite cannot even compare with one (OverflowError, a 500 before issue 11).
-MAX_ID = 2**63 - 1
-
-
-class GivenMeansFilledMixin:
-    """A form field for a filter that, when its parameter is given, must have a value.
-
-    ``?updated_since=`` would otherwise clean to None and the filter be skipped: the whole list,
-    unfiltered, in answer to a filter that was asked for. The list pages never send one: a GET
-    form's empty boxes are removed from the URL before filtering (``views._tidy_query``).
-    """
-
-    empty_message = "Give a value, or leave this parameter out."
-
-    def clean(self, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            raise ValidationError(self.empty_message, code="empty")
-        return super().clean(value)  # type: ignore[misc]
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class SlugMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
-    """One or more slugs (``?theme=a&theme=b``); an unknown slug is a field error."""
-
-
-class AwareDateTimeField(GivenMeansFilledMixin, forms.Field):
-    """An ISO 8601 date-time that must carry a UTC offset (``Z`` or ``+01:00``)."""
-
-    default_error_messages = {
-        "invalid": "Enter an ISO 8601 date and time, for example 2026-01-31T09:00:00Z.",
-        "naive": "Give the time zone offset too, for example 2026-01-31T09:00:00Z or 2026-01-31T09:00:00+00:00.",
-    }
-
-    def to_python(self, value: Any) -> dt.datetime | None:
-        if value in (None, ""):
-            return None
-        if isinstance(value, dt.datetime):
-            parsed: dt.datetime | None = value
-        else:
-            text = str(value).strip()
-            if "T" in text and " " in text:
-                # An unencoded "+01:00" in a query string arrives as " 01:00".
-                text = text.replace(" ", "+")
-            try:
-                parsed = parse_datetime(text)
-            except ValueError:
-                parsed = None
-        if parsed is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        if timezone.is_naive(parsed):
-            raise forms.ValidationError(self.error_messages["naive"], code="naive")
-        # The same instant in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts
-        # (a 500 before; found by schemathesis, issue 4), and the first or last day of year 1 or
-        # 9999 can fall outside the calendar once shifted.
-        try:
-            return parsed.astimezone(dt.UTC)
-        except OverflowError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-
-class AwareDateTimeFilter(filters.Filter):
-    field_class = AwareDateTimeField
-
-
-class FilledChoiceField(GivenMeansFilledMixin, ChoiceField):
-    pass
-
-
-class ChoiceFilter(filters.ChoiceFilter):
-    """One of the choices; an empty value is a field error, like any other value not listed."""
-
-    field_class = FilledChoiceField
-
-
-class BooleanChoiceFilter(ChoiceFilter):
-    """``true`` / ``false`` only: anything else is a field error rather than silently ignored."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("choices", BOOL_CHOICES)
-        super().__init__(*args, **kwargs)
-
-
-class FilledDateField(GivenMeansFilledMixin, forms.DateField):
-    pass
-
-
-class DateFilter(filters.DateFilter):
-    """A date in ``YYYY-MM-DD``; other forms (and an empty value) are field errors."""
-
-    field_class = FilledDateField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
-        super().__init__(*args, **kwargs)
-
-
-class IdField(GivenMeansFilledMixin, forms.IntegerField):
-    """A whole number from 1 to :data:`MAX_ID`, with one message for every way of missing it."""
-
-    default_error_messages = {
-        "invalid": f"Give a whole-number id from 1 to {MAX_ID}.",
-        "min_value": f"Give a whole-number id from 1 to {MAX_ID}.",
-        "max_value": f"Give a whole-number id from 1 to {MAX_ID}.",
-    }
-
-    def to_python(self, value: Any) -> int | None:
-        # Django's IntegerField would read "1.0" as 1 and call int() on 5,000 digits (a ValueError
-        # past Python's digit limit): an id is plain digits, and one with more digits than MAX_ID
-        # is out of range whatever they are.
-        if isinstance(value, str) and value.strip():
-            text = value.strip()
-            if not (text.isascii() and text.isdigit()):
-                raise ValidationError(self.error_messages["invalid"], code="invalid")
-            if len(text.lstrip("0")) > len(str(MAX_ID)):
-                raise ValidationError(self.error_messages["max_value"], code="max_value")
-        return super().to_python(value)  # type: ignore[no-any-return]
-
-
-class IdFilter(filters.NumberFilter):
-    """An id: a whole number from 1 to 2^63 − 1 (``1.5``, ``1e3``, ``-1``, an empty value and
-    anything larger are field errors, not silently rounded, ignored or sent to the database).
-    The OpenAPI schema says so (an integer with ``minimum`` and ``maximum``)."""
-
-    field_class = IdField
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
-        # This filter's own schema (drf-spectacular reads the override from the instance, so each
-        # id filter keeps its label as the parameter's description).
-        schema = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
-        extend_schema_field({**schema, "description": f"{self.label or 'An id'}: a whole number from 1 to {MAX_ID}."})(self)
-
-
-class BooleanFieldFilter(BooleanChoiceFilter):
-    """``true`` / ``false`` on a boolean model field."""
-
-    def filter(self, qs: QuerySet[Any], value: Any) -> QuerySet[Any]:
-        if value in ("true", "false"):
-            return qs.filter(**{self.field_name: value == "true"})
-        return qs
 
 
 def filter_rag_values(queryset: QuerySet[Any], field: str, value: list[str]) -> QuerySet[Any]:
@@ -210,6 +85,23 @@ class CommitmentFilterSet(filters.FilterSet):
     due_before = DateFilter(field_name="target_date", lookup_expr="lt", label="Due before")
     due_after = DateFilter(field_name="target_date", lookup_expr="gt", label="Due after")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
+
+    ordering = OrderingFilter(
+        keys={
+            "ref": SortKey(("ref",), label="Ref"),
+            "title": SortKey(("title",), label="Title"),
+            "theme": SortKey(("theme__order",), label="Theme"),
+            "target_date": SortKey(("target_date",)),
+            "due_date": SortKey(("target_date",), label="Due", page="due"),
+            "status": SortKey(("shown_status_db",), label="Status"),
+            # The API sorts RAG by name (amber, green, red), the page by severity.
+            "rag": SortKey(("shown_rag_db",), label="RAG", page_terms=(SHOWN_RAG_ORDER,)),
+            "progress": SortKey(("shown_progress_db",)),
+            "updated_at": SortKey(("updated_at",), label="Updated", page="updated"),
+        },
+        default=("theme__order", "ref"),
+        page_then=("ref",),
+    )
 
     class Meta:
         model = Commitment
@@ -280,6 +172,21 @@ class ObligationFilterSet(_TrackedFilterSet):
     def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return filter_in_dashboards(queryset, "commitment__agreement", value)
 
+    ordering = OrderingFilter(
+        keys={
+            "id": SortKey(("id",)),
+            "commitment": SortKey(("commitment__ref",), label="Commitment", page_terms=("commitment__ref", "party__name")),
+            "party": SortKey(("party__name",), label="Party", page_terms=("party__name", "commitment__ref")),
+            "due_date": SortKey(("due_date",), label="Due", page="due"),
+            "status": SortKey(("status",), label="Status"),
+            "rag": SortKey(("rag",), label="RAG", page_terms=(RAG_ORDER,)),
+            "progress": SortKey(("progress",)),
+            "updated_at": SortKey(("updated_at",), label="Updated", page="updated"),
+        },
+        default=("commitment__ref", "party__name"),
+        page_then=("id",),
+    )
+
     class Meta:
         model = Obligation
         fields: list[str] = []
@@ -302,6 +209,22 @@ class ActionFilterSet(_TrackedFilterSet):
     def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return filter_in_dashboards(queryset, "obligation__commitment__agreement", value)
 
+    ordering = OrderingFilter(
+        keys={
+            "id": SortKey(("id",)),
+            "commitment": SortKey((), label="Commitment", page_terms=("obligation__commitment__ref", "due_date"), api=False),
+            "party": SortKey((), label="Party", page_terms=("obligation__party__name", "due_date"), api=False),
+            "due_date": SortKey(("due_date",), label="Due", page="due"),
+            "original_due_date": SortKey(("original_due_date",)),
+            "status": SortKey(("status",), label="Status"),
+            "rag": SortKey(("rag",), label="RAG", page_terms=(RAG_ORDER,)),
+            "progress": SortKey(("progress",)),
+            "updated_at": SortKey(("updated_at",), label="Updated", page="updated"),
+        },
+        default=("due_date", "id"),
+        page_then=("id",),
+    )
+
     class Meta:
         model = Action
         fields: list[str] = []
@@ -319,6 +242,8 @@ class StatusUpdateFilterSet(filters.FilterSet):
     obligation = IdFilter(field_name="obligation_id", label="Obligation (id)")
     action = IdFilter(field_name="action_id", label="Action (id)")
 
+    ordering = OrderingFilter(keys={"id": SortKey(("id",)), "created_at": SortKey(("created_at",))}, default=("-created_at", "-id"))
+
     class Meta:
         model = StatusUpdate
         fields: list[str] = []
@@ -332,6 +257,10 @@ class AgreementFilterSet(filters.FilterSet):
     in_dashboards = BooleanFieldFilter(field_name="in_dashboards_by_default", label="In the dashboards' default agreements")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
 
+    ordering = OrderingFilter(
+        keys={"date": SortKey(("date",)), "slug": SortKey(("slug",)), "updated_at": SortKey(("updated_at",))}, default=("date", "slug")
+    )
+
     class Meta:
         model = Agreement
         fields: list[str] = []
@@ -340,61 +269,13 @@ class AgreementFilterSet(filters.FilterSet):
 class ThemeFilterSet(filters.FilterSet):
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
 
+    ordering = OrderingFilter(
+        keys={"order": SortKey(("order",)), "name": SortKey(("name",)), "slug": SortKey(("slug",)), "updated_at": SortKey(("updated_at",))},
+        default=("order", "name"),
+    )
+
     class Meta:
         model = Theme
-        fields: list[str] = []
-
-
-class PartyFilterSet(filters.FilterSet):
-    q = filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains", max_length=200)
-    type = filters.MultipleChoiceFilter(choices=Party.Type.choices, label="Type")
-    collective = BooleanFieldFilter(field_name="collective", label="Collective")
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
-
-    class Meta:
-        model = Party
-        fields: list[str] = []
-
-
-class BoardFilterSet(filters.FilterSet):
-    kind = filters.MultipleChoiceFilter(choices=Board.Kind.choices, label="Kind")
-    is_mou_board = BooleanFieldFilter(field_name="is_mou_board", label="One of the MoU's boards")
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
-
-    class Meta:
-        model = Board
-        fields: list[str] = []
-
-
-class PilotFilterSet(filters.FilterSet):
-    focus = filters.MultipleChoiceFilter(choices=Pilot.Focus.choices, label="Focus")
-    status = filters.MultipleChoiceFilter(choices=Pilot.Status.choices, label="Status")
-    borough = filters.CharFilter(field_name="boroughs__slug", label="Member borough (slug)", max_length=80, distinct=True)
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
-
-    class Meta:
-        model = Pilot
-        fields: list[str] = []
-
-
-class BoroughFilterSet(filters.FilterSet):
-    pilot = filters.CharFilter(field_name="pilots__slug", label="Pilot (slug)", max_length=80, distinct=True)
-    sub_region = filters.CharFilter(field_name="sub_region__slug", label="Sub-region (slug)", max_length=80)
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
-
-    class Meta:
-        model = Borough
-        fields: list[str] = []
-
-
-class MeetingFilterSet(filters.FilterSet):
-    board = filters.CharFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)", max_length=16)
-    date_before = DateFilter(field_name="date", lookup_expr="lt", label="Before")
-    date_after = DateFilter(field_name="date", lookup_expr="gt", label="After")
-    updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
-
-    class Meta:
-        model = Meeting
         fields: list[str] = []
 
 
@@ -404,23 +285,16 @@ class ReportFilterSet(filters.FilterSet):
     state = filters.MultipleChoiceFilter(choices=Report.State.choices, label="State")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
 
+    ordering = OrderingFilter(
+        keys={
+            "id": SortKey(("id",)),
+            "requested_at": SortKey(("requested_at",)),
+            "built_at": SortKey(("built_at",)),
+            "updated_at": SortKey(("updated_at",)),
+        },
+        default=("-requested_at",),
+    )
+
     class Meta:
         model = Report
         fields: list[str] = []
-
-
-__all__ = [
-    "ActionFilterSet",
-    "AgreementFilterSet",
-    "BoardFilterSet",
-    "BoroughFilterSet",
-    "CommitmentFilterSet",
-    "MeetingFilterSet",
-    "ObligationFilterSet",
-    "PartyFilterSet",
-    "PilotFilterSet",
-    "Rag",
-    "ReportFilterSet",
-    "StatusUpdateFilterSet",
-    "ThemeFilterSet",
-]

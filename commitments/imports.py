@@ -223,7 +223,7 @@ def _read_xlsx(data: bytes) -> list[SheetRow]:
         # Read-only mode trusts the sheet's <dimension ref="A1:C2"/> and stops at its last row and
         # column: a file that understates it (any program may write one) would lose rows and
         # columns without a word. Every row and cell the sheet holds is read instead.
-        sheet.reset_dimensions()  # type: ignore[union-attr]
+        sheet.reset_dimensions()
         # The sheet's XML is parsed as the rows are read, so its errors arrive here.
         return _rows_from_table(_xlsx_values(sheet))
     except ImportFileError:

@@ -590,7 +590,7 @@ class StatusUpdate(models.Model):
 
     @property
     def target(self) -> TrackedState:
-        return self.action or self.obligation or self.commitment  # type: ignore[return-value]
+        return self.action or self.obligation or self.commitment
 
     def changes(self) -> list[tuple[str, Any, Any]]:
         """The fields this update changed, as (label, before, after)."""

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, F, IntegerField, QuerySet, Value, When
+from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -41,46 +41,6 @@ from .templatetags.tracker import possessive
 PAGE_SIZE = 50
 IMPORT_SESSION_KEY = "commitments.import"
 
-RAG_ORDER = Case(
-    When(rag="red", then=Value(3)),
-    When(rag="amber", then=Value(2)),
-    When(rag="green", then=Value(1)),
-    default=Value(0),
-    output_field=IntegerField(),
-)
-SHOWN_RAG_ORDER = Case(
-    When(shown_rag_db="red", then=Value(3)),
-    When(shown_rag_db="amber", then=Value(2)),
-    When(shown_rag_db="green", then=Value(1)),
-    default=Value(0),
-    output_field=IntegerField(),
-)
-# Sortable columns of each list: the URL's ``sort`` value (``-`` for descending) to ORDER BY terms.
-COMMITMENT_SORTS: dict[str, tuple[str, list[Any]]] = {
-    "ref": ("Ref", ["ref"]),
-    "title": ("Title", ["title", "ref"]),
-    "theme": ("Theme", ["theme__order", "ref"]),
-    "due": ("Due", ["target_date", "ref"]),
-    "status": ("Status", ["shown_status_db", "ref"]),
-    "rag": ("RAG", [SHOWN_RAG_ORDER, "ref"]),
-    "updated": ("Updated", ["updated_at", "ref"]),
-}
-OBLIGATION_SORTS: dict[str, tuple[str, list[Any]]] = {
-    "commitment": ("Commitment", ["commitment__ref", "party__name"]),
-    "party": ("Party", ["party__name", "commitment__ref"]),
-    "due": ("Due", ["due_date", "id"]),
-    "status": ("Status", ["status", "id"]),
-    "rag": ("RAG", [RAG_ORDER, "id"]),
-    "updated": ("Updated", ["updated_at", "id"]),
-}
-ACTION_SORTS: dict[str, tuple[str, list[Any]]] = {
-    "commitment": ("Commitment", ["obligation__commitment__ref", "due_date", "id"]),
-    "party": ("Party", ["obligation__party__name", "due_date", "id"]),
-    "due": ("Due", ["due_date", "id"]),
-    "status": ("Status", ["status", "id"]),
-    "rag": ("RAG", [RAG_ORDER, "id"]),
-    "updated": ("Updated", ["updated_at", "id"]),
-}
 STATUS_OPTIONS = [(value, label) for value, label in Status.choices]
 RAG_OPTIONS = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("none", "Not assessed")]
 OVERDUE_OPTIONS = [("", "Any"), ("true", "Overdue"), ("false", "Not overdue")]
@@ -250,7 +210,7 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
         return tidy
     today = london_today()
     filterset = CommitmentFilterSet(request.GET or None, queryset=Commitment.objects.for_list(today), request=request)
-    terms, columns, sort_error = _sorting(request, COMMITMENT_SORTS, "ref")
+    terms, columns, sort_error = _sorting(request, filterset.filters["ordering"].page_sorts(), "ref")
     qs = filterset.qs if filterset.is_bound else filterset.queryset.all()
     page, page_range = _paginate(request, qs.order_by(*terms))
     errors = _filter_errors(filterset.form, [sort_error] if sort_error else []) if filterset.is_bound else []
@@ -283,14 +243,13 @@ def _tracked_list(  # the shared body of the obligation and action lists
     *,
     filterset_class: type[Any],
     queryset: QuerySet[Any],
-    sorts: dict[str, tuple[str, list[Any]]],
     template: str,
     writable: Callable[[Any, Sequence[Any]], set[int]],
 ) -> HttpResponse:
     if tidy := _tidy_query(request):
         return tidy
     filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
-    terms, columns, sort_error = _sorting(request, sorts, "due")
+    terms, columns, sort_error = _sorting(request, filterset.filters["ordering"].page_sorts(), "due")
     qs = filterset.qs if filterset.is_bound else filterset.queryset.all()
     page, page_range = _paginate(request, qs.order_by(*terms))
     errors = _filter_errors(filterset.form, [sort_error] if sort_error else []) if filterset.is_bound else []
@@ -324,7 +283,6 @@ def obligation_list(request: HttpRequest) -> HttpResponse:
         request,
         filterset_class=ObligationFilterSet,
         queryset=Obligation.objects.for_list(london_today()),
-        sorts=OBLIGATION_SORTS,
         template="commitments/obligation_list.html",
         writable=_writable_obligation_ids,
     )
@@ -336,7 +294,6 @@ def action_list(request: HttpRequest) -> HttpResponse:
         request,
         filterset_class=ActionFilterSet,
         queryset=Action.objects.for_list(london_today()),
-        sorts=ACTION_SORTS,
         template="commitments/action_list.html",
         writable=_writable_action_ids,
     )

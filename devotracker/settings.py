@@ -394,9 +394,14 @@ DEMO_PASSWORD = env_secret("DEMO_PASSWORD") or ""
 # --- REST API (DESIGN.md §6) ----------------------------------------------------------------
 API_PAGE_SIZE = 50
 API_MAX_PAGE_SIZE = 500
+# What the shared API machinery (devotracker.api) needs from the domain, named here so that it
+# imports no app: the token model (as AUTH_USER_MODEL names the user model) and the function that
+# reads the change log's head, which the conditional responses and the count cache are keyed by.
+API_TOKEN_MODEL = "boards.ApiToken"
+API_DATA_HEAD = "commitments.versioning.data_head"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "commitments.api.authentication.HashedTokenAuthentication",
+        "devotracker.api.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -404,11 +409,11 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "commitments.api.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "devotracker.api.pagination.PageNumberPagination",
     "PAGE_SIZE": API_PAGE_SIZE,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "commitments.api.errors.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["commitments.api.throttling.TokenRateThrottle"],
+    "EXCEPTION_HANDLER": "devotracker.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["devotracker.api.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "token": os.environ.get("API_RATE_LIMIT", "6000/minute"),
         "token_write": os.environ.get("API_WRITE_RATE_LIMIT", "600/minute"),
@@ -432,7 +437,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Partner API (issue 4): document /api/v1/ only, and give each choice set that several fields
     # share one stable enum name in the schema.
-    "PREPROCESSING_HOOKS": ["commitments.api.schema.only_api_v1"],
+    "PREPROCESSING_HOOKS": ["devotracker.api.schema.only_api_v1"],
     "ENUM_NAME_OVERRIDES": {
         "StatusEnum": "commitments.models.Status",
         "PilotStatusEnum": "pilots.models.Pilot.Status",

@@ -18,7 +18,7 @@ urlpatterns = [
     path("cookies/", views.cookies, name="cookies"),
     path("health/", views.health, name="health"),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("commitments.api.urls")),
+    path("api/v1/", include("devotracker.api.urls")),
     path("accounts/", include("boards.account_urls")),
     path("", include("boards.urls")),
     path("", include("pilots.urls")),

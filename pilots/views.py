@@ -30,5 +30,5 @@ def pilot_detail(request: HttpRequest, slug: str) -> HttpResponse:
     basis of each link and their shown state. Queries: 3, whatever the number of rows."""
     pilot = get_object_or_404(Pilot.objects.select_related("sub_region"), slug=slug)
     boroughs = list(pilot.boroughs.select_related("sub_region").order_by("name"))
-    links = list(pilot.commitment_links.select_related("commitment__theme", "commitment__lead_board").order_by("commitment__ref"))  # type: ignore[attr-defined]
+    links = list(pilot.commitment_links.select_related("commitment__theme", "commitment__lead_board").order_by("commitment__ref"))
     return render(request, "pilots/pilot_detail.html", {"pilot": pilot, "boroughs": boroughs, "links": links})

@@ -42,7 +42,7 @@ class SnapshotQuerySet(models.QuerySet["Snapshot"]):
     def complete(self) -> SnapshotQuerySet:
         return self.filter(complete=True)
 
-    def delete(self) -> tuple[int, dict[str, int]]:  # type: ignore[override]
+    def delete(self) -> tuple[int, dict[str, int]]:
         if self.filter(frozen=True).exists():
             raise FrozenError("A frozen snapshot cannot be deleted.")
         return super().delete()
@@ -96,7 +96,7 @@ class StateQuerySet(models.QuerySet[Any]):
             raise FrozenError("The rows of a frozen snapshot cannot be changed.")
         return super().update(**kwargs)
 
-    def delete(self) -> tuple[int, dict[str, int]]:  # type: ignore[override]
+    def delete(self) -> tuple[int, dict[str, int]]:
         if self._touches_frozen():
             raise FrozenError("The rows of a frozen snapshot cannot be deleted.")
         return super().delete()

@@ -261,9 +261,7 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any
     """Everything the Leaders' Committee report shows, as of the London day ``as_of``."""
     scope = Scope()
     themes = list(Theme.objects.order_by("order", "name"))
-    commitments = list(
-        Commitment.objects.filter(pk__in=scope.commitments().values("pk")).for_list(as_of).order_by("theme__order", "ref")  # type: ignore[attr-defined]
-    )
+    commitments = list(Commitment.objects.filter(pk__in=scope.commitments().values("pk")).for_list(as_of).order_by("theme__order", "ref"))
     overdue = overdue_item_list(scope.obligations(), scope.actions(), as_of)
     start, end, previous, window_words = changes_window(meeting, as_of)
     updates = list(scope.updates().filter(created_at__gte=start, created_at__lt=end).for_timeline().order_by("created_at", "id"))  # type: ignore[attr-defined]
@@ -375,7 +373,7 @@ def board_paper_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any]:
     )
     start, end, previous, window_words = changes_window(meeting, as_of)
     updates = list(scope.updates().filter(created_at__gte=start, created_at__lt=end).for_timeline().order_by("created_at", "id"))  # type: ignore[attr-defined]
-    commitments = list(Commitment.objects.filter(lead_board=board).for_list(as_of).order_by("theme__order", "ref"))  # type: ignore[attr-defined]
+    commitments = list(Commitment.objects.filter(lead_board=board).for_list(as_of).order_by("theme__order", "ref"))
     escalated = _escalated_items(scope, as_of)
     return {
         "overdue": overdue,

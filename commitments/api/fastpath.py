@@ -90,9 +90,9 @@ def utc(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     if value.tzinfo is None:  # pragma: no cover - every stored datetime is aware (USE_TZ)
-        from .serializers import UTCDateTimeField
+        from devotracker.api.serializers import UTCDateTimeField
 
-        return UTCDateTimeField().to_representation(value)  # type: ignore[no-any-return]
+        return UTCDateTimeField().to_representation(value)
     text = value.astimezone(dt.UTC).isoformat()
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 

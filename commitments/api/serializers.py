@@ -18,7 +18,6 @@ read, so a page costs the same number of queries whatever its size.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -26,10 +25,21 @@ from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.reverse import reverse
 
-from boards.models import Board, Meeting, Party
-from pilots.models import Borough, Pilot, SubRegion
+from boards.api.serializers import BoardBriefSerializer, MeetingBriefSerializer, PartyBriefSerializer
+from boards.models import Meeting
+from devotracker.api.serializers import (
+    ModelSerializer,
+    StrictCharField,
+    StrictChoiceField,
+    StrictDateField,
+    StrictIntegerField,
+    UserBriefSerializer,
+    UTCDateTimeField,
+    link,
+    list_link,
+)
+from pilots.models import Pilot
 
 from ..models import (
     Action,
@@ -53,112 +63,7 @@ RAG_CHOICES = [("", "Not assessed"), ("red", "Red"), ("amber", "Amber"), ("green
 # --- fields -----------------------------------------------------------------------------------
 
 
-class UTCDateTimeField(serializers.DateTimeField):
-    """A date-time rendered in UTC with a ``Z`` suffix (DESIGN.md §6).
-
-    DRF converts datetimes to the current time zone (Europe/London here), which would give
-    ``+01:00`` in summer; partners were promised UTC, so this field pins the zone.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("default_timezone", dt.UTC)
-        super().__init__(*args, **kwargs)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A JSON integer only: ``"50"``, ``50.0`` and ``true`` are refused, not coerced."""
-
-    default_error_messages = {"invalid": "Give a whole number (a JSON integer, not a string)."}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StrictCharField(serializers.CharField):
-    """A JSON string only (DRF would turn ``5`` into ``"5"``), storable as UTF-8."""
-
-    default_error_messages = {
-        "invalid": "Give text (a JSON string).",
-        "encoding": "The text contains characters that cannot be stored (unpaired surrogates).",
-    }
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("invalid")
-        try:
-            data.encode("utf-8")
-        except UnicodeEncodeError:
-            self.fail("encoding")
-        return super().to_internal_value(data)
-
-
-class StrictChoiceField(serializers.ChoiceField):
-    """A choice given as a JSON string; numbers and booleans are refused rather than stringified."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if not isinstance(data, str):
-            self.fail("invalid_choice", input=data)
-        return super().to_internal_value(data)
-
-
-class StrictDateField(serializers.DateField):
-    """A ``YYYY-MM-DD`` string."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
-        super().__init__(*args, **kwargs)
-
-    def to_internal_value(self, value: Any) -> dt.date:
-        if not isinstance(value, str):
-            self.fail("invalid", format="YYYY-MM-DD")
-        return super().to_internal_value(value)
-
-
-class ModelSerializer(serializers.ModelSerializer):
-    """Project base: every model DateTimeField is rendered by :class:`UTCDateTimeField`."""
-
-    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: UTCDateTimeField}
-
-
-def _link(view_name: str, request: Any, **kwargs: Any) -> str:
-    return reverse(f"api:{view_name}", kwargs=kwargs, request=request)
-
-
-def _list_link(view_name: str, request: Any, **params: str) -> str:
-    from urllib.parse import urlencode
-
-    return f"{reverse(f'api:{view_name}', request=request)}?{urlencode(params)}"
-
-
 # --- brief references (nesting) ---------------------------------------------------------------
-
-
-class UserBriefSerializer(serializers.Serializer):
-    """A person as partners see them: username and display name."""
-
-    username = serializers.CharField(read_only=True)
-    name = serializers.SerializerMethodField()
-
-    def get_name(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.username
-
-
-class PartyBriefSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:party-detail", lookup_field="slug")
-
-    class Meta:
-        model = Party
-        fields = ["url", "slug", "name"]
-
-
-class BoardBriefSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:board-detail", lookup_field="code")
-
-    class Meta:
-        model = Board
-        fields = ["url", "code", "name"]
 
 
 class ThemeBriefSerializer(serializers.HyperlinkedModelSerializer):
@@ -175,28 +80,6 @@ class AgreementBriefSerializer(serializers.HyperlinkedModelSerializer):
     class Meta:
         model = Agreement
         fields = ["url", "slug", "short_name"]
-
-
-class PilotBriefSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:pilot-detail", lookup_field="slug")
-
-    class Meta:
-        model = Pilot
-        fields = ["url", "slug", "name"]
-
-
-class BoroughBriefSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:borough-detail", lookup_field="slug")
-
-    class Meta:
-        model = Borough
-        fields = ["url", "slug", "name"]
-
-
-class SubRegionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = SubRegion
-        fields = ["slug", "name"]
 
 
 class CommitmentBriefSerializer(serializers.HyperlinkedModelSerializer):
@@ -222,14 +105,6 @@ class ActionBriefSerializer(serializers.HyperlinkedModelSerializer):
     class Meta:
         model = Action
         fields = ["url", "id"]
-
-
-class MeetingBriefSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:meeting-detail")
-
-    class Meta:
-        model = Meeting
-        fields = ["url", "id", "date", "title"]
 
 
 class ReportBriefSerializer(serializers.HyperlinkedModelSerializer):
@@ -300,7 +175,7 @@ class ObligationSerializer(_TrackedSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_updates_url(self, obj: Obligation) -> str:
-        return _list_link("statusupdate-list", self.context.get("request"), obligation=str(obj.pk))
+        return list_link("statusupdate-list", self.context.get("request"), obligation=str(obj.pk))
 
 
 class ActionSerializer(_TrackedSerializer):
@@ -330,7 +205,7 @@ class ActionSerializer(_TrackedSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_updates_url(self, obj: Action) -> str:
-        return _list_link("statusupdate-list", self.context.get("request"), action=str(obj.pk))
+        return list_link("statusupdate-list", self.context.get("request"), action=str(obj.pk))
 
     def to_representation(self, instance: Action) -> dict[str, Any]:
         # The same dictionary, hand-written (issue 7): see commitments.api.fastpath.
@@ -339,7 +214,7 @@ class ActionSerializer(_TrackedSerializer):
         links = fastpath.links_for(self.context) if type(self) is ActionSerializer else None
         if links is not None:
             return fastpath.action(instance, links)
-        return super().to_representation(instance)  # type: ignore[no-any-return]
+        return super().to_representation(instance)
 
 
 class AssessmentSerializer(serializers.Serializer):
@@ -486,7 +361,7 @@ class CommitmentSerializer(ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_updates_url(self, obj: Commitment) -> str:
-        return _list_link("statusupdate-list", self.context.get("request"), commitment=obj.ref)
+        return list_link("statusupdate-list", self.context.get("request"), commitment=obj.ref)
 
 
 class CommitmentDetailSerializer(CommitmentSerializer):
@@ -606,7 +481,7 @@ class AgreementSerializer(ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_commitments_url(self, obj: Agreement) -> str:
-        return _list_link("commitment-list", self.context.get("request"), agreement=obj.slug)
+        return list_link("commitment-list", self.context.get("request"), agreement=obj.slug)
 
 
 class ThemeSerializer(ModelSerializer):
@@ -621,108 +496,7 @@ class ThemeSerializer(ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_commitments_url(self, obj: Theme) -> str:
-        return _list_link("commitment-list", self.context.get("request"), theme=obj.slug)
-
-
-class PartySerializer(ModelSerializer):
-    """An organisation that can owe obligations; a local authority links to its borough."""
-
-    url = serializers.HyperlinkedIdentityField(view_name="api:party-detail", lookup_field="slug")
-    borough = serializers.SerializerMethodField()
-    obligations_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Party
-        fields = ["url", "slug", "name", "type", "collective", "peripheral", "notes", "borough", "obligations_url", "updated_at"]
-
-    @extend_schema_field(BoroughBriefSerializer(allow_null=True))
-    def get_borough(self, obj: Party) -> dict[str, Any] | None:
-        borough = getattr(obj, "borough", None)  # reverse one-to-one: absent for most parties
-        return BoroughBriefSerializer(borough, context=self.context).data if borough else None
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_obligations_url(self, obj: Party) -> str:
-        return _list_link("obligation-list", self.context.get("request"), party=obj.slug)
-
-
-class BoardSerializer(ModelSerializer):
-    """A governance body, keyed by ``code`` (matched case-insensitively in URLs)."""
-
-    url = serializers.HyperlinkedIdentityField(view_name="api:board-detail", lookup_field="code")
-    chair = PartyBriefSerializer(read_only=True, allow_null=True)
-    owner = PartyBriefSerializer(read_only=True, allow_null=True)
-    reports_to = BoardBriefSerializer(read_only=True, allow_null=True)
-    supports = BoardBriefSerializer(read_only=True, allow_null=True)
-    commitments_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Board
-        fields = [
-            "url",
-            "code",
-            "slug",
-            "name",
-            "kind",
-            "role",
-            "is_mou_board",
-            "chair",
-            "chair_basis",
-            "owner",
-            "reports_to",
-            "reports_to_basis",
-            "supports",
-            "supports_basis",
-            "status_at_mou",
-            "notes",
-            "commitments_url",
-            "updated_at",
-        ]
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_commitments_url(self, obj: Board) -> str:
-        return _list_link("commitment-list", self.context.get("request"), board=obj.code)
-
-
-class PilotSerializer(ModelSerializer):
-    """A devolution pilot and its member boroughs."""
-
-    url = serializers.HyperlinkedIdentityField(view_name="api:pilot-detail", lookup_field="slug")
-    boroughs = BoroughBriefSerializer(many=True, read_only=True)
-    sub_region = SubRegionSerializer(read_only=True, allow_null=True)
-    commitments_url = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Pilot
-        fields = [
-            "url",
-            "slug",
-            "name",
-            "focus",
-            "status",
-            "description",
-            "boroughs",
-            "sub_region",
-            "notes",
-            "commitments_url",
-            "updated_at",
-        ]
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_commitments_url(self, obj: Pilot) -> str:
-        return _list_link("commitment-list", self.context.get("request"), pilot=obj.slug)
-
-
-class BoroughSerializer(ModelSerializer):
-    """One of the 33 London local authorities; each is also a party."""
-
-    url = serializers.HyperlinkedIdentityField(view_name="api:borough-detail", lookup_field="slug")
-    party = PartyBriefSerializer(read_only=True)
-    sub_region = SubRegionSerializer(read_only=True, allow_null=True)
-    pilots = PilotBriefSerializer(many=True, read_only=True)
-
-    class Meta:
-        model = Borough
-        fields = ["url", "slug", "name", "party", "sub_region", "named_in_sources", "pilots", "notes", "updated_at"]
+        return list_link("commitment-list", self.context.get("request"), theme=obj.slug)
 
 
 class MeetingSerializer(ModelSerializer):
@@ -784,11 +558,11 @@ class ReportSerializer(ModelSerializer):
         has_html = getattr(obj, "has_html", None)
         if has_html is None:
             has_html = bool(obj.html)
-        return _link("report-html", self.context.get("request"), pk=obj.pk) if has_html else None
+        return link("report-html", self.context.get("request"), pk=obj.pk) if has_html else None
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_pdf_url(self, obj: Report) -> str | None:
-        return _link("report-pdf", self.context.get("request"), pk=obj.pk) if obj.pdf else None
+        return link("report-pdf", self.context.get("request"), pk=obj.pk) if obj.pdf else None
 
 
 # --- the sync feed ----------------------------------------------------------------------------
@@ -848,7 +622,7 @@ class UpdateInputSerializer(serializers.Serializer):
             unknown = sorted(str(name) for name in data if name not in self.fields)
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)  # type: ignore[no-any-return]
+        return super().to_internal_value(data)
 
 
 TARGET_SERIALIZERS: dict[type[models.Model], type[serializers.Serializer]] = {

@@ -17,74 +17,43 @@ import re
 from typing import Any
 
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
-from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, Resolver404, resolve
-from django.views.decorators.csrf import csrf_exempt
-from django_filters.rest_framework import DjangoFilterBackend
+from django.http import FileResponse, HttpResponse
+from django.urls import NoReverseMatch
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, permissions, viewsets
+from rest_framework import exceptions, generics, permissions
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.views import APIView
 
-from boards.models import Board, Meeting, Party
-from pilots.models import Borough, Pilot
-
-from .. import changes, filtersets, services
-from ..models import Action, Agreement, Commitment, Obligation, Report, StatusUpdate, Theme
-from . import fastpath
-from . import serializers as s
-from .errors import PayloadTooLarge, PreconditionFailed, PreconditionRequired, VersionConflict
-from .mixins import AllowListOrderingFilter, ApiViewMixin, CSVExportMixin
-from .permissions import TokenScopeAllowsWrite
-from .renderers import JSONParser
-from .schema import (
+from boards.filtersets import MeetingFilterSet
+from boards.models import Meeting
+from devotracker.api.errors import PayloadTooLarge, PreconditionFailed, PreconditionRequired, VersionConflict
+from devotracker.api.mixins import ApiViewMixin
+from devotracker.api.permissions import TokenScopeAllowsWrite
+from devotracker.api.renderers import JSONParser
+from devotracker.api.schema import (
     ETAG,
     IF_NONE_MATCH,
     NOT_MODIFIED,
     READ_HEADERS,
     RETRY_AFTER,
-    LinkedAutoSchema,
     document_read_viewset,
     document_write,
     errors,
 )
-from .throttling import TokenRateThrottle, TokenWriteRateThrottle
+from devotracker.api.throttling import TokenRateThrottle, TokenWriteRateThrottle
+from devotracker.api.viewsets import INT_KEY, ReadViewSet
+
+from .. import changes, filtersets, services
+from ..models import Action, Agreement, Commitment, Obligation, Report, StatusUpdate, Theme
+from . import fastpath
+from . import schema as _write_body_schema  # noqa: F401  # registers the write body's schema extension
+from . import serializers as s
 
 # A status update is a few kilobytes at most (5,000-character texts, 20 pieces of evidence).
 MAX_WRITE_BODY = 256 * 1024
-INT_KEY = "[0-9]+"
-
-
-class ReadViewSet(ApiViewMixin, CSVExportMixin, viewsets.ReadOnlyModelViewSet):
-    """Base of the read collections: filters and ordering on lists only, case rules for keys."""
-
-    filter_backends = [DjangoFilterBackend, AllowListOrderingFilter]
-    schema = LinkedAutoSchema()
-    # Any text but a slash or a NUL (which no key can hold): the schema's path pattern says the same,
-    # and a key with a NUL is an unknown address (404) rather than a value refused (issue 11).
-    lookup_value_regex = r"[^/\x00]+"
-    # The lookup applied to the key in the URL; boards use iexact (DESIGN.md §6).
-    lookup_expr = "exact"
-    ordering_fields: dict[str, str] = {}
-    default_ordering: tuple[str, ...] = ()
-
-    def filter_queryset(self, queryset: Any) -> Any:
-        # Filters describe lists; on a detail URL they would only turn a hit into a puzzling 404.
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
-
-    def get_object(self) -> Any:
-        queryset = self.get_queryset()
-        value = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
-        obj = get_object_or_404(queryset, **{f"{self.lookup_field}__{self.lookup_expr}": value})
-        self.check_object_permissions(self.request, obj)
-        return obj
 
 
 # --- writing an update ------------------------------------------------------------------------
@@ -110,7 +79,8 @@ class UpdateWriteMixin:
 
     def _represent(self, target: Any) -> dict[str, Any]:
         serializer_class = s.TARGET_SERIALIZERS[type(target)]
-        return serializer_class(self._fresh(target), context=self.get_serializer_context()).data  # type: ignore[attr-defined,no-any-return]
+        view: Any = self  # the viewset this mixin is part of
+        return serializer_class(self._fresh(target), context=view.get_serializer_context()).data
 
     def record_update(self, request: Request) -> Response:
         try:
@@ -183,18 +153,6 @@ class CommitmentViewSet(UpdateWriteMixin, ReadViewSet):
 
     lookup_field = "ref"
     filterset_class = filtersets.CommitmentFilterSet
-    ordering_fields = {
-        "ref": "ref",
-        "title": "title",
-        "theme": "theme__order",
-        "target_date": "target_date",
-        "due_date": "target_date",
-        "status": "shown_status_db",
-        "rag": "shown_rag_db",
-        "progress": "shown_progress_db",
-        "updated_at": "updated_at",
-    }
-    default_ordering = ("theme__order", "ref")
 
     def get_queryset(self) -> Any:
         if self.action in ("retrieve", "updates"):
@@ -210,7 +168,7 @@ class CommitmentViewSet(UpdateWriteMixin, ReadViewSet):
         links = fastpath.links_for(self.get_serializer_context()) if self.action == "list" else None
         if links is not None:
             return fastpath.commitment_page(queryset, queryset.page_ids(bottom, top), links)
-        return queryset.page(bottom, top)  # type: ignore[no-any-return]
+        return queryset.page(bottom, top)
 
     @document_write("commitment", s.CommitmentDetailSerializer, s.UpdateInputSerializer)
     @action(**WRITE_OPTIONS)
@@ -227,17 +185,6 @@ class ObligationViewSet(UpdateWriteMixin, ReadViewSet):
     lookup_field = "pk"
     serializer_class = s.ObligationSerializer
     filterset_class = filtersets.ObligationFilterSet
-    ordering_fields = {
-        "id": "id",
-        "commitment": "commitment__ref",
-        "party": "party__name",
-        "due_date": "due_date",
-        "status": "status",
-        "rag": "rag",
-        "progress": "progress",
-        "updated_at": "updated_at",
-    }
-    default_ordering = ("commitment__ref", "party__name")
 
     def get_queryset(self) -> Any:
         return Obligation.objects.for_api()
@@ -257,16 +204,6 @@ class ActionViewSet(UpdateWriteMixin, ReadViewSet):
     lookup_field = "pk"
     serializer_class = s.ActionSerializer
     filterset_class = filtersets.ActionFilterSet
-    ordering_fields = {
-        "id": "id",
-        "due_date": "due_date",
-        "original_due_date": "original_due_date",
-        "status": "status",
-        "rag": "rag",
-        "progress": "progress",
-        "updated_at": "updated_at",
-    }
-    default_ordering = ("due_date", "id")
 
     def get_queryset(self) -> Any:
         return Action.objects.for_api()
@@ -293,8 +230,6 @@ class StatusUpdateViewSet(ReadViewSet):
     lookup_field = "pk"
     serializer_class = s.StatusUpdateSerializer
     filterset_class = filtersets.StatusUpdateFilterSet
-    ordering_fields = {"id": "id", "created_at": "created_at"}
-    default_ordering = ("-created_at", "-id")
 
     def get_queryset(self) -> Any:
         return StatusUpdate.objects.for_api()
@@ -310,8 +245,6 @@ class AgreementViewSet(ReadViewSet):
     lookup_field = "slug"
     serializer_class = s.AgreementSerializer
     filterset_class = filtersets.AgreementFilterSet
-    ordering_fields = {"date": "date", "slug": "slug", "updated_at": "updated_at"}
-    default_ordering = ("date", "slug")
     queryset = Agreement.objects.select_related("supersedes")
 
 
@@ -322,60 +255,7 @@ class ThemeViewSet(ReadViewSet):
     lookup_field = "slug"
     serializer_class = s.ThemeSerializer
     filterset_class = filtersets.ThemeFilterSet
-    ordering_fields = {"order": "order", "name": "name", "slug": "slug", "updated_at": "updated_at"}
-    default_ordering = ("order", "name")
     queryset = Theme.objects.all()
-
-
-@document_read_viewset("parties", s.PartySerializer, key="slug")
-class PartyViewSet(ReadViewSet):
-    """Organisations that can owe obligations (each London borough is one)."""
-
-    lookup_field = "slug"
-    serializer_class = s.PartySerializer
-    filterset_class = filtersets.PartyFilterSet
-    ordering_fields = {"name": "name", "slug": "slug", "type": "type", "updated_at": "updated_at"}
-    default_ordering = ("name",)
-    queryset = Party.objects.select_related("borough")
-
-
-@document_read_viewset("boards", s.BoardSerializer, key="code (any case)")
-class BoardViewSet(ReadViewSet):
-    """Governance bodies, keyed by ``code`` matched case-insensitively."""
-
-    lookup_field = "code"
-    lookup_expr = "iexact"
-    serializer_class = s.BoardSerializer
-    filterset_class = filtersets.BoardFilterSet
-    ordering_fields = {"code": "code", "name": "name", "updated_at": "updated_at"}
-    default_ordering = ("-is_mou_board", "name")
-    queryset = Board.objects.select_related("chair", "owner", "reports_to", "supports")
-
-
-@document_read_viewset("pilots", s.PilotSerializer, key="slug")
-class PilotViewSet(ReadViewSet):
-    """The devolution pilots and their member boroughs."""
-
-    lookup_field = "slug"
-    serializer_class = s.PilotSerializer
-    filterset_class = filtersets.PilotFilterSet
-    ordering_fields = {"name": "name", "slug": "slug", "updated_at": "updated_at"}
-    default_ordering = ("status", "name")
-    queryset = Pilot.objects.select_related("sub_region").prefetch_related(Prefetch("boroughs", queryset=Borough.objects.order_by("name")))
-
-
-@document_read_viewset("boroughs", s.BoroughSerializer, key="slug")
-class BoroughViewSet(ReadViewSet):
-    """London's 33 local authorities."""
-
-    lookup_field = "slug"
-    serializer_class = s.BoroughSerializer
-    filterset_class = filtersets.BoroughFilterSet
-    ordering_fields = {"name": "name", "slug": "slug", "updated_at": "updated_at"}
-    default_ordering = ("name",)
-    queryset = Borough.objects.select_related("party", "sub_region").prefetch_related(
-        Prefetch("pilots", queryset=Pilot.objects.order_by("name"))
-    )
 
 
 @document_read_viewset("meetings", s.MeetingSerializer)
@@ -385,9 +265,7 @@ class MeetingViewSet(ReadViewSet):
     lookup_value_regex = INT_KEY
     lookup_field = "pk"
     serializer_class = s.MeetingSerializer
-    filterset_class = filtersets.MeetingFilterSet
-    ordering_fields = {"id": "id", "date": "date", "updated_at": "updated_at"}
-    default_ordering = ("-date", "board__code")
+    filterset_class = MeetingFilterSet
     queryset = Meeting.objects.select_related("board").prefetch_related(
         Prefetch("reports", queryset=Report.objects.defer("html").order_by("-requested_at"))
     )
@@ -401,8 +279,6 @@ class ReportViewSet(ReadViewSet):
     lookup_field = "pk"
     serializer_class = s.ReportSerializer
     filterset_class = filtersets.ReportFilterSet
-    ordering_fields = {"id": "id", "requested_at": "requested_at", "built_at": "built_at", "updated_at": "updated_at"}
-    default_ordering = ("-requested_at",)
 
     def get_queryset(self) -> Any:
         if self.action == "html":
@@ -451,21 +327,8 @@ class ReportViewSet(ReadViewSet):
 
 # --- the sync feed ----------------------------------------------------------------------------
 
-# The API collection of a change -> (route basename, URL keyword).
-FEED_ROUTES = {
-    "commitments": ("commitment", "ref"),
-    "obligations": ("obligation", "pk"),
-    "actions": ("action", "pk"),
-    "status-updates": ("statusupdate", "pk"),
-    "agreements": ("agreement", "slug"),
-    "themes": ("theme", "slug"),
-    "parties": ("party", "slug"),
-    "boards": ("board", "code"),
-    "pilots": ("pilot", "slug"),
-    "boroughs": ("borough", "slug"),
-    "meetings": ("meeting", "pk"),
-    "reports": ("report", "pk"),
-}
+# The collections of the change log, in its order (``changes.RESOURCES``).
+FEED_RESOURCES = [name for name, _key in changes.RESOURCES.values()]
 FEED_DEFAULT_LIMIT = 100
 FEED_MAX_LIMIT = 500
 _CURSOR_TEXT = re.compile(r"v1:([0-9]{1,19}):([0-9]{1,19})")
@@ -519,11 +382,11 @@ def _feed_resources(request: Request) -> list[str] | None:
     values = request.query_params.getlist("resource")
     if not values:
         return None
-    unknown = sorted({v for v in values if v not in FEED_ROUTES})
+    unknown = sorted({v for v in values if v not in FEED_RESOURCES})
     if unknown:
         names = ", ".join(repr(u[:40]) for u in unknown)
         raise exceptions.ValidationError(
-            {"resource": [f"Unknown resource {names}. Choose from: {', '.join(FEED_ROUTES)} (repeat the parameter for several)."]}
+            {"resource": [f"Unknown resource {names}. Choose from: {', '.join(FEED_RESOURCES)} (repeat the parameter for several)."]}
         )
     return values
 
@@ -537,6 +400,9 @@ class ChangeFeedView(ApiViewMixin, generics.GenericAPIView):
     pagination_class = None
     filter_backends: list[Any] = []
     conditional_last_modified = False
+    # collection -> (route basename, URL keyword), given by the router that mounts the routes
+    # (devotracker.api.urls), so that the links follow the routes as registered.
+    routes: dict[str, tuple[str, str]] = {}
 
     @extend_schema(
         operation_id="changes_list",
@@ -562,7 +428,7 @@ class ChangeFeedView(ApiViewMixin, generics.GenericAPIView):
             ),
             OpenApiParameter(
                 "resource",
-                {"type": "array", "items": {"type": "string", "enum": list(FEED_ROUTES)}},
+                {"type": "array", "items": {"type": "string", "enum": FEED_RESOURCES}},
                 description="Only changes of these collections.",
                 style="form",
                 explode=True,
@@ -595,9 +461,8 @@ class ChangeFeedView(ApiViewMixin, generics.GenericAPIView):
         data = s.ChangeFeedSerializer({"results": results, "next_cursor": next_cursor, "has_more": has_more}).data
         return Response(data)
 
-    @staticmethod
-    def _url(request: Request, resource: str, key: str) -> str | None:
-        route = FEED_ROUTES.get(resource)
+    def _url(self, request: Request, resource: str, key: str) -> str | None:
+        route = self.routes.get(resource)
         if route is None:
             return None
         try:
@@ -624,57 +489,3 @@ class ChangeFeedHeadView(ApiViewMixin, generics.GenericAPIView):
     def get(self, request: Request) -> Response:
         txid, change_id = changes.feed_head()
         return Response({"cursor": encode_cursor(txid, change_id)})
-
-
-# --- the root and unknown paths ---------------------------------------------------------------
-
-
-class ApiRootView(ApiViewMixin, APIView):
-    """``/api/v1/``: where everything is. Public: it holds no data."""
-
-    permission_classes = [permissions.AllowAny]
-
-    @extend_schema(exclude=True)
-    def get(self, request: Request) -> Response:
-        names = [
-            "agreements",
-            "themes",
-            "commitments",
-            "obligations",
-            "actions",
-            "status-updates",
-            "parties",
-            "boards",
-            "pilots",
-            "boroughs",
-            "meetings",
-            "reports",
-        ]
-        links = {name: reverse(f"api:{FEED_ROUTES[name][0]}-list", request=request) for name in names}
-        links["changes"] = reverse("api:changes", request=request)
-        links["schema"] = reverse("api:schema", request=request)
-        links["docs"] = reverse("api:docs", request=request)
-        return Response(links)
-
-
-@csrf_exempt
-def api_not_found(request: HttpRequest, unmatched: str = "") -> HttpResponse:
-    """Unknown paths under /api/v1/ answer in the error shape, not with the site's HTML 404.
-
-    A GET that only lacks its trailing slash is redirected (CommonMiddleware's APPEND_SLASH cannot,
-    because this catch-all makes every path "valid"); other methods are told the right address.
-    """
-    if not request.path_info.endswith("/"):
-        try:
-            match = resolve(request.path_info + "/")
-        except Resolver404:
-            match = None
-        if match is not None and match.url_name != "not-found":
-            if request.method in ("GET", "HEAD"):
-                query = request.META.get("QUERY_STRING", "")
-                return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
-            detail = f"No such address: did you mean {request.path}/ (with a trailing slash)?"
-            return JsonResponse({"detail": detail, "code": "not_found", "errors": {}}, status=404)
-    return JsonResponse(
-        {"detail": "No such address in the API. See /api/v1/ for the collections.", "code": "not_found", "errors": {}}, status=404
-    )

@@ -1,5 +1,6 @@
-"""Conditional requests: a strong ETag and Last-Modified on lists and objects; If-None-Match and
-If-Modified-Since answer 304 with an empty body while nothing changed, 200 once anything did."""
+"""Conditional requests: a strong ETag and Last-Modified on lists and objects, from the change log's
+head (devotracker.api.mixins, ADR 0013); If-None-Match and If-Modified-Since answer 304 with an
+empty body while nothing changed, before the view's queries, and 200 once anything did."""
 
 from __future__ import annotations
 
@@ -94,3 +95,50 @@ def test_head_gives_the_same_validators(reader: APIClient, world: Any) -> None:
 def test_csv_exports_and_errors_carry_no_etag(reader: APIClient, world: Any) -> None:
     assert "ETag" not in reader.get("/api/v1/commitments/?format=csv")
     assert "ETag" not in reader.get("/api/v1/commitments/NOPE/")
+
+
+def test_a_request_the_view_refuses_is_refused_whatever_its_preconditions(reader: APIClient, world: Any) -> None:
+    # The preconditions are evaluated once the view has answered 200 (found by schemathesis):
+    # If-None-Match: * and a far-future If-Modified-Since would otherwise turn a 400 or 404 into a 304.
+    future = "Wed, 15 Nov 4761 01:21:29 GMT"
+    assert reader.get("/api/v1/themes/?ordering=nope", HTTP_IF_NONE_MATCH="*").status_code == 400
+    assert reader.get("/api/v1/commitments/?page_size=null", HTTP_IF_MODIFIED_SINCE=future).status_code == 400
+    assert reader.get("/api/v1/commitments/NOPE/", HTTP_IF_NONE_MATCH="*").status_code == 404
+
+
+def test_the_etag_is_not_a_hash_of_the_body(reader: APIClient, world: Any) -> None:
+    import hashlib
+
+    response = reader.get("/api/v1/themes/")
+    assert response["ETag"] != '"' + hashlib.sha256(response.content).hexdigest()[:40] + '"'
+
+
+def test_a_write_to_an_unrelated_resource_changes_every_etag(reader: APIClient, officer: Any, world: Any) -> None:
+    # As documented (docs/api.md, ADR 0013): the validator is the change log's head, so any write of
+    # anything the API serves gives every address a new ETag (a full answer, never a stale one).
+    board = reader.get("/api/v1/boards/spb/")
+    ob = world.obligation
+    record_update(ob, by=officer, version=ob.version, data=UpdateInput(progress=80))
+    again = reader.get("/api/v1/boards/spb/", HTTP_IF_NONE_MATCH=board["ETag"])
+    assert again.status_code == 200 and again["ETag"] != board["ETag"]
+    assert again.content == board.content
+
+
+def test_a_write_outside_the_change_log_keeps_the_etag(reader: APIClient, world: Any) -> None:
+    from boards.models import ApiToken
+
+    etag = reader.get("/api/v1/themes/")["ETag"]
+    ApiToken.objects.update(last_used_at=None)  # a token's last use is not data the API serves
+    assert reader.get("/api/v1/themes/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+def test_the_etag_differs_by_media_type_and_host(reader: APIClient, world: Any) -> None:
+    etag = reader.get("/api/v1/themes/")["ETag"]
+    assert reader.get("/api/v1/themes/", HTTP_HOST="localhost")["ETag"] != etag
+
+
+def test_a_failed_if_match_on_a_read_is_412(reader: APIClient, world: Any) -> None:
+    # Django's get_conditional_response evaluates every precondition, in RFC 9110's order.
+    assert reader.get("/api/v1/themes/", HTTP_IF_MATCH='"nope"').status_code == 412
+    etag = reader.get("/api/v1/themes/")["ETag"]
+    assert reader.get("/api/v1/themes/", HTTP_IF_MATCH=etag).status_code == 200

@@ -16,6 +16,7 @@ from django.test import Client
 
 from commitments.api import views as api_views
 from devotracker import views as site_views
+from devotracker.api.views import ApiRootView
 
 from ..conftest import token_client
 
@@ -62,7 +63,7 @@ def test_an_exception_outside_drf_under_the_api_answers_the_json_error_shape(rea
 def test_an_exception_in_the_api_for_a_session_user_answers_json_too(officer: Any) -> None:
     client = Client(raise_request_exception=False)
     client.force_login(officer)
-    with mock.patch.object(api_views.ApiRootView, "get", boom):
+    with mock.patch.object(ApiRootView, "get", boom):
         response = client.get("/api/v1/")
     assert_json_500(response)
 

@@ -397,8 +397,8 @@ ID_FILTERS = [("actions", "obligation"), ("status-updates", "obligation"), ("sta
 
 def test_every_id_filter_is_a_filtersets_id_filter() -> None:
     """One class (with its bounds) for every id filter of every list, so none is left to the database."""
-    from commitments.api.urls import router
-    from commitments.filtersets import IdFilter
+    from devotracker.api.urls import router
+    from devotracker.filters import IdFilter
 
     found = set()
     for prefix, viewset, _ in router.registry:
@@ -444,8 +444,8 @@ def typed_filters() -> list[tuple[str, str, bool]]:
     """(collection, parameter, is one of the filtersets' filled-in fields) for every filter of the
     API that must not be given empty: the typed ones, and the multiple-choice ones (an empty value
     is not one of their choices)."""
-    from commitments.api.urls import router
-    from commitments.filtersets import GivenMeansFilledMixin
+    from devotracker.api.urls import router
+    from devotracker.filters import GivenMeansFilledMixin
 
     found = []
     for prefix, viewset, _ in router.registry:

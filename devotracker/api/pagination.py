@@ -8,7 +8,7 @@ Two things make a page cheap at 100,000 commitments and 1,000,000 actions (issue
 
 - **Cached counts.** ``count`` is the one figure of a page that needs every matching row. It is
   cached per filter (the COUNT query's SQL and parameters, which hold the London day that
-  "overdue" is reckoned on), keyed by the version of the data (``mixins.change_head``: the
+  "overdue" is reckoned on), keyed by the version of the data (``mixins.data_head``: the
   PostgreSQL snapshot, which any commit changes), so a cached count is only ever served to a
   request that sees exactly the rows it was counted from. ``COUNT_CACHE_SECONDS`` only keeps the
   cache from filling with versions nobody asks for any more.
@@ -31,7 +31,7 @@ from django.core.paginator import Page, Paginator
 from django.utils.functional import cached_property
 from rest_framework import exceptions, pagination
 
-from .mixins import change_head
+from .mixins import data_head
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class FastPaginator(Paginator):
 
 def count_cache_key(queryset: Any, request: Any) -> str | None:
     """The cache key of a filtered list's count, or None when it must not be cached."""
-    version = change_head(request)[2]
+    version = data_head(request)[2]
     if version is None:
         return None
     try:

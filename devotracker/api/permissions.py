@@ -12,7 +12,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from boards.models import ApiToken
+from devotracker.api.tokens import token_model
 
 
 class TokenScopeAllowsWrite(BasePermission):
@@ -24,4 +24,5 @@ class TokenScopeAllowsWrite(BasePermission):
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return True
         token = request.auth
+        ApiToken = token_model()
         return not (isinstance(token, ApiToken) and token.scope != ApiToken.Scope.WRITE)

@@ -67,7 +67,7 @@ class StrictContentNegotiation(DefaultContentNegotiation):
             # DRF reads ``?format=`` as no format at all; it names none of the formats offered.
             raise exceptions.NotAcceptable(f"Unknown format '': this endpoint offers {', '.join(sorted({r.format for r in renderers}))}.")
         try:
-            return super().select_renderer(request, renderers, format_suffix)  # type: ignore[no-any-return]
+            return super().select_renderer(request, renderers, format_suffix)
         except exceptions.NotAcceptable as exc:
             if "Unknown format" in str(exc.detail):
                 raise

@@ -1,4 +1,5 @@
-"""``Authorization: Token <key>`` against hashed, revocable API tokens (boards.ApiToken)."""
+"""``Authorization: Token <key>`` against hashed, revocable API tokens (``settings.API_TOKEN_MODEL``:
+``boards.ApiToken``, named rather than imported, so this package imports no domain app)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from boards.models import ApiToken
+from devotracker.api.tokens import token_model
 
 
 class HashedTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Token"
 
-    def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
@@ -24,6 +25,7 @@ class HashedTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed("Invalid token header: the key has invalid characters.") from None
+        ApiToken = token_model()
         token = ApiToken.find(key)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")

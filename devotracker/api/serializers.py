@@ -1,0 +1,106 @@
+"""Fields and helpers every app's API serializers share (DESIGN.md §6):
+
+- datetimes in UTC with ``Z`` (:class:`UTCDateTimeField`, the default of :class:`ModelSerializer`);
+- strict input fields: a JSON integer, string, choice or ``YYYY-MM-DD`` date, never coerced;
+- a person as partners see them (:class:`UserBriefSerializer`);
+- absolute links to a resource or to a filtered list (:func:`link`, :func:`list_link`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db import models
+from rest_framework import serializers
+from rest_framework.reverse import reverse
+
+# --- fields -----------------------------------------------------------------------------------
+
+
+class UTCDateTimeField(serializers.DateTimeField):
+    """A date-time rendered in UTC with a ``Z`` suffix (DESIGN.md §6).
+
+    DRF converts datetimes to the current time zone (Europe/London here), which would give
+    ``+01:00`` in summer; partners were promised UTC, so this field pins the zone.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("default_timezone", dt.UTC)
+        super().__init__(*args, **kwargs)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: ``"50"``, ``50.0`` and ``true`` are refused, not coerced."""
+
+    default_error_messages = {"invalid": "Give a whole number (a JSON integer, not a string)."}
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A JSON string only (DRF would turn ``5`` into ``"5"``), storable as UTF-8."""
+
+    default_error_messages = {
+        "invalid": "Give text (a JSON string).",
+        "encoding": "The text contains characters that cannot be stored (unpaired surrogates).",
+    }
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail("encoding")
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """A choice given as a JSON string; numbers and booleans are refused rather than stringified."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class StrictDateField(serializers.DateField):
+    """A ``YYYY-MM-DD`` string."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("input_formats", ["%Y-%m-%d"])
+        super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, value: Any) -> dt.date:
+        if not isinstance(value, str):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    """Project base: every model DateTimeField is rendered by :class:`UTCDateTimeField`."""
+
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.DateTimeField: UTCDateTimeField}
+
+
+def link(view_name: str, request: Any, **kwargs: Any) -> str:
+    return reverse(f"api:{view_name}", kwargs=kwargs, request=request)
+
+
+def list_link(view_name: str, request: Any, **params: str) -> str:
+    return f"{reverse(f'api:{view_name}', request=request)}?{urlencode(params)}"
+
+
+class UserBriefSerializer(serializers.Serializer):
+    """A person as partners see them: username and display name."""
+
+    username = serializers.CharField(read_only=True)
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, obj: Any) -> str:
+        return obj.get_full_name() or obj.username
