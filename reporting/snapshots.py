@@ -9,7 +9,7 @@ finds the complete snapshot and changes nothing.
 The ``SELECT`` of each insert is an ORM queryset, so what a snapshot calls "shown state" and
 "overdue" are the very expressions the pages and the API use (``with_shown_state``, the one
 overdue rule in :mod:`commitments.lifecycle`); only the ``INSERT INTO … (columns)`` around it is
-written out, because the ORM has no ``INSERT … SELECT`` (docs/decisions/0017-snapshots.md).
+written out, because the ORM has no ``INSERT … SELECT`` (docs/decisions/0018-snapshots.md).
 
 :func:`prune_snapshots` keeps every snapshot of the last ``SNAPSHOT_DAILY_DAYS`` days (90), then one
 a week (the last one taken in each ISO week), and every frozen snapshot for ever.
