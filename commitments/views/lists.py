@@ -1,0 +1,226 @@
+"""The officer pages that read (issue 3): my work, the commitment, obligation and action lists, and
+the commitment page. A FilterSet parses, a queryset method reads a page in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from boards.models import Board, Membership, Party
+from pilots.models import Pilot
+
+from ..filtersets import ActionFilterSet, CommitmentFilterSet, ObligationFilterSet
+from ..models import Action, Agreement, Commitment, Obligation, Theme, london_today
+from .common import (
+    OVERDUE_OPTIONS,
+    RAG_OPTIONS,
+    STATUS_OPTIONS,
+    filter_errors,
+    paginate,
+    params_without,
+    sorting,
+    tidy_query,
+    writable_action_ids,
+    writable_obligation_ids,
+)
+
+# --- my work ----------------------------------------------------------------------------------
+
+
+def my_work(request: HttpRequest) -> HttpResponse:
+    """``/my-work/``: the open obligations and actions the user's parties owe (or the user owns),
+    overdue first, then by due date; for secretariat members also those under the commitments
+    their boards lead, and those commitments. Counts at the top.
+
+    Queries: memberships (1), officer parties (1), obligations (1), actions (1), led commitments
+    (1, secretariat only), write permissions (2); the number of rows does not change it.
+    """
+    user: Any = request.user
+    today = london_today()
+    soon = today + dt.timedelta(days=settings.DIGEST_DUE_WITHIN_DAYS)
+    memberships = list(Membership.objects.filter(user=user).select_related("party", "board").order_by("role", "party__name", "board__name"))
+    board_ids = [m.board_id for m in memberships if m.role == Membership.Role.SECRETARIAT]
+
+    obligations_qs = Obligation.objects.owed_by_user(user)
+    actions_qs = Action.objects.owed_by_user(user)
+    if board_ids:
+        obligations_qs = obligations_qs | Obligation.objects.filter(commitment__lead_board_id__in=board_ids)
+        actions_qs = actions_qs | Action.objects.filter(obligation__commitment__lead_board_id__in=board_ids)
+    order: list[Any] = [F("is_overdue").desc(), F("due_date").asc(nulls_last=True), "id"]
+    # for_list() first: open() is declared on the shared TrackedQuerySet, for_list() per model.
+    obligations = list(obligations_qs.for_list(today).open().order_by(*order))
+    actions = list(actions_qs.for_list(today).open().order_by(*order))
+    led = list(Commitment.objects.filter(lead_board_id__in=board_ids).for_list(today).order_by("ref")) if board_ids else []
+
+    items = [*obligations, *actions]
+    counts = {
+        "overdue": sum(1 for i in items if i.is_overdue),
+        "due_soon": sum(1 for i in items if not i.is_overdue and i.due_date and today <= i.due_date <= soon),
+        "open": len(items),
+    }
+    return render(
+        request,
+        "commitments/my_work.html",
+        {
+            "memberships": memberships,
+            "obligations": obligations,
+            "actions": actions,
+            "led_commitments": led,
+            "counts": counts,
+            "due_within_days": settings.DIGEST_DUE_WITHIN_DAYS,
+            "writable_obligations": writable_obligation_ids(user, obligations),
+            "writable_actions": writable_action_ids(user, actions),
+            "may_import": bool(user.is_superuser) or bool(memberships),
+        },
+    )
+
+
+# --- lists ------------------------------------------------------------------------------------
+
+
+def commitment_list(request: HttpRequest) -> HttpResponse:
+    """``/commitments/``: every commitment, filtered by the partner API's parameters (theme, board,
+    pilot, party, status, rag, overdue, due_before, due_after, q, agreement, kind), sortable and
+    paginated; the filters live in the URL so a view can be shared. Bad filter values are shown in
+    an error summary and ignored (the valid ones still apply).
+
+    Queries: the filter's own look-ups of the values given (theme, pilot, party: at most 3), the
+    choices offered (themes, boards, pilots, parties, agreements: 5), the count and the page (2).
+    """
+    if tidy := tidy_query(request):
+        return tidy
+    today = london_today()
+    filterset = CommitmentFilterSet(request.GET or None, queryset=Commitment.objects.for_list(today), request=request)
+    terms, columns, sort_error = sorting(request, filterset.filters["ordering"].page_sorts(), "ref")
+    qs = filterset.qs if filterset.is_bound else filterset.queryset.all()
+    page, page_range = paginate(request, qs.order_by(*terms))
+    errors = filter_errors(filterset.form, [sort_error] if sort_error else []) if filterset.is_bound else []
+    return render(
+        request,
+        "commitments/commitment_list.html",
+        {
+            "filterset": filterset,
+            "form": filterset.form,
+            "page_obj": page,
+            "page_range": page_range,
+            "columns": columns,
+            "error_entries": errors,
+            "filtered": params_without(request),
+            "board_options": [("", "Any board"), *((b.code, f"{b.name} ({b.code})") for b in Board.objects.order_by("name"))],
+            "agreement_options": [("", "Any agreement"), *((a.slug, a.short_name) for a in Agreement.objects.order_by("date", "slug"))],
+            "party_options": [("", "Any party"), *((p.slug, p.name) for p in Party.objects.order_by("name"))],
+            "pilot_options": [(p.slug, p.name) for p in Pilot.objects.order_by("name")],
+            "theme_options": [(t.slug, t.name) for t in Theme.objects.order_by("order", "name")],
+            "status_options": STATUS_OPTIONS,
+            "rag_options": RAG_OPTIONS,
+            "overdue_options": OVERDUE_OPTIONS,
+            "kind_options": list(Commitment.Kind.choices),
+        },
+    )
+
+
+def _tracked_list(  # the shared body of the obligation and action lists
+    request: HttpRequest,
+    *,
+    filterset_class: type[Any],
+    queryset: QuerySet[Any],
+    template: str,
+    writable: Callable[[Any, Sequence[Any]], set[int]],
+) -> HttpResponse:
+    if tidy := tidy_query(request):
+        return tidy
+    filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
+    terms, columns, sort_error = sorting(request, filterset.filters["ordering"].page_sorts(), "due")
+    qs = filterset.qs if filterset.is_bound else filterset.queryset.all()
+    page, page_range = paginate(request, qs.order_by(*terms))
+    errors = filter_errors(filterset.form, [sort_error] if sort_error else []) if filterset.is_bound else []
+    return render(
+        request,
+        template,
+        {
+            "filterset": filterset,
+            "form": filterset.form,
+            "page_obj": page,
+            "page_range": page_range,
+            "columns": columns,
+            "error_entries": errors,
+            "filtered": params_without(request),
+            "writable": writable(request.user, list(page.object_list)),
+            "board_options": [("", "Any board"), *((b.code, f"{b.name} ({b.code})") for b in Board.objects.order_by("name"))],
+            "party_options": [("", "Any party"), *((p.slug, p.name) for p in Party.objects.obligated().order_by("name"))],
+            "theme_options": [("", "Any theme"), *((t.slug, t.name) for t in Theme.objects.order_by("order", "name"))],
+            "status_options": STATUS_OPTIONS,
+            "rag_options": RAG_OPTIONS,
+            "overdue_options": OVERDUE_OPTIONS,
+        },
+    )
+
+
+def obligation_list(request: HttpRequest) -> HttpResponse:
+    """``/obligations/``: every party's obligations, filtered by ObligationFilterSet (commitment,
+    party, theme, board, owner, status, rag, overdue, due_before, due_after), sortable, paginated.
+    Queries: choices (3), count, page, write permissions (3)."""
+    return _tracked_list(
+        request,
+        filterset_class=ObligationFilterSet,
+        queryset=Obligation.objects.for_list(london_today()),
+        template="commitments/obligation_list.html",
+        writable=writable_obligation_ids,
+    )
+
+
+def action_list(request: HttpRequest) -> HttpResponse:
+    """``/actions/``: every action, filtered by ActionFilterSet (the overdue drill-downs land here)."""
+    return _tracked_list(
+        request,
+        filterset_class=ActionFilterSet,
+        queryset=Action.objects.for_list(london_today()),
+        template="commitments/action_list.html",
+        writable=writable_action_ids,
+    )
+
+
+# --- the commitment page ----------------------------------------------------------------------
+
+
+def commitment_or_404(ref: str, qs: QuerySet[Any] | None = None) -> Commitment:
+    """The commitment with this ref in any case (partners key on refs; people type them)."""
+    return get_object_or_404(qs if qs is not None else Commitment.objects.all(), ref__iexact=ref)
+
+
+def commitment_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    """``/commitments/<ref>/``: the text and its sources, who leads it, every party's obligation
+    with its actions, and the full timeline of updates.
+
+    Queries: the commitment with theme, lead board, agreement and parent (1), its prefetched
+    relations (``CommitmentQuerySet.for_detail``: 15), who may write what (memberships 2,
+    commitment 1, obligations 1). Fixed, whatever the number of obligations, actions or updates.
+    """
+    today = london_today()
+    commitment = commitment_or_404(ref, Commitment.objects.for_detail(today))
+    obligations = list(commitment.obligations.all())
+    user = request.user
+    # An action may be written exactly when its obligation may (same party, same lead board), so
+    # one permission query covers both.
+    writable = writable_obligation_ids(user, obligations)
+    can_assess = Commitment.objects.writable_by(user).filter(pk=commitment.pk).exists()
+    return render(
+        request,
+        "commitments/commitment_detail.html",
+        {
+            "commitment": commitment,
+            "obligations": obligations,
+            "writable_obligations": writable,
+            "can_assess": can_assess,
+            "timeline": list(commitment.updates.all()),
+            "pilot_links": list(commitment.pilot_links.all()),
+            "links_out": list(commitment.links_out.all()),
+            "links_in": list(commitment.links_in.all()),
+        },
+    )
