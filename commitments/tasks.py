@@ -16,27 +16,11 @@ import datetime as dt
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
-from django.db import InterfaceError, OperationalError
-from kombu.exceptions import OperationalError as BrokerError
+
+from devotracker.celery import reliable_job
 
 from . import notifications, overdue
 
-# Worth retrying: the database or the broker was briefly unreachable. Anything else is a bug or
-# bad data, recorded on the JobRun and in the log, and not retried blindly.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, BrokerError)
-
-_RELIABLE: dict[str, Any] = {
-    "bind": True,
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "autoretry_for": TRANSIENT_ERRORS,
-    "retry_backoff": 5,
-    "retry_backoff_max": 600,
-    "retry_jitter": True,
-    "max_retries": 5,
-}
-_JOB_LIMITS = {"soft_time_limit": settings.CELERY_TASK_SOFT_TIME_LIMIT, "time_limit": settings.CELERY_TASK_TIME_LIMIT}
 # Delivery runs every minute: it stops claiming after DELIVERY_BUDGET seconds, well inside its limits.
 DELIVERY_BUDGET = 40
 
@@ -45,7 +29,7 @@ def _day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
-@shared_task(name="commitments.tasks.flag_overdue_task", **_RELIABLE, **_JOB_LIMITS)
+@shared_task(name="commitments.tasks.flag_overdue_task", **reliable_job())
 def flag_overdue_task(self: Any, today: str | None = None, triggered_by: str = "beat") -> dict[str, Any]:
     """The daily overdue pass (06:00 London). ``today``: an ISO date to run for a fixed London day.
     Returns the JobRun's id and counts."""
@@ -53,21 +37,21 @@ def flag_overdue_task(self: Any, today: str | None = None, triggered_by: str = "
     return {"job_run": run.pk, **run.counts}
 
 
-@shared_task(name="commitments.tasks.send_officer_digests_task", **_RELIABLE, **_JOB_LIMITS)
+@shared_task(name="commitments.tasks.send_officer_digests_task", **reliable_job())
 def send_officer_digests_task(self: Any, today: str | None = None) -> dict[str, Any]:
     """Queue the officers' daily digests (weekdays 07:00 London); delivery follows via the outbox."""
     run = notifications.run_digests("daily", triggered_by="beat", today=_day(today), task_id=self.request.id or "")
     return {"job_run": run.pk, **run.counts}
 
 
-@shared_task(name="commitments.tasks.send_secretariat_digests_task", **_RELIABLE, **_JOB_LIMITS)
+@shared_task(name="commitments.tasks.send_secretariat_digests_task", **reliable_job())
 def send_secretariat_digests_task(self: Any, today: str | None = None) -> dict[str, Any]:
     """Queue the secretariats' weekly digests (Mondays 07:00 London)."""
     run = notifications.run_digests("weekly", triggered_by="beat", today=_day(today), task_id=self.request.id or "")
     return {"job_run": run.pk, **run.counts}
 
 
-@shared_task(name="commitments.tasks.deliver_outbox_task", soft_time_limit=55, time_limit=60, **_RELIABLE)
+@shared_task(name="commitments.tasks.deliver_outbox_task", **reliable_job(soft_time_limit=55, time_limit=60))
 def deliver_outbox_task(self: Any, limit: int | None = None) -> dict[str, int]:
     """Send what the outbox holds (every minute, and after a commit that queued messages)."""
     return notifications.deliver_outbox(limit=limit, budget_seconds=DELIVERY_BUDGET)
