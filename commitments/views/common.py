@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect
 
 from boards.accounts import roles_of
+from boards.models import Board
 
 from ..models import Action, Obligation, Status
 
@@ -118,3 +119,26 @@ def tidy_query(request: HttpRequest) -> HttpResponse | None:
 def params_without(request: HttpRequest, *names: str) -> bool:
     """Whether any filter parameter is set (other than sorting and paging)."""
     return any(v for k, v in request.GET.lists() if k not in ("sort", "page", *names) and any(v))
+
+
+def filtered_list(request: HttpRequest, filterset: Any, *, default_sort: str) -> dict[str, Any]:
+    """What every filtered list page shows, whatever it lists: the filter form and its errors, the
+    sortable columns (from the FilterSet's ``ordering`` filter), the page of rows and its links, and
+    the choices every list offers. Each page adds its own choices."""
+    terms, columns, sort_error = sorting(request, filterset.filters["ordering"].page_sorts(), default_sort)
+    qs = filterset.qs if filterset.is_bound else filterset.queryset.all()
+    page, page_range = paginate(request, qs.order_by(*terms))
+    errors = filter_errors(filterset.form, [sort_error] if sort_error else []) if filterset.is_bound else []
+    return {
+        "filterset": filterset,
+        "form": filterset.form,
+        "page_obj": page,
+        "page_range": page_range,
+        "columns": columns,
+        "error_entries": errors,
+        "filtered": params_without(request),
+        "board_options": [("", "Any board"), *((b.code, f"{b.name} ({b.code})") for b in Board.objects.order_by("name"))],
+        "status_options": STATUS_OPTIONS,
+        "rag_options": RAG_OPTIONS,
+        "overdue_options": OVERDUE_OPTIONS,
+    }

@@ -12,19 +12,13 @@ from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from boards.models import Board, Membership, Party
+from boards.models import Membership, Party
 from pilots.models import Pilot
 
 from ..filtersets import ActionFilterSet, CommitmentFilterSet, ObligationFilterSet
 from ..models import Action, Agreement, Commitment, Obligation, Theme, london_today
 from .common import (
-    OVERDUE_OPTIONS,
-    RAG_OPTIONS,
-    STATUS_OPTIONS,
-    filter_errors,
-    paginate,
-    params_without,
-    sorting,
+    filtered_list,
     tidy_query,
     writable_action_ids,
     writable_obligation_ids,
@@ -97,32 +91,17 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
         return tidy
     today = london_today()
     filterset = CommitmentFilterSet(request.GET or None, queryset=Commitment.objects.for_list(today), request=request)
-    terms, columns, sort_error = sorting(request, filterset.filters["ordering"].page_sorts(), "ref")
-    qs = filterset.qs if filterset.is_bound else filterset.queryset.all()
-    page, page_range = paginate(request, qs.order_by(*terms))
-    errors = filter_errors(filterset.form, [sort_error] if sort_error else []) if filterset.is_bound else []
-    return render(
-        request,
-        "commitments/commitment_list.html",
+    context = filtered_list(request, filterset, default_sort="ref")
+    context.update(
         {
-            "filterset": filterset,
-            "form": filterset.form,
-            "page_obj": page,
-            "page_range": page_range,
-            "columns": columns,
-            "error_entries": errors,
-            "filtered": params_without(request),
-            "board_options": [("", "Any board"), *((b.code, f"{b.name} ({b.code})") for b in Board.objects.order_by("name"))],
             "agreement_options": [("", "Any agreement"), *((a.slug, a.short_name) for a in Agreement.objects.order_by("date", "slug"))],
             "party_options": [("", "Any party"), *((p.slug, p.name) for p in Party.objects.order_by("name"))],
             "pilot_options": [(p.slug, p.name) for p in Pilot.objects.order_by("name")],
             "theme_options": [(t.slug, t.name) for t in Theme.objects.order_by("order", "name")],
-            "status_options": STATUS_OPTIONS,
-            "rag_options": RAG_OPTIONS,
-            "overdue_options": OVERDUE_OPTIONS,
             "kind_options": list(Commitment.Kind.choices),
-        },
+        }
     )
+    return render(request, "commitments/commitment_list.html", context)
 
 
 def _tracked_list(  # the shared body of the obligation and action lists
@@ -136,30 +115,15 @@ def _tracked_list(  # the shared body of the obligation and action lists
     if tidy := tidy_query(request):
         return tidy
     filterset = filterset_class(request.GET or None, queryset=queryset, request=request)
-    terms, columns, sort_error = sorting(request, filterset.filters["ordering"].page_sorts(), "due")
-    qs = filterset.qs if filterset.is_bound else filterset.queryset.all()
-    page, page_range = paginate(request, qs.order_by(*terms))
-    errors = filter_errors(filterset.form, [sort_error] if sort_error else []) if filterset.is_bound else []
-    return render(
-        request,
-        template,
+    context = filtered_list(request, filterset, default_sort="due")
+    context.update(
         {
-            "filterset": filterset,
-            "form": filterset.form,
-            "page_obj": page,
-            "page_range": page_range,
-            "columns": columns,
-            "error_entries": errors,
-            "filtered": params_without(request),
-            "writable": writable(request.user, list(page.object_list)),
-            "board_options": [("", "Any board"), *((b.code, f"{b.name} ({b.code})") for b in Board.objects.order_by("name"))],
+            "writable": writable(request.user, list(context["page_obj"].object_list)),
             "party_options": [("", "Any party"), *((p.slug, p.name) for p in Party.objects.obligated().order_by("name"))],
             "theme_options": [("", "Any theme"), *((t.slug, t.name) for t in Theme.objects.order_by("order", "name"))],
-            "status_options": STATUS_OPTIONS,
-            "rag_options": RAG_OPTIONS,
-            "overdue_options": OVERDUE_OPTIONS,
-        },
+        }
     )
+    return render(request, template, context)
 
 
 def obligation_list(request: HttpRequest) -> HttpResponse:
