@@ -4,9 +4,11 @@ idempotent, whole or absent, kept daily then weekly, and frozen snapshots untouc
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
@@ -201,3 +203,26 @@ def test_the_daily_job_takes_today_and_prunes(items: dict[str, Any]) -> None:
     assert result == {"written": 1, "commitments": 1, "obligations": 2, "actions": 3, "pruned": 0}
     assert Snapshot.objects.get().day == london_today()
     assert snapshots.daily_snapshot()["written"] == 0
+
+
+def test_the_command_takes_a_snapshot_once_and_refuses_a_bad_date(items: dict[str, Any]) -> None:
+    out = io.StringIO()
+    call_command("take_snapshot", "--date", "2027-03-10", stdout=out)
+    call_command("take_snapshot", "--date", "2027-03-10", "--no-prune", stdout=out)
+    text = out.getvalue()
+    assert "Snapshot taken for 2027-03-10: 1 commitments, 2 obligations, 3 actions." in text
+    assert "Snapshot already taken for 2027-03-10" in text
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("take_snapshot", "--date", "10/03/2027")
+    assert Snapshot.objects.count() == 1
+
+
+def test_the_daily_job_is_scheduled_after_the_overdue_pass(settings: Any) -> None:
+    from reporting.tasks import daily_snapshot_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["daily-snapshot"]
+    assert entry["task"] == daily_snapshot_task.name
+    overdue = settings.CELERY_BEAT_SCHEDULE["flag-overdue"]["schedule"]
+    when = lambda schedule: (min(schedule.hour), min(schedule.minute))  # noqa: E731
+    assert when(entry["schedule"]) == (6, 30) and when(entry["schedule"]) > when(overdue)
+    assert daily_snapshot_task.acks_late and daily_snapshot_task.max_retries == 5
