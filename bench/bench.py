@@ -389,21 +389,21 @@ def main() -> None:
                 label = f"GET /api/v1/{page}"
                 ratio_floor = devo.median / flo.median
                 ratio_obvious = obv.median / devo.median
-                goal = "≤ 2× floor, ≥ 10× obvious"
-                ok = ratio_floor <= 2 and ratio_obvious >= 10
-                extra = ""
-                if name == "commitments" and clients == 16:
-                    goal += "; ≥ 200 req/s, p95 < 100 ms"
-                    ok = ok and devo.throughput >= 200 and devo.p95 < 0.1
-                    extra = f" (200 req/s: {verdict(devo.throughput >= 200)}; p95: {verdict(devo.p95 < 0.1)})"
+                # Issue 12's goals: a ratio to the floor measured in the same run (the floor's own
+                # throughput is printed beside it), since a 302 KB page on two shared cores cannot
+                # show an absolute rate; the actions list, already at the floor, must stay there.
+                floor_goal = 1.1 if name == "actions" else 1.5
+                goal = f"≤ {floor_goal}× floor, ≥ 15× obvious"
+                ok = ratio_floor <= floor_goal and ratio_obvious >= 15
                 table.add(
                     f"{label}, {clients} client{'s' if clients > 1 else ''}: DevoTracker",
                     ms(devo.median),
                     ms(devo.p95),
-                    f"{devo.throughput:,.0f} req/s",
-                    f"÷ floor {ratio_floor:.2f}× ({verdict(ratio_floor <= 2)}); obvious ÷ DevoTracker {ratio_obvious:.1f}× ({verdict(ratio_obvious >= 10)})",
+                    f"{devo.throughput:,.0f} req/s (floor {flo.throughput:,.0f})",
+                    f"÷ floor {ratio_floor:.2f}× ({verdict(ratio_floor <= floor_goal)}); "
+                    f"obvious ÷ DevoTracker {ratio_obvious:.1f}× ({verdict(ratio_obvious >= 15)})",
                     goal,
-                    verdict(ok) + extra,
+                    verdict(ok),
                 )
                 table.add(
                     f"  same page, floor (psycopg2 + json), {clients} client(s)",

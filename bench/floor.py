@@ -25,6 +25,10 @@ from zoneinfo import ZoneInfo
 import psycopg2
 import psycopg2.extensions
 
+# The product's one overdue rule (due before today, and open: neither complete nor not pursued), so
+# the floor answers the same question and its SQL matches the same partial indexes.
+from commitments.lifecycle import is_overdue, open_sql
+
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 # Django's reverse() quotes paths with these characters left as they are.
@@ -157,7 +161,7 @@ def commitments(cur: Any, links: Links, params: dict[str, str], page: int, size:
                     "progress": progress,
                     "version": version,
                     "due_date": _d(due),
-                    "overdue": due is not None and due < today and status != "complete",
+                    "overdue": is_overdue(due, status, today),
                     "overdue_since": _d(since),
                     "updated_at": _dt(updated),
                 }
@@ -196,7 +200,7 @@ def commitments(cur: Any, links: Links, params: dict[str, str], page: int, size:
                 "rag": shown[1],
                 "progress": shown[2],
                 "version": version,
-                "overdue": target is not None and target < today and shown[0] != "complete",
+                "overdue": is_overdue(target, shown[0], today),
                 "overdue_since": _d(since),
                 "updated_at": _dt(updated),
                 "created_at": _dt(created),
@@ -227,16 +231,16 @@ JOIN commitments_obligation o ON o.id = x.obligation_id
 JOIN boards_party pa ON pa.id = o.party_id
 JOIN commitments_commitment c ON c.id = o.commitment_id
 LEFT JOIN auth_user u ON u.id = x.owner_id
-WHERE x.due_date < %s AND x.status <> 'complete'
+WHERE x.due_date < %s AND {open_x}
 ORDER BY x.due_date, x.id
 LIMIT %s OFFSET %s
-"""
+""".replace("{open_x}", open_sql("x"))
 
 
 def overdue_actions(cur: Any, links: Links, params: dict[str, str], page: int, size: int) -> bytes:
     """``/api/v1/actions/?overdue=true&page_size=N``: the count and the page, one query each."""
     today = dt.datetime.now(LONDON).date()
-    cur.execute("SELECT count(*) FROM commitments_action WHERE due_date < %s AND status <> 'complete'", [today])
+    cur.execute(f"SELECT count(*) FROM commitments_action x WHERE x.due_date < %s AND {open_sql('x')}", [today])
     count = cur.fetchone()[0]
     cur.execute(ACTION_SQL, [today, size, (page - 1) * size])
     results = []
