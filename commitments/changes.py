@@ -50,6 +50,12 @@ RESOURCES: dict[type[models.Model], tuple[str, Callable[[Any], str]]] = {
 }
 
 
+def register(model: type[models.Model], resource: str, key: Callable[[Any], str]) -> None:
+    """Make ``model`` a resource of the change log, under the API collection ``resource``: for an
+    app above this one (reporting), which this module may not import, at its ``ready()``."""
+    RESOURCES[model] = (resource, key)
+
+
 def record(instance: models.Model, op: str = Change.Op.UPDATE) -> Change | None:
     """Record that ``instance`` was created, updated or deleted (``op``), in the caller's
     transaction, when it is a resource partners read (``RESOURCES``); other models record nothing

@@ -19,8 +19,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from boards.models import Board, Meeting, Membership
+from commitments import changes
 from commitments.lifecycle import london_today
-from commitments.models import Report
+from commitments.models import Change, Report
 from commitments.services import InvalidUpdate, NotAllowed, ServiceError
 
 from .models import LEADERS_COMMITTEE_CODE, ReportingPeriod, Snapshot
@@ -85,7 +86,9 @@ def open_period(*, board: Board, name: str, starts_on: dt.date, ends_on: dt.date
                 ]
         if errors:
             raise InvalidUpdate("The period was not opened.", errors)
-        return ReportingPeriod.objects.create(board=board, name=name, starts_on=starts_on, ends_on=ends_on)
+        period = ReportingPeriod.objects.create(board=board, name=name, starts_on=starts_on, ends_on=ends_on)
+        changes.record(period, Change.Op.CREATE)
+        return period
 
 
 def builds_in_flight(period: ReportingPeriod) -> list[Report]:
@@ -124,6 +127,7 @@ def close_period(period: ReportingPeriod, *, by: Any, now: dt.datetime | None = 
         locked.closed_at = now
         locked.closed_by = by if getattr(by, "is_authenticated", False) else None
         locked.save()
+        changes.record(locked)
     return locked
 
 

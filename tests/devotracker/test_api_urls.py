@@ -13,12 +13,15 @@ from commitments.api import urls as commitments_urls
 from commitments.api.views import ChangeFeedView
 from devotracker.api.urls import ROUTES, router
 from pilots.api import urls as pilots_urls
+from reporting.api import urls as reporting_urls
 
 pytestmark = pytest.mark.django_db
 
 
 def test_every_apps_routes_are_registered_once() -> None:
-    declared = [prefix for app in (commitments_urls, boards_urls, pilots_urls) for prefix, _viewset, _basename in app.routes]
+    declared = [
+        prefix for app in (commitments_urls, boards_urls, pilots_urls, reporting_urls) for prefix, _viewset, _basename in app.routes
+    ]
     assert [prefix for prefix, _viewset, _basename in router.registry] == declared
     assert len(set(declared)) == len(declared)
 

@@ -137,6 +137,8 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /api/v1/reports/{report}/":           API_READ,
     "GET /api/v1/reports/{report}/html/":      API_READ,
     "GET /api/v1/reports/{report}/pdf/":       API_READ,
+    "GET /api/v1/periods/":                    API_READ,
+    "GET /api/v1/periods/{period}/":           API_READ,
     "GET /api/v1/changes/":                    API_READ,
     "GET /api/v1/changes/head/":               API_READ,
     # --- API: writing -----------------------------------------------------------------------------
