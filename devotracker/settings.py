@@ -445,6 +445,8 @@ SPECTACULAR_SETTINGS = {
         "CommitmentKindEnum": "commitments.models.Commitment.Kind",
         "BoardKindEnum": "boards.models.Board.Kind",
         "ReportKindEnum": "commitments.models.Report.Kind",
+        "ReportStateEnum": "commitments.models.Report.State",
+        "PeriodStateEnum": "reporting.models.ReportingPeriod.State",
         "BasisEnum": "boards.models.Basis",
         "DatePrecisionEnum": "commitments.models.DatePrecision",
     },
