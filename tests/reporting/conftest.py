@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from boards.models import Board
+from boards.models import Board, Membership
 from commitments.models import Agreement, Commitment, CommitmentPilot, Obligation, StatusUpdate, Theme
 
 from ..factories import (
@@ -22,6 +22,7 @@ from ..factories import (
     BoardFactory,
     CommitmentFactory,
     MeetingFactory,
+    MembershipFactory,
     ObligationFactory,
     PartyFactory,
     PilotFactory,
@@ -226,6 +227,14 @@ def grow(themes: list[Theme], board: Board) -> Callable[[int], None]:
 @pytest.fixture
 def lc_board(db: Any) -> Board:
     return BoardFactory(code="LC", slug="leaders-committee", name="London Councils' Leaders' Committee", kind=Board.Kind.COMMITTEE)
+
+
+@pytest.fixture
+def lc_secretariat(lc_board: Board) -> Any:
+    """London Councils' secretariat: the Leaders' Committee's, who manage the reporting periods."""
+    user = UserFactory(username="lc.secretariat")
+    MembershipFactory(user=user, role=Membership.Role.SECRETARIAT, board=lc_board, party=None)
+    return user
 
 
 @pytest.fixture

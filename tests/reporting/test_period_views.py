@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from boards.models import Board, Membership
+from boards.models import Board
 from commitments.lifecycle import london_today
 from commitments.models import Obligation, Report, Status
 from commitments.services import UpdateInput, record_update
@@ -19,21 +19,9 @@ from reporting.periods import close_period, open_period
 
 from ..conftest import axe_violations
 from ..conftest import sign_in as submit_sign_in
-from ..factories import BoardFactory, MeetingFactory, MembershipFactory, ObligationFactory, UserFactory
+from ..factories import MeetingFactory, MembershipFactory, ObligationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def lc() -> Board:
-    return BoardFactory(code="LC", name="Leaders' Committee", is_mou_board=True)
-
-
-@pytest.fixture
-def lc_secretariat(lc: Board) -> Any:
-    user = UserFactory(username="lc.secretariat")
-    MembershipFactory(user=user, role=Membership.Role.SECRETARIAT, board=lc, party=None)
-    return user
 
 
 def _client(user: Any) -> Client:
@@ -43,13 +31,13 @@ def _client(user: Any) -> Client:
 
 
 def _form(
-    lc: Board,
+    lc_board: Board,
     name: str = "LC, March 2027",
     start: tuple[str, str, str] = ("1", "2", "2027"),
     end: tuple[str, str, str] = ("31", "3", "2027"),
 ) -> dict[str, str]:
     return {
-        "board": str(lc.pk),
+        "board": str(lc_board.pk),
         "name": name,
         "starts_on-day": start[0],
         "starts_on-month": start[1],
@@ -60,8 +48,10 @@ def _form(
     }
 
 
-def test_everyone_signed_in_reads_periods_but_only_managers_see_the_buttons(lc: Board, lc_secretariat: Any) -> None:
-    period = open_period(board=lc, name="LC, March 2027", starts_on=dt.date(2027, 2, 1), ends_on=dt.date(2027, 3, 31), by=lc_secretariat)
+def test_everyone_signed_in_reads_periods_but_only_managers_see_the_buttons(lc_board: Board, lc_secretariat: Any) -> None:
+    period = open_period(
+        board=lc_board, name="LC, March 2027", starts_on=dt.date(2027, 2, 1), ends_on=dt.date(2027, 3, 31), by=lc_secretariat
+    )
     officer = _client(UserFactory())
     page = officer.get("/periods/").content.decode()
     assert "LC, March 2027" in page and "Open a reporting period" not in page
@@ -69,7 +59,7 @@ def test_everyone_signed_in_reads_periods_but_only_managers_see_the_buttons(lc: 
     assert officer.get("/periods/new/").status_code == 403
     assert officer.get(f"/periods/{period.pk}/close/").status_code == 403
     assert officer.post(f"/periods/{period.pk}/close/").status_code == 403
-    assert officer.post("/periods/new/", _form(lc, name="Other")).status_code == 403
+    assert officer.post("/periods/new/", _form(lc_board, name="Other")).status_code == 403
     assert ReportingPeriod.objects.count() == 1 and not Snapshot.objects.exists()
 
     manager = _client(lc_secretariat)
@@ -91,9 +81,9 @@ def test_everyone_signed_in_reads_periods_but_only_managers_see_the_buttons(lc: 
         ({"name": "x" * 121}, "Name must be 120 characters or fewer"),
     ],
 )
-def test_bad_input_is_summarised_and_nothing_is_opened(lc: Board, lc_secretariat: Any, data: dict[str, str], message: str) -> None:
-    open_period(board=lc, name="LC, January 2027", starts_on=dt.date(2026, 12, 1), ends_on=dt.date(2027, 2, 1), by=lc_secretariat)
-    response = _client(lc_secretariat).post("/periods/new/", {**_form(lc), **data})
+def test_bad_input_is_summarised_and_nothing_is_opened(lc_board: Board, lc_secretariat: Any, data: dict[str, str], message: str) -> None:
+    open_period(board=lc_board, name="LC, January 2027", starts_on=dt.date(2026, 12, 1), ends_on=dt.date(2027, 2, 1), by=lc_secretariat)
+    response = _client(lc_secretariat).post("/periods/new/", {**_form(lc_board), **data})
     body = response.content.decode().replace("&#x27;", "'")
     assert response.status_code == 200
     assert "govuk-error-summary" in body and message in body
@@ -101,10 +91,10 @@ def test_bad_input_is_summarised_and_nothing_is_opened(lc: Board, lc_secretariat
     assert ReportingPeriod.objects.count() == 1
 
 
-def test_opening_then_closing_through_the_pages(lc: Board, lc_secretariat: Any) -> None:
+def test_opening_then_closing_through_the_pages(lc_board: Board, lc_secretariat: Any) -> None:
     ObligationFactory()
     client = _client(lc_secretariat)
-    response = client.post("/periods/new/", _form(lc))
+    response = client.post("/periods/new/", _form(lc_board))
     period = ReportingPeriod.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/periods/{period.pk}/"
 
@@ -123,9 +113,11 @@ def test_opening_then_closing_through_the_pages(lc: Board, lc_secretariat: Any) 
     assert Snapshot.objects.count() == 1
 
 
-def test_a_refused_close_shows_why_and_changes_nothing(lc: Board, lc_secretariat: Any) -> None:
-    period = open_period(board=lc, name="LC, March 2027", starts_on=dt.date(2027, 2, 1), ends_on=dt.date(2027, 3, 31), by=lc_secretariat)
-    meeting = MeetingFactory(board=lc, date=dt.date(2027, 3, 20))
+def test_a_refused_close_shows_why_and_changes_nothing(lc_board: Board, lc_secretariat: Any) -> None:
+    period = open_period(
+        board=lc_board, name="LC, March 2027", starts_on=dt.date(2027, 2, 1), ends_on=dt.date(2027, 3, 31), by=lc_secretariat
+    )
+    meeting = MeetingFactory(board=lc_board, date=dt.date(2027, 3, 20))
     Report.objects.create(meeting=meeting, kind=Report.Kind.LEADERS_COMMITTEE, state=Report.State.PENDING, title="LC paper", task_id="t")
 
     response = _client(lc_secretariat).post(f"/periods/{period.pk}/close/")
@@ -137,15 +129,17 @@ def test_a_refused_close_shows_why_and_changes_nothing(lc: Board, lc_secretariat
     assert period.state == ReportingPeriod.State.OPEN and not Snapshot.objects.exists()
 
 
-def test_a_period_shows_what_changed_since_the_previous_one(lc: Board, lc_secretariat: Any) -> None:
+def test_a_period_shows_what_changed_since_the_previous_one(lc_board: Board, lc_secretariat: Any) -> None:
     obligation = ObligationFactory(rag="red", status=Status.IN_PROGRESS, due_date=london_today() + dt.timedelta(days=20))
     officer = UserFactory()
     MembershipFactory(user=officer, party=obligation.party)
     today = london_today()
-    january = open_period(board=lc, name="LC, January 2000", starts_on=dt.date(2000, 1, 1), ends_on=dt.date(2000, 1, 31), by=lc_secretariat)
+    january = open_period(
+        board=lc_board, name="LC, January 2000", starts_on=dt.date(2000, 1, 1), ends_on=dt.date(2000, 1, 31), by=lc_secretariat
+    )
     close_period(january, by=lc_secretariat)
     current = open_period(
-        board=lc, name="LC, now", starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=30), by=lc_secretariat
+        board=lc_board, name="LC, now", starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=30), by=lc_secretariat
     )
     target = Obligation.objects.get(pk=obligation.pk)
     record_update(target, by=officer, version=target.version, data=UpdateInput(rag="green", reason="Plan agreed <b>at last</b>"))
@@ -159,7 +153,7 @@ def test_a_period_shows_what_changed_since_the_previous_one(lc: Board, lc_secret
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_secretariat_opens_and_closes_a_period_in_the_browser(live_server: Any, page: Any, lc: Board, lc_secretariat: Any) -> None:
+def test_a_secretariat_opens_and_closes_a_period_in_the_browser(live_server: Any, page: Any, lc_board: Board, lc_secretariat: Any) -> None:
     ObligationFactory()
     submit_sign_in(page, live_server, lc_secretariat.username)
     page.wait_for_url(lambda url: "/accounts/login/" not in url)

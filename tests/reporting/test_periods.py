@@ -29,23 +29,13 @@ pytestmark = pytest.mark.django_db
 MARCH = (dt.date(2027, 2, 1), dt.date(2027, 3, 31))
 
 
-@pytest.fixture
-def lc() -> Board:
-    return BoardFactory(code="LC", name="Leaders' Committee")
+def _open(
+    lc_board: Board, by: Any, name: str = "Leaders' Committee, March 2027", dates: tuple[dt.date, dt.date] = MARCH
+) -> ReportingPeriod:
+    return open_period(board=lc_board, name=name, starts_on=dates[0], ends_on=dates[1], by=by)
 
 
-@pytest.fixture
-def lc_secretariat(lc: Board) -> Any:
-    user = UserFactory(username="lc.sec")
-    MembershipFactory(user=user, role=Membership.Role.SECRETARIAT, board=lc, party=None)
-    return user
-
-
-def _open(lc: Board, by: Any, name: str = "Leaders' Committee, March 2027", dates: tuple[dt.date, dt.date] = MARCH) -> ReportingPeriod:
-    return open_period(board=lc, name=name, starts_on=dates[0], ends_on=dates[1], by=by)
-
-
-def test_who_may_manage_periods(lc: Board, lc_secretariat: Any) -> None:
+def test_who_may_manage_periods(lc_board: Board, lc_secretariat: Any) -> None:
     spb_secretariat = UserFactory()
     MembershipFactory(user=spb_secretariat, role=Membership.Role.SECRETARIAT, board=BoardFactory(code="SPB"), party=None)
     officer = UserFactory()
@@ -55,7 +45,7 @@ def test_who_may_manage_periods(lc: Board, lc_secretariat: Any) -> None:
     assert not can_manage_periods(officer)
     assert not can_manage_periods(UserFactory(is_staff=True, is_active=False))
     with pytest.raises(NotAllowed):
-        _open(lc, officer)
+        _open(lc_board, officer)
     assert not ReportingPeriod.objects.exists()
 
 
@@ -70,24 +60,24 @@ def test_who_may_manage_periods(lc: Board, lc_secretariat: Any) -> None:
     ],
 )
 def test_a_bad_period_is_refused_per_field_and_nothing_is_written(
-    lc: Board, lc_secretariat: Any, name: str, dates: tuple[dt.date, dt.date], field: str
+    lc_board: Board, lc_secretariat: Any, name: str, dates: tuple[dt.date, dt.date], field: str
 ) -> None:
-    first = _open(lc, lc_secretariat)
+    first = _open(lc_board, lc_secretariat)
     with pytest.raises(InvalidUpdate) as refused:
-        _open(lc, lc_secretariat, name=name, dates=dates)
+        _open(lc_board, lc_secretariat, name=name, dates=dates)
     assert field in refused.value.errors
     assert list(ReportingPeriod.objects.all()) == [first]
 
 
-def test_periods_of_different_boards_may_overlap(lc: Board, lc_secretariat: Any) -> None:
-    _open(lc, lc_secretariat)
+def test_periods_of_different_boards_may_overlap(lc_board: Board, lc_secretariat: Any) -> None:
+    _open(lc_board, lc_secretariat)
     other = open_period(board=BoardFactory(code="SPB"), name="SPB, March 2027", starts_on=MARCH[0], ends_on=MARCH[1], by=lc_secretariat)
     assert other.pk is not None
 
 
-def test_closing_freezes_the_day_s_snapshot_and_records_who(lc: Board, lc_secretariat: Any) -> None:
+def test_closing_freezes_the_day_s_snapshot_and_records_who(lc_board: Board, lc_secretariat: Any) -> None:
     ActionFactory()
-    period = _open(lc, lc_secretariat)
+    period = _open(lc_board, lc_secretariat)
 
     closed = close_period(period, by=lc_secretariat)
 
@@ -105,8 +95,8 @@ def test_closing_freezes_the_day_s_snapshot_and_records_who(lc: Board, lc_secret
         snapshot.delete()
 
 
-def test_closing_again_is_refused_with_nothing_changed(lc: Board, lc_secretariat: Any) -> None:
-    period = close_period(_open(lc, lc_secretariat), by=lc_secretariat)
+def test_closing_again_is_refused_with_nothing_changed(lc_board: Board, lc_secretariat: Any) -> None:
+    period = close_period(_open(lc_board, lc_secretariat), by=lc_secretariat)
     closed_at = period.closed_at
     with pytest.raises(PeriodConflict, match="already closed"):
         close_period(period, by=UserFactory(is_staff=True))
@@ -114,9 +104,9 @@ def test_closing_again_is_refused_with_nothing_changed(lc: Board, lc_secretariat
     assert (period.closed_at, period.closed_by) == (closed_at, lc_secretariat)
 
 
-def test_closing_with_a_build_in_flight_is_refused(lc: Board, lc_secretariat: Any) -> None:
-    period = _open(lc, lc_secretariat)
-    meeting = MeetingFactory(board=lc, date=dt.date(2027, 3, 20))
+def test_closing_with_a_build_in_flight_is_refused(lc_board: Board, lc_secretariat: Any) -> None:
+    period = _open(lc_board, lc_secretariat)
+    meeting = MeetingFactory(board=lc_board, date=dt.date(2027, 3, 20))
     Report.objects.create(meeting=meeting, kind=Report.Kind.LEADERS_COMMITTEE, state=Report.State.BUILDING, title="LC paper", task_id="t1")
 
     with pytest.raises(PeriodConflict, match="being built"):
@@ -126,27 +116,27 @@ def test_closing_with_a_build_in_flight_is_refused(lc: Board, lc_secretariat: An
     assert period.state == ReportingPeriod.State.OPEN and not Snapshot.objects.exists()
 
 
-def test_an_officer_cannot_close_a_period(lc: Board, lc_secretariat: Any) -> None:
-    period = _open(lc, lc_secretariat)
+def test_an_officer_cannot_close_a_period(lc_board: Board, lc_secretariat: Any) -> None:
+    period = _open(lc_board, lc_secretariat)
     with pytest.raises(NotAllowed):
         close_period(period, by=UserFactory())
     period.refresh_from_db()
     assert period.state == ReportingPeriod.State.OPEN
 
 
-def test_a_meeting_s_period_and_the_previous_closed_one(lc: Board, lc_secretariat: Any) -> None:
-    january = _open(lc, lc_secretariat, name="LC, January 2027", dates=(dt.date(2026, 12, 1), dt.date(2027, 1, 31)))
-    march = _open(lc, lc_secretariat)
-    meeting = MeetingFactory(board=lc, date=dt.date(2027, 3, 20))
+def test_a_meeting_s_period_and_the_previous_closed_one(lc_board: Board, lc_secretariat: Any) -> None:
+    january = _open(lc_board, lc_secretariat, name="LC, January 2027", dates=(dt.date(2026, 12, 1), dt.date(2027, 1, 31)))
+    march = _open(lc_board, lc_secretariat)
+    meeting = MeetingFactory(board=lc_board, date=dt.date(2027, 3, 20))
     assert period_for_meeting(meeting) == march
-    assert period_for_meeting(MeetingFactory(board=lc, date=dt.date(2027, 6, 1))) is None
+    assert period_for_meeting(MeetingFactory(board=lc_board, date=dt.date(2027, 6, 1))) is None
     assert previous_closed(march) is None  # January is still open
     close_period(january, by=lc_secretariat)
     assert previous_closed(march) == january
 
 
-def test_the_admin_reads_periods_and_snapshots_but_cannot_change_them(lc: Board, lc_secretariat: Any, admin_client: Any) -> None:
-    period = close_period(_open(lc, lc_secretariat), by=lc_secretariat)
+def test_the_admin_reads_periods_and_snapshots_but_cannot_change_them(lc_board: Board, lc_secretariat: Any, admin_client: Any) -> None:
+    period = close_period(_open(lc_board, lc_secretariat), by=lc_secretariat)
     for url in ("/admin/reporting/reportingperiod/", f"/admin/reporting/reportingperiod/{period.pk}/change/", "/admin/reporting/snapshot/"):
         assert admin_client.get(url).status_code == 200
     response = admin_client.post(f"/admin/reporting/reportingperiod/{period.pk}/change/", {"name": "Renamed"})
