@@ -29,7 +29,9 @@ from rest_framework import serializers
 from boards.api.serializers import BoardBriefSerializer, MeetingBriefSerializer, PartyBriefSerializer
 from boards.models import Meeting
 from devotracker.api.serializers import (
+    HistoryLinkField,
     ModelSerializer,
+    PartSerializer,
     StrictCharField,
     StrictChoiceField,
     StrictDateField,
@@ -54,7 +56,6 @@ from ..models import (
     Theme,
 )
 from ..services import MAX_EVIDENCE_ITEMS, MAX_EVIDENCE_LENGTH, MAX_TEXT
-from . import fastpath
 
 # RAG as partners see it: "" (not yet assessed) or a colour. The model's choices carry None for
 # the empty choice (a TextChoices ``__empty__``), which is not a value the API ever sends.
@@ -156,7 +157,7 @@ class ObligationSerializer(_TrackedSerializer):
     commitment = CommitmentBriefSerializer(read_only=True)
     party = PartyBriefSerializer(read_only=True)
     actions = ActionSummarySerializer(many=True, read_only=True)
-    updates_url = serializers.SerializerMethodField(help_text="This obligation's status history.")
+    updates_url = HistoryLinkField("statusupdate-list", "obligation", source="pk", help_text="This obligation's status history.")
 
     class Meta:
         model = Obligation
@@ -173,10 +174,6 @@ class ObligationSerializer(_TrackedSerializer):
             "updates_url",
         ]
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_updates_url(self, obj: Obligation) -> str:
-        return list_link("statusupdate-list", self.context.get("request"), obligation=str(obj.pk))
-
 
 class ActionSerializer(_TrackedSerializer):
     """A dated step under an obligation."""
@@ -184,7 +181,7 @@ class ActionSerializer(_TrackedSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:action-detail")
     obligation = ObligationBriefSerializer(read_only=True)
     commitment = CommitmentBriefSerializer(source="obligation.commitment", read_only=True)
-    updates_url = serializers.SerializerMethodField(help_text="This action's status history.")
+    updates_url = HistoryLinkField("statusupdate-list", "action", source="pk", help_text="This action's status history.")
 
     class Meta:
         model = Action
@@ -203,22 +200,11 @@ class ActionSerializer(_TrackedSerializer):
             "updates_url",
         ]
 
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_updates_url(self, obj: Action) -> str:
-        return list_link("statusupdate-list", self.context.get("request"), action=str(obj.pk))
 
-    def to_representation(self, instance: Action) -> dict[str, Any]:
-        # The same dictionary, hand-written (issue 7): see commitments.api.fastpath.
-        if isinstance(instance, fastpath.Representation):
-            return instance  # built by fastpath.action_page for this very list
-        links = fastpath.links_for(self.context) if type(self) is ActionSerializer else None
-        if links is not None:
-            return fastpath.action(instance, links)
-        return super().to_representation(instance)
+class AssessmentSerializer(PartSerializer):
+    """The lead board secretariat's recorded assessment of a commitment (null until one is)."""
 
-
-class AssessmentSerializer(serializers.Serializer):
-    """The lead board secretariat's recorded assessment of a commitment."""
+    present_if = "is_assessed"
 
     status = serializers.ChoiceField(choices=Status.choices, read_only=True)
     rag = serializers.ChoiceField(choices=RAG_CHOICES, read_only=True, allow_blank=True)
@@ -305,7 +291,7 @@ class CommitmentSerializer(ModelSerializer):
     rollup = RollupSerializer(source="*", read_only=True)
     assessment_differs = serializers.BooleanField(read_only=True, help_text="The assessment and the roll-up disagree.")
     obligations = ObligationSummarySerializer(many=True, read_only=True)
-    updates_url = serializers.SerializerMethodField(help_text="This commitment's status history.")
+    updates_url = HistoryLinkField("statusupdate-list", "commitment", source="ref", help_text="This commitment's status history.")
 
     class Meta:
         model = Commitment
@@ -345,23 +331,6 @@ class CommitmentSerializer(ModelSerializer):
             "obligations",
             "updates_url",
         ]
-
-    def to_representation(self, instance: Commitment) -> dict[str, Any]:
-        # The list page's hand-written twin gives the same dictionary several times faster
-        # (issue 7); subclasses add fields, so only this exact class takes it.
-        if isinstance(instance, fastpath.Representation):
-            return instance  # built by fastpath.commitment_page for this very list
-        links = fastpath.links_for(self.context) if type(self) is CommitmentSerializer else None
-        if links is not None:
-            return fastpath.commitment(instance, links)
-        data = super().to_representation(instance)
-        if not instance.is_assessed:
-            data["assessment"] = None
-        return data
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_updates_url(self, obj: Commitment) -> str:
-        return list_link("statusupdate-list", self.context.get("request"), commitment=obj.ref)
 
 
 class CommitmentDetailSerializer(CommitmentSerializer):

@@ -48,7 +48,6 @@ from devotracker.api.viewsets import INT_KEY, ReadViewSet
 
 from .. import changes, filtersets, services
 from ..models import Action, Agreement, Commitment, Obligation, Report, StatusUpdate, Theme
-from . import fastpath
 from . import schema as _write_body_schema  # noqa: F401  # registers the write body's schema extension
 from . import serializers as s
 
@@ -162,12 +161,13 @@ class CommitmentViewSet(UpdateWriteMixin, ReadViewSet):
     def get_serializer_class(self) -> Any:
         return s.CommitmentSerializer if self.action == "list" else s.CommitmentDetailSerializer
 
+    plain_rows = True
+
     def fetch_page(self, queryset: Any, bottom: int, top: int) -> list[Any]:
-        """A page's rows without sorting every commitment (``CommitmentQuerySet.page_ids``); for a
-        JSON list, built straight from plain rows (``fastpath.commitment_page``, issue 7)."""
-        links = fastpath.links_for(self.get_serializer_context()) if self.action == "list" else None
-        if links is not None:
-            return fastpath.commitment_page(queryset, queryset.page_ids(bottom, top), links)
+        """A page's rows without sorting every commitment (``CommitmentQuerySet.page_ids``), then
+        those rows alone by their ids."""
+        if self._links is not None:
+            return self.row_plan().render_ids(self._base, queryset.page_ids(bottom, top), self._links)
         return queryset.page(bottom, top)
 
     @document_write("commitment", s.CommitmentDetailSerializer, s.UpdateInputSerializer)
@@ -208,12 +208,7 @@ class ActionViewSet(UpdateWriteMixin, ReadViewSet):
     def get_queryset(self) -> Any:
         return Action.objects.for_api()
 
-    def fetch_page(self, queryset: Any, bottom: int, top: int) -> list[Any]:
-        """For a JSON list, the page built straight from plain rows (``fastpath.action_page``)."""
-        links = fastpath.links_for(self.get_serializer_context()) if self.action == "list" else None
-        if links is not None:
-            return fastpath.action_page(queryset, bottom, top, links)
-        return list(queryset[bottom:top])
+    plain_rows = True
 
     @document_write("action", s.ActionSerializer, s.UpdateInputSerializer)
     @action(**WRITE_OPTIONS)

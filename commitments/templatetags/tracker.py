@@ -19,6 +19,7 @@ from django.utils.safestring import SafeString
 
 from commitments import lifecycle
 from commitments.models import Rag
+from devotracker.people import display_name
 
 register = template.Library()
 
@@ -94,7 +95,7 @@ def user_label(user: Any) -> str:
     """Who did something: the user's full name, else the username; "DevoTracker" for the system."""
     if user is None:
         return "DevoTracker"
-    return user.get_full_name() or user.username
+    return display_name(user.username, user.first_name, user.last_name)
 
 
 def _possessive_ending(text: str) -> str:

@@ -232,8 +232,7 @@ class CSVExportMixin:
         columns = csv_columns(serializer)
 
         def rows() -> Iterator[list[Any]]:
-            for obj in queryset.iterator(chunk_size=self.csv_chunk_size):
-                data = serializer.to_representation(obj)
+            for data in self.csv_representations(queryset, serializer, context):
                 yield [_cell(_pluck(data, path)) for _, path in columns]
 
         name = getattr(self, "basename", "export") or "export"
@@ -241,3 +240,8 @@ class CSVExportMixin:
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
         response["Cache-Control"] = "private, no-store"
         return response
+
+    def csv_representations(self, queryset: Any, serializer: serializers.Serializer, context: dict[str, Any]) -> Iterator[Any]:
+        """Each row's representation, in chunks (a list built from plain rows overrides this)."""
+        for obj in queryset.iterator(chunk_size=self.csv_chunk_size):
+            yield serializer.to_representation(obj)

@@ -3,7 +3,12 @@
 - datetimes in UTC with ``Z`` (:class:`UTCDateTimeField`, the default of :class:`ModelSerializer`);
 - strict input fields: a JSON integer, string, choice or ``YYYY-MM-DD`` date, never coerced;
 - a person as partners see them (:class:`UserBriefSerializer`);
-- absolute links to a resource or to a filtered list (:func:`link`, :func:`list_link`).
+- absolute links to a resource or to a filtered list (:func:`link`, :func:`list_link`,
+  :class:`HistoryLinkField`);
+- a part of a row shown only when it applies (:class:`PartSerializer`).
+
+Every field here can also be read from plain rows by :mod:`devotracker.api.rows`, which derives a
+list page's representation from the same serializers.
 """
 
 from __future__ import annotations
@@ -13,8 +18,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
+
+from devotracker.people import display_name
 
 # --- fields -----------------------------------------------------------------------------------
 
@@ -96,11 +105,50 @@ def list_link(view_name: str, request: Any, **params: str) -> str:
     return f"{reverse(f'api:{view_name}', request=request)}?{urlencode(params)}"
 
 
+@extend_schema_field(OpenApiTypes.URI)
+class HistoryLinkField(serializers.Field):
+    """A link to a filtered list about this item, e.g. its status history:
+    ``HistoryLinkField("statusupdate-list", "commitment", source="ref")`` gives
+    ``…/status-updates/?commitment=EST-03``."""
+
+    def __init__(self, view_name: str, param: str, **kwargs: Any) -> None:
+        kwargs["read_only"] = True
+        self.view_name, self.param = view_name, param
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return list_link(self.view_name, self.context.get("request"), **{self.param: str(value)})
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class DisplayNameField(serializers.Field):
+    """:func:`display_name` of the user the field is given (``source="*"``)."""
+
+    row_sources = ("username", "first_name", "last_name")
+    from_row = staticmethod(display_name)
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.update(read_only=True, source="*")
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return display_name(value.username, value.first_name, value.last_name)
+
+
 class UserBriefSerializer(serializers.Serializer):
     """A person as partners see them: username and display name."""
 
     username = serializers.CharField(read_only=True)
-    name = serializers.SerializerMethodField()
+    name = DisplayNameField()
 
-    def get_name(self, obj: Any) -> str:
-        return obj.get_full_name() or obj.username
+
+class PartSerializer(serializers.Serializer):
+    """Part of the parent's own row (``source="*"``), shown as null unless the parent's property
+    ``present_if`` is true (a commitment's assessment, before one is recorded)."""
+
+    present_if: str | None = None
+
+    def get_attribute(self, instance: Any) -> Any:
+        if self.present_if is not None and not getattr(instance, self.present_if):
+            return None
+        return super().get_attribute(instance)

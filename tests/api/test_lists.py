@@ -343,3 +343,27 @@ def test_an_officer_sees_every_partys_data_when_reading(world: Any) -> None:
     MembershipFactory(user=stranger, party=PartyFactory(slug="elsewhere"), role=Membership.Role.OFFICER)
     client = token_client(ApiToken.issue(user=stranger, scope="read")[1])
     assert client.get("/api/v1/obligations/").json()["count"] == Obligation.objects.count()
+
+
+@pytest.mark.postgresql(reason="counts are cached per PostgreSQL snapshot, which a write the change log does not see still moves")
+@pytest.mark.django_db(transaction=True)
+def test_a_count_is_cached_until_a_write_commits(reader: Any, django_assert_num_queries: Any) -> None:
+    # Committed data (transaction=True): the snapshot is the version the count is cached under.
+    from django.core.cache import cache
+
+    cache.clear()
+    today = timezone.localdate()
+    for n in range(3):
+        ActionFactory(due_date=today - dt.timedelta(days=n + 1))
+    url = "/api/v1/actions/?overdue=true&page_size=2"
+    reader.get("/api/v1/themes/")  # the token's last_used_at write
+    # token, head + snapshot, COUNT, rows
+    with django_assert_num_queries(4):
+        assert reader.get(url).json()["count"] == 3
+    # The same snapshot: the count comes from the cache.
+    with django_assert_num_queries(3):
+        assert reader.get(url).json()["count"] == 3
+    # A committed write (here one that the change log does not see) moves the snapshot.
+    Action.objects.filter(pk=Action.objects.order_by("pk").values("pk")[:1]).update(status="complete", completed_date=today)
+    with django_assert_num_queries(4):
+        assert reader.get(url).json()["count"] == 2

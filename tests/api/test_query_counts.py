@@ -35,9 +35,10 @@ pytestmark = pytest.mark.django_db
 # Every page: 1 COUNT for "count" + 1 the rows with their select_related joins.
 BASE = 1 + 1 + 2
 EXPECTED = {
-    # + the themes and the page's ids (CommitmentQuerySet.page: no sort of every commitment),
-    # + co-lead boards, pilot links with their pilots, obligations with party and owner
-    "commitments": BASE + 2 + 3,
+    # + the page's ids (CommitmentQuerySet.page_ids: no sort of every commitment; on SQLite, which
+    # has no LATERAL join, the themes are read first), + co-lead boards, pilot links with their
+    # pilots, obligations with party and owner
+    "commitments": BASE + (1 if connection.vendor == "postgresql" else 2) + 3,
     # + actions with their owners
     "obligations": BASE + 1,
     "actions": BASE,
@@ -96,8 +97,8 @@ def test_a_list_costs_the_same_queries_at_any_page_size(reader: APIClient, crowd
             assert body["count"] > 100 and len(body["results"]) == size, (collection, body["count"])
             counts[size] = len(captured.captured_queries)
         assert counts == {5: expected, 100: expected}, (collection, counts, [q["sql"][:120] for q in captured.captured_queries])
-    # Another order: no theme look-up, the page's ids come from one narrow query.
-    with django_assert_num_queries(EXPECTED["commitments"] - 1):
+    # Another order: the page's ids come from one narrow query (no theme look-up on SQLite either).
+    with django_assert_num_queries(BASE + 1 + 3):
         reader.get("/api/v1/commitments/?page_size=500&ordering=-due_date&overdue=false")
 
 
