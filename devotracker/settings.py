@@ -449,6 +449,7 @@ SPECTACULAR_SETTINGS = {
         "PeriodStateEnum": "reporting.models.ReportingPeriod.State",
         "BasisEnum": "boards.models.Basis",
         "DatePrecisionEnum": "commitments.models.DatePrecision",
+        "RagEnum": "commitments.api.serializers.RAG_CHOICES",
     },
 }
 

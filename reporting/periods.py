@@ -121,7 +121,8 @@ def close_period(period: ReportingPeriod, *, by: Any, now: dt.datetime | None = 
                 f"A paper for {locked.name} is being built ({in_flight[0].title}). Close the period when the build has finished."
             )
         snapshot, _ = take_snapshot(day=timezone.localdate(now), now=now)
-        Snapshot.objects.filter(pk=snapshot.pk).update(frozen=True)
+        # Another board's period closed the same day may have frozen it already: it is shared.
+        Snapshot.objects.filter(pk=snapshot.pk, frozen=False).update(frozen=True)
         locked.state = ReportingPeriod.State.CLOSED
         locked.snapshot = snapshot
         locked.closed_at = now

@@ -257,13 +257,17 @@ NOT_MODIFIED = {304: OpenApiResponse(description="Not modified: your copy (If-No
 READ_HEADERS = [IF_NONE_MATCH, IF_MODIFIED_SINCE, ETAG, LAST_MODIFIED, RETRY_AFTER]
 
 
-def document_read_viewset(resource: str, serializer: Any, detail_serializer: Any = None, key: str = "id") -> Any:
-    """``extend_schema_view`` for a read collection: its list (JSON or CSV) and its detail."""
+def document_read_viewset(
+    resource: str, serializer: Any, detail_serializer: Any = None, key: str = "id", path_parameters: list[Any] | None = None
+) -> Any:
+    """``extend_schema_view`` for a read collection: its list (JSON or CSV) and its detail.
+    ``path_parameters``: the keywords of a collection under another resource."""
     detail_serializer = detail_serializer or serializer
+    outer = path_parameters or []
     return extend_schema_view(
         list=extend_schema(
             summary=f"List {resource}",
-            parameters=[LIST_FORMAT, *READ_HEADERS],
+            parameters=[*outer, LIST_FORMAT, *READ_HEADERS],
             responses={
                 (200, "application/json"): serializer,
                 (200, "text/csv"): OpenApiTypes.STR,
@@ -273,7 +277,7 @@ def document_read_viewset(resource: str, serializer: Any, detail_serializer: Any
         ),
         retrieve=extend_schema(
             summary=f"One of the {resource}, by {key}",
-            parameters=READ_HEADERS,
+            parameters=[*outer, *READ_HEADERS],
             responses={200: detail_serializer, **NOT_MODIFIED, **errors(400, 401, 404, 406, 429)},
         ),
     )

@@ -34,10 +34,12 @@ for app in APPS:
     for prefix, viewset, basename in app.routes:
         router.register(prefix, viewset, basename=basename)
 
-# collection -> (route basename, URL keyword of its detail route)
+# collection -> (route basename, URL keyword of its detail route); collections under another
+# resource (a period's frozen rows: a prefix with a URL keyword in it) are not listed at the root.
 ROUTES = {
     prefix: (basename, getattr(viewset, "lookup_url_kwarg", None) or getattr(viewset, "lookup_field", "pk"))
     for prefix, viewset, basename in router.registry
+    if "(?P<" not in prefix
 }
 
 urlpatterns = [

@@ -6,9 +6,10 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from boards.api.serializers import BoardBriefSerializer
+from commitments.api.serializers import RAG_CHOICES
 from devotracker.api.serializers import ModelSerializer, UserBriefSerializer, UTCDateTimeField
 
-from ..models import ReportingPeriod, Snapshot
+from ..models import ActionState, CommitmentState, ObligationState, ReportingPeriod, Snapshot
 
 
 class SnapshotSerializer(ModelSerializer):
@@ -33,3 +34,46 @@ class PeriodSerializer(ModelSerializer):
     class Meta:
         model = ReportingPeriod
         fields = ["url", "id", "board", "name", "starts_on", "ends_on", "state", "closed_at", "closed_by", "snapshot", "created_at"]
+
+
+# --- a closed period's frozen rows ---------------------------------------------------------------
+
+STATE_FIELDS = ["status", "rag", "progress", "due_date", "overdue", "overdue_since", "escalation_level"]
+
+
+class _StateSerializer(ModelSerializer):
+    """An item's tracked state on the day of the period's snapshot."""
+
+    rag = serializers.ChoiceField(choices=RAG_CHOICES, read_only=True, allow_blank=True)
+    overdue = serializers.BooleanField(read_only=True, help_text="Overdue on the snapshot's day (the one rule, as it stood then).")
+    ref = serializers.CharField(read_only=True, allow_null=True, help_text="The commitment's ref (null if it has since been deleted).")
+
+
+class CommitmentStateSerializer(_StateSerializer):
+    """A commitment as frozen: its shown state, and both its assessment and roll-up."""
+
+    rollup_rag = serializers.ChoiceField(choices=RAG_CHOICES, read_only=True, allow_blank=True)
+
+    class Meta:
+        model = CommitmentState
+        fields = ["commitment_id", "ref", *STATE_FIELDS, "assessed", "rollup_status", "rollup_rag", "rollup_progress"]
+
+
+class ObligationStateSerializer(_StateSerializer):
+    """An obligation as frozen, with the party that owed it."""
+
+    party = serializers.CharField(read_only=True, allow_null=True, help_text="The party's slug (null if it has since been deleted).")
+
+    class Meta:
+        model = ObligationState
+        fields = ["obligation_id", "commitment_id", "ref", "party", *STATE_FIELDS]
+
+
+class ActionStateSerializer(_StateSerializer):
+    """An action as frozen, with its obligation and the party that owed it."""
+
+    party = serializers.CharField(read_only=True, allow_null=True, help_text="The party's slug (null if it has since been deleted).")
+
+    class Meta:
+        model = ActionState
+        fields = ["action_id", "obligation_id", "commitment_id", "ref", "party", *STATE_FIELDS]

@@ -23,6 +23,7 @@ from django.utils import timezone
 from boards.models import Meeting, Party, Profile
 from commitments.models import Action, Change, Commitment, Obligation, OutboxMessage, Report, StatusUpdate
 from reporting.models import ReportingPeriod, Snapshot
+from reporting.snapshots import take_snapshot
 
 from ..api.conftest import World, world  # noqa: F401 - the fixture is used through pytest
 from ..factories import BoardFactory, MeetingFactory
@@ -41,6 +42,18 @@ def rel_world(world: World) -> World:  # noqa: F811 - the imported fixture, requ
     today = timezone.localdate()
     world.period = ReportingPeriod.objects.create(  # type: ignore[attr-defined]
         board=lc, name="Leaders' Committee, this month", starts_on=today - dt.timedelta(days=10), ends_on=today + dt.timedelta(days=10)
+    )
+    # A closed period, whose frozen rows the API serves.
+    frozen, _ = take_snapshot(day=today)
+    Snapshot.objects.filter(pk=frozen.pk, frozen=False).update(frozen=True)
+    world.closed_period = ReportingPeriod.objects.create(  # type: ignore[attr-defined]
+        board=lc,
+        name="Leaders' Committee, last month",
+        starts_on=today - dt.timedelta(days=40),
+        ends_on=today - dt.timedelta(days=11),
+        state=ReportingPeriod.State.CLOSED,
+        snapshot=frozen,
+        closed_at=timezone.now(),
     )
     return world
 

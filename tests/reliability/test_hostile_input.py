@@ -42,6 +42,7 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from django.utils.html import escape
 
 from commitments import notifications, overdue
@@ -49,7 +50,7 @@ from commitments.models import Action, Obligation, Report, StatusUpdate
 from commitments.services import _clean_text
 
 from ..conftest import token_client
-from ..factories import ActionFactory, BoardFactory, MeetingFactory
+from ..factories import ActionFactory, BoardFactory, MeetingFactory, UserFactory
 from .conftest import snapshot
 
 pytestmark = pytest.mark.django_db
@@ -460,13 +461,25 @@ def typed_filters() -> list[tuple[str, str, bool]]:
 TYPED_FILTERS = typed_filters()
 
 
+def _closed_period() -> Any:
+    """A closed reporting period, for the collections under one (its frozen rows)."""
+    from reporting.periods import close_period, open_period
+
+    admin = UserFactory(is_staff=True)
+    today = timezone.localdate()
+    period = open_period(board=BoardFactory(code="LC"), name="Closed", starts_on=today, ends_on=today, by=admin)
+    return close_period(period, by=admin)
+
+
 def test_empty_typed_filters_are_a_400_never_the_whole_list(obligation: Any, read_token: str) -> None:
     ActionFactory(obligation=obligation)
     api = token_client(read_token)
+    period = _closed_period()
     names = {name for _, name, _ in TYPED_FILTERS}
     expected = {"updated_since", "since", "due_before", "due_after", "date_before", "date_after", "overdue", "obligation"}
     assert expected | {"target_type", "in_dashboards", "status", "rag", "kind", "theme", "pilot", "party"} <= names
-    for collection, name, filled in TYPED_FILTERS:
+    for prefix, name, filled in TYPED_FILTERS:
+        collection = prefix.replace("(?P<period>[0-9]+)", str(period.pk))
         for empty in ("", "   "):
             response = api.get(f"/api/v1/{collection}/", {name: empty})
             assert response.status_code == 400, (collection, name, response.content[:200])

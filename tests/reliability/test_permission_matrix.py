@@ -139,6 +139,12 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /api/v1/reports/{report}/pdf/":       API_READ,
     "GET /api/v1/periods/":                    API_READ,
     "GET /api/v1/periods/{period}/":           API_READ,
+    "GET /api/v1/periods/{closed_period}/commitments/":                   API_READ,
+    "GET /api/v1/periods/{closed_period}/commitments/{commitment_id}/":   API_READ,
+    "GET /api/v1/periods/{closed_period}/obligations/":                   API_READ,
+    "GET /api/v1/periods/{closed_period}/obligations/{obligation}/":      API_READ,
+    "GET /api/v1/periods/{closed_period}/actions/":                       API_READ,
+    "GET /api/v1/periods/{closed_period}/actions/{action}/":              API_READ,
     "GET /api/v1/changes/":                    API_READ,
     "GET /api/v1/changes/head/":               API_READ,
     # --- API: writing -----------------------------------------------------------------------------
@@ -192,7 +198,9 @@ def _path(template: str, world: Any) -> str:
         "lc_meeting": world.lc_meeting.pk,
         "report": world.report.pk,
         "update": world.update.pk,
+        "commitment_id": world.commitment.pk,
         "period": world.period.pk,
+        "closed_period": world.closed_period.pk,
     }
     return template.split(" (")[0].format(**keys)
 

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from boards.models import Board
 from commitments.models import Change
@@ -84,3 +85,97 @@ def test_opening_and_closing_are_in_the_sync_feed(periods: dict[str, Any], read_
     assert rows[-1] == (january, Change.Op.UPDATE)  # closed last
     csv = token_client(read_token).get("/api/v1/periods/?format=csv")
     assert csv.status_code == 200 and b"LC, January 2027" in b"".join(csv.streaming_content)
+
+
+# --- a closed period's frozen rows -----------------------------------------------------------
+
+
+@pytest.fixture
+def frozen(periods: dict[str, Any]) -> dict[str, Any]:
+    """A period closed over a few items, which then change: the frozen rows must not."""
+    from commitments.models import Action, Commitment, Obligation
+    from commitments.services import UpdateInput, record_update
+    from reporting.periods import close_period as close
+
+    admin = periods["admin"]
+    today = timezone.localdate()
+    late = ActionFactory(due_date=today - dt.timedelta(days=3), status="in_progress", rag="red")
+    on_time = ActionFactory(due_date=today + dt.timedelta(days=30), status="not_started")
+    period = open_period(
+        board=periods["march"].board, name="LC, April 2027", starts_on=dt.date(2027, 4, 1), ends_on=dt.date(2027, 4, 30), by=admin
+    )
+    # Closed "tomorrow": today's snapshot was frozen by January's period before these items existed.
+    close(period, by=admin, now=timezone.now() + dt.timedelta(days=1))
+    # Later writes: the live rows move, the frozen ones stay.
+    record_update(
+        on_time,
+        by=UserFactory(is_superuser=True),
+        version=on_time.version,
+        data=UpdateInput(status="complete", progress=100, reason="Done", evidence=["Minutes"]),
+    )
+    return {
+        "period": period,
+        "late": late,
+        "on_time": Action.objects.get(pk=on_time.pk),
+        "commitments": Commitment.objects.count(),
+        "obligations": Obligation.objects.count(),
+    }
+
+
+def test_a_closed_period_serves_its_frozen_rows_not_todays(frozen: dict[str, Any], read_token: str) -> None:
+    client = token_client(read_token)
+    base = f"/api/v1/periods/{frozen['period'].pk}"
+    actions = client.get(f"{base}/actions/").json()
+    assert actions["count"] == 3  # the fixture's first action and the two above
+    by_id = {row["action_id"]: row for row in actions["results"]}
+    assert by_id[frozen["on_time"].pk]["status"] == "not_started"  # as frozen, not "complete"
+    assert frozen["on_time"].status == "complete"
+    late = by_id[frozen["late"].pk]
+    assert late["overdue"] is True and late["rag"] == "red"
+    assert late["ref"] == frozen["late"].obligation.commitment.ref and late["party"] == frozen["late"].obligation.party.slug
+    assert client.get(f"{base}/commitments/").json()["count"] == frozen["commitments"]
+    assert client.get(f"{base}/obligations/").json()["count"] == frozen["obligations"]
+    one = client.get(f"{base}/actions/{frozen['late'].pk}/")
+    assert one.status_code == 200 and one.json() == late
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [("overdue=true", ["late"]), ("status=in_progress", ["late"]), ("rag=red", ["late"]), ("ordering=-id", None)],
+)
+def test_frozen_rows_filter_and_sort_like_the_live_lists(frozen: dict[str, Any], read_token: str, query: str, expected: Any) -> None:
+    response = token_client(read_token).get(f"/api/v1/periods/{frozen['period'].pk}/actions/?{query}")
+    assert response.status_code == 200
+    ids = [row["action_id"] for row in response.json()["results"]]
+    if expected is None:
+        assert ids == sorted(ids, reverse=True)
+    else:
+        assert ids == [frozen[name].pk for name in expected]
+    ref = frozen["late"].obligation.commitment.ref
+    by_ref = token_client(read_token).get(f"/api/v1/periods/{frozen['period'].pk}/actions/?commitment={ref.lower()}").json()
+    assert [row["action_id"] for row in by_ref["results"]] == [frozen["late"].pk]
+
+
+def test_frozen_rows_come_as_csv_too(frozen: dict[str, Any], read_token: str) -> None:
+    response = token_client(read_token).get(f"/api/v1/periods/{frozen['period'].pk}/commitments/?format=csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert lines[0].startswith("commitment_id,ref,status,rag,progress") and len(lines) == 1 + frozen["commitments"]
+
+
+def test_an_open_or_unknown_period_has_no_frozen_rows(frozen: dict[str, Any], periods: dict[str, Any], read_token: str) -> None:
+    client = token_client(read_token)
+    open_one = client.get(f"/api/v1/periods/{periods['march'].pk}/actions/")
+    assert open_one.status_code == 404 and "open" in open_one.json()["detail"]
+    assert client.get("/api/v1/periods/999999/commitments/").status_code == 404
+    bad = client.get(f"/api/v1/periods/{frozen['period'].pk}/actions/?overdue=maybe")
+    assert bad.status_code == 400 and bad.json()["errors"].keys() == {"overdue"}
+    assert client.post(f"/api/v1/periods/{frozen['period'].pk}/actions/", {}, format="json").status_code == 405
+    # Not listed at the API's root, which lists collections one can read without a key.
+    assert not any("{" in url or ("/periods/" in url and url.count("/") > 7) for url in client.get("/api/v1/").json().values())
+
+
+def test_two_periods_closed_the_same_day_share_its_frozen_snapshot(periods: dict[str, Any]) -> None:
+    spb = close_period(periods["spb"], by=periods["admin"])
+    periods["january"].refresh_from_db()
+    assert spb.snapshot_id == periods["january"].snapshot_id and spb.snapshot.frozen
