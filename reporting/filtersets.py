@@ -58,9 +58,6 @@ class _StateFilterSet(filters.FilterSet):
     def filter_commitment(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(commitment_id__in=_ids(Commitment, ref__iexact=value))
 
-    def filter_party(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return queryset.filter(party_id__in=_ids(Party, slug=value))
-
 
 def _state_ordering(key: str) -> OrderingFilter:
     return OrderingFilter(
@@ -91,8 +88,16 @@ class CommitmentStateFilterSet(_StateFilterSet):
         return queryset.filter(lead_board_id__in=_ids(Board, code__iexact=value))
 
 
-class ObligationStateFilterSet(_StateFilterSet):
+class _OwedStateFilterSet(_StateFilterSet):
+    """Obligations and actions: what a party owed."""
+
     party = filters.CharFilter(method="filter_party", label="Party (slug)", max_length=80)
+
+    def filter_party(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return queryset.filter(party_id__in=_ids(Party, slug=value))
+
+
+class ObligationStateFilterSet(_OwedStateFilterSet):
     ordering = _state_ordering("obligation_id")
 
     class Meta:
@@ -100,8 +105,7 @@ class ObligationStateFilterSet(_StateFilterSet):
         fields: list[str] = []
 
 
-class ActionStateFilterSet(_StateFilterSet):
-    party = filters.CharFilter(method="filter_party", label="Party (slug)", max_length=80)
+class ActionStateFilterSet(_OwedStateFilterSet):
     ordering = _state_ordering("action_id")
 
     class Meta:
