@@ -13,9 +13,13 @@ class ReportingConfig(AppConfig):
     verbose_name = "Reporting"
 
     def ready(self) -> None:
-        from commitments import changes
+        from commitments import changes, comparisons
 
+        from .comparisons import previous_in_period
         from .models import ReportingPeriod
+
+        # ?compare_to=<period> on the API's commitments and obligations lists.
+        comparisons.register(previous_in_period)
 
         # Partners read periods (/api/v1/periods/): their opening and closing go in the sync feed.
         changes.register(ReportingPeriod, "periods", lambda period: str(period.pk))

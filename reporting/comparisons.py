@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
+from commitments.comparisons import PREVIOUS
 from commitments.lifecycle import CLOSED_STATUSES, Status, london_today
 from commitments.models import Commitment, Obligation, StatusUpdate
 
@@ -50,9 +51,21 @@ def with_previous(qs: QuerySet[Any], snapshot: Snapshot, kind: Kind) -> QuerySet
     model = _state_model(kind)
     key = "commitment_id" if kind == "commitments" else "obligation_id"
     rows = model.objects.filter(snapshot=snapshot, **{key: OuterRef("pk")})
-    return qs.annotate(
-        **{f"previous_{column}": Subquery(rows.values(column)[:1]) for column in ("status", "rag", "progress", "due_date", "overdue")}
-    )
+    return qs.annotate(**{f"previous_{column}": Subquery(rows.values(column)[:1]) for column in PREVIOUS})
+
+
+def previous_in_period(qs: QuerySet[Any], period_id: int, kind: Kind) -> QuerySet[Any]:
+    """``qs`` annotated with each item's state in closed period ``period_id`` (what
+    ``?compare_to=`` reads; registered with :mod:`commitments.comparisons`). LookupError, with a
+    message for the partner, for an unknown or open period (the API answers 404)."""
+    from .models import ReportingPeriod
+
+    period = ReportingPeriod.objects.filter(pk=period_id).select_related("snapshot").first()
+    if period is None:
+        raise LookupError("No reporting period has this id.")
+    if period.snapshot is None:
+        raise LookupError(f"{period.name} is open: its figures are frozen when it is closed.")
+    return with_previous(qs, period.snapshot, kind)
 
 
 def _current(kind: Kind, on: dt.date) -> QuerySet[Any]:

@@ -129,6 +129,19 @@ class _TrackedSerializer(ModelSerializer):
     STATE_FIELDS = ["status", "rag", "progress", "version", "due_date", "overdue", "overdue_since", "updated_at"]
 
 
+class PreviousStateSerializer(PartSerializer):
+    """The item's state in the closed reporting period named by ``?compare_to=`` (lists only): null
+    without it, and for an item the period's snapshot does not hold."""
+
+    present_if = "previous_status"
+
+    status = serializers.ChoiceField(source="previous_status", choices=Status.choices, read_only=True)
+    rag = serializers.ChoiceField(source="previous_rag", choices=RAG_CHOICES, read_only=True, allow_blank=True)
+    progress = serializers.IntegerField(source="previous_progress", read_only=True)
+    due_date = serializers.DateField(source="previous_due_date", read_only=True, allow_null=True)
+    overdue = serializers.BooleanField(source="previous_overdue", read_only=True, help_text="Overdue on the snapshot's day.")
+
+
 class ActionSummarySerializer(_TrackedSerializer):
     """An action as listed under its obligation."""
 
@@ -156,6 +169,7 @@ class ObligationSerializer(_TrackedSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:obligation-detail")
     commitment = CommitmentBriefSerializer(read_only=True)
     party = PartyBriefSerializer(read_only=True)
+    previous = PreviousStateSerializer(source="*", read_only=True, allow_null=True)
     actions = ActionSummarySerializer(many=True, read_only=True)
     updates_url = HistoryLinkField("statusupdate-list", "obligation", source="pk", help_text="This obligation's status history.")
 
@@ -170,6 +184,7 @@ class ObligationSerializer(_TrackedSerializer):
             *_TrackedSerializer.STATE_FIELDS,
             "created_at",
             "is_demo",
+            "previous",
             "actions",
             "updates_url",
         ]
@@ -290,6 +305,7 @@ class CommitmentSerializer(ModelSerializer):
     assessment = AssessmentSerializer(source="*", read_only=True, allow_null=True)
     rollup = RollupSerializer(source="*", read_only=True)
     assessment_differs = serializers.BooleanField(read_only=True, help_text="The assessment and the roll-up disagree.")
+    previous = PreviousStateSerializer(source="*", read_only=True, allow_null=True)
     obligations = ObligationSummarySerializer(many=True, read_only=True)
     updates_url = HistoryLinkField("statusupdate-list", "commitment", source="ref", help_text="This commitment's status history.")
 
@@ -328,6 +344,7 @@ class CommitmentSerializer(ModelSerializer):
             "assessment",
             "rollup",
             "assessment_differs",
+            "previous",
             "obligations",
             "updates_url",
         ]

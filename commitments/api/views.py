@@ -45,8 +45,9 @@ from devotracker.api.schema import (
 )
 from devotracker.api.throttling import TokenRateThrottle, TokenWriteRateThrottle
 from devotracker.api.viewsets import INT_KEY, ReadViewSet
+from devotracker.filters import MAX_ID
 
-from .. import changes, filtersets, services
+from .. import changes, comparisons, filtersets, services
 from ..models import Action, Agreement, Commitment, Obligation, Report, StatusUpdate, Theme
 from . import schema as _write_body_schema  # noqa: F401  # registers the write body's schema extension
 from . import serializers as s
@@ -146,6 +147,18 @@ WRITE_OPTIONS: dict[str, Any] = {
 # --- trackable collections --------------------------------------------------------------------
 
 
+def compared(view: Any, queryset: Any, kind: comparisons.Kind) -> Any:
+    """``queryset`` with each item's state in the period of ``?compare_to=`` (a list only), else
+    with nulls. A well-formed id of an unknown or open period is a 404 saying so (as a key in the
+    path would be); a malformed one is a 400 from the FilterSet's id filter."""
+    raw = view.request.query_params.get("compare_to", "").strip() if view.action == "list" else ""
+    period = int(raw) if raw.isdecimal() and raw.isascii() and len(raw) <= len(str(MAX_ID)) and 0 < int(raw) <= MAX_ID else None
+    try:
+        return comparisons.with_previous(queryset, period, kind)
+    except LookupError as exc:
+        raise exceptions.NotFound(f"compare_to: {exc}") from None
+
+
 @document_read_viewset("commitments", s.CommitmentSerializer, s.CommitmentDetailSerializer, key="ref")
 class CommitmentViewSet(UpdateWriteMixin, ReadViewSet):
     """The inventory's commitments, keyed by ``ref``, with their shown state and obligations."""
@@ -155,8 +168,8 @@ class CommitmentViewSet(UpdateWriteMixin, ReadViewSet):
 
     def get_queryset(self) -> Any:
         if self.action in ("retrieve", "updates"):
-            return Commitment.objects.for_api_detail()
-        return Commitment.objects.for_api()
+            return compared(self, Commitment.objects.for_api_detail(), "commitments")
+        return compared(self, Commitment.objects.for_api(), "commitments")
 
     def get_serializer_class(self) -> Any:
         return s.CommitmentSerializer if self.action == "list" else s.CommitmentDetailSerializer
@@ -187,7 +200,7 @@ class ObligationViewSet(UpdateWriteMixin, ReadViewSet):
     filterset_class = filtersets.ObligationFilterSet
 
     def get_queryset(self) -> Any:
-        return Obligation.objects.for_api()
+        return compared(self, Obligation.objects.for_api(), "obligations")
 
     @document_write("obligation", s.ObligationSerializer, s.UpdateInputSerializer)
     @action(**WRITE_OPTIONS)

@@ -143,12 +143,13 @@ class UserBriefSerializer(serializers.Serializer):
 
 
 class PartSerializer(serializers.Serializer):
-    """Part of the parent's own row (``source="*"``), shown as null unless the parent's property
-    ``present_if`` is true (a commitment's assessment, before one is recorded)."""
+    """Part of the parent's own row (``source="*"``), shown as null unless the parent's property or
+    annotation ``present_if`` is true (a commitment's assessment, before one is recorded; a state in
+    a period compared with, when none is asked for or the item was not in it)."""
 
     present_if: str | None = None
 
     def get_attribute(self, instance: Any) -> Any:
-        if self.present_if is not None and not getattr(instance, self.present_if):
+        if self.present_if is not None and not getattr(instance, self.present_if, None):
             return None
         return super().get_attribute(instance)

@@ -346,6 +346,7 @@ def test_an_officer_sees_every_partys_data_when_reading(world: Any) -> None:
 
 
 @pytest.mark.postgresql(reason="counts are cached per PostgreSQL snapshot, which a write the change log does not see still moves")
+@pytest.mark.serial  # any commit on the server (another test's, in another database) moves the snapshot
 @pytest.mark.django_db(transaction=True)
 def test_a_count_is_cached_until_a_write_commits(reader: Any, django_assert_num_queries: Any) -> None:
     # Committed data (transaction=True): the snapshot is the version the count is cached under.

@@ -393,7 +393,14 @@ ID_MESSAGE = f"Give a whole-number id from 1 to {2**63 - 1}."
 # Past a bigint (SQLite could not even compare: OverflowError), past Python's 4,300-digit int(),
 # not whole, not positive, not ASCII digits.
 BAD_IDS = [str(2**63), "9" * 30, "9" * 5000, "0", "-1", "1.5", "1e3", "0x10", "abc", "²", "١", "１"]
-ID_FILTERS = [("actions", "obligation"), ("status-updates", "obligation"), ("status-updates", "action"), ("reports", "meeting")]
+ID_FILTERS = [
+    ("actions", "obligation"),
+    ("status-updates", "obligation"),
+    ("status-updates", "action"),
+    ("reports", "meeting"),
+    ("commitments", "compare_to"),
+    ("obligations", "compare_to"),
+]
 
 
 def test_every_id_filter_is_a_filtersets_id_filter() -> None:
@@ -405,7 +412,7 @@ def test_every_id_filter_is_a_filtersets_id_filter() -> None:
     for prefix, viewset, _ in router.registry:
         filterset = getattr(viewset, "filterset_class", None)
         for name, field in filterset.base_filters.items() if filterset else ():
-            if isinstance(field, filters.NumberFilter) or name in ("obligation", "action", "meeting"):
+            if isinstance(field, filters.NumberFilter) or name in ("obligation", "action", "meeting", "compare_to"):
                 assert isinstance(field, IdFilter), (prefix, name)
                 found.add((prefix, name))
     assert found == set(ID_FILTERS)
@@ -419,9 +426,13 @@ def test_an_id_filter_out_of_range_or_not_whole_is_a_400_naming_it(collection: s
         response = api.get(f"/api/v1/{collection}/", {param: value})
         assert response.status_code == 400, (value[:30], response.status_code, response.content[:300])
         assert response.json() == {"detail": "The request has invalid fields.", "code": "invalid", "errors": {param: [ID_MESSAGE]}}
-    # The largest id is an id (nothing has it); a real one still filters.
+    # The largest id is an id (nothing has it); a real one still filters. compare_to names a
+    # period to compare with, not rows to select: one that does not exist is a 404.
     largest = api.get(f"/api/v1/{collection}/", {param: str(2**63 - 1)})
-    assert largest.status_code == 200 and largest.json()["count"] == 0
+    if param == "compare_to":
+        assert largest.status_code == 404
+    else:
+        assert largest.status_code == 200 and largest.json()["count"] == 0
     if (collection, param) == ("actions", "obligation"):
         assert [a["id"] for a in api.get("/api/v1/actions/", {"obligation": obligation.pk}).json()["results"]] == [action.pk]
 

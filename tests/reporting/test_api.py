@@ -179,3 +179,68 @@ def test_two_periods_closed_the_same_day_share_its_frozen_snapshot(periods: dict
     spb = close_period(periods["spb"], by=periods["admin"])
     periods["january"].refresh_from_db()
     assert spb.snapshot_id == periods["january"].snapshot_id and spb.snapshot.frozen
+
+
+# --- ?compare_to=<period> on the live lists ----------------------------------------------------
+
+
+def test_compare_to_puts_each_items_frozen_state_beside_todays(frozen: dict[str, Any], read_token: str) -> None:
+    from commitments.models import Obligation
+    from commitments.services import UpdateInput, record_update
+
+    client = token_client(read_token)
+    pid = frozen["period"].pk
+    moved = frozen["late"].obligation
+    record_update(
+        moved,
+        by=UserFactory(is_superuser=True),
+        version=moved.version,
+        data=UpdateInput(status="in_progress", rag="amber", reason="Started"),
+    )
+    newer = ActionFactory().obligation  # created after the period closed: nothing to compare with
+    obligations = client.get("/api/v1/obligations/", {"compare_to": pid, "page_size": 500}).json()["results"]
+    frozen_rows = {r["obligation_id"]: r for r in client.get(f"/api/v1/periods/{pid}/obligations/", {"page_size": 500}).json()["results"]}
+    by_id = {r["id"]: r for r in obligations}
+    assert (
+        by_id[moved.pk]["status"] == "in_progress"
+        and by_id[moved.pk]["previous"]["status"] == frozen_rows[moved.pk]["status"] != "in_progress"
+    )
+    assert by_id[newer.pk]["previous"] is None
+    for pk, row in frozen_rows.items():
+        previous = by_id[pk]["previous"]
+        assert {k: previous[k] for k in ("status", "rag", "progress", "due_date", "overdue")} == {
+            k: row[k] for k in ("status", "rag", "progress", "due_date", "overdue")
+        }
+    # Commitments (built from plain rows) compare the same way, in JSON and in CSV.
+    commitments = client.get("/api/v1/commitments/", {"compare_to": pid, "page_size": 500}).json()["results"]
+    frozen_commitments = {r["commitment_id"]: r for r in client.get(f"/api/v1/periods/{pid}/commitments/").json()["results"]}
+    assert frozen_commitments
+    for row in commitments:
+        expected = frozen_commitments.get(
+            Obligation.objects.filter(commitment__ref=row["ref"]).values_list("commitment_id", flat=True).first()
+        )
+        assert (row["previous"] or {}).get("status") == (expected or {}).get("status")
+    csv_text = b"".join(client.get("/api/v1/commitments/", {"compare_to": pid, "format": "csv"}).streaming_content).decode()
+    assert "previous.status" in csv_text.splitlines()[0]
+    # Without it, "previous" is there and null.
+    assert all(r["previous"] is None for r in client.get("/api/v1/obligations/").json()["results"])
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "1.5", ""])
+def test_compare_to_that_is_not_an_id_is_a_400_naming_it(frozen: dict[str, Any], read_token: str, value: str) -> None:
+    for collection in ("commitments", "obligations"):
+        response = token_client(read_token).get(f"/api/v1/{collection}/", {"compare_to": value})
+        assert response.status_code == 400, (collection, value, response.content[:200])
+        assert list(response.json()["errors"]) == ["compare_to"]
+
+
+@pytest.mark.parametrize("value", ["open", "999999"])
+def test_compare_to_an_open_or_unknown_period_is_a_404_saying_so(
+    frozen: dict[str, Any], periods: dict[str, Any], read_token: str, value: str
+) -> None:
+    value = str(periods["march"].pk) if value == "open" else value
+    for collection in ("commitments", "obligations"):
+        response = token_client(read_token).get(f"/api/v1/{collection}/", {"compare_to": value})
+        assert response.status_code == 404, (collection, value, response.content[:200])
+        assert response.json()["detail"].startswith("compare_to: ")
+        assert ("open" in response.json()["detail"]) == (value != "999999")
