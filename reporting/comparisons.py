@@ -159,8 +159,8 @@ def _reasons(kind: Kind, ids: list[int], since: dt.datetime) -> dict[int, list[s
 
 def movements(snapshot: Snapshot, kind: Kind, *, on: dt.date | None = None, limit: int | None = None) -> Movements:
     """What moved since ``snapshot`` for commitments or obligations. Two queries (the rows that
-    moved, the reasons for the re-dated ones), whatever the number of items; each list is cut to
-    ``limit`` when given."""
+    moved, the reasons for the re-dated ones listed), whatever the number of items; each list is
+    cut to ``limit`` when given, and only the listed re-dated items' reasons are read."""
     on = on or london_today()
     rows = (
         with_previous(_current(kind, on), snapshot, kind)
@@ -192,11 +192,12 @@ def movements(snapshot: Snapshot, kind: Kind, *, on: dt.date | None = None, limi
             label, ref = f"{row.party.name}: {row.commitment.title}", row.commitment.ref
         for name in _classify(before, now):
             result.totals[name] += 1
-            item = Movement(kind=kind, pk=row.pk, label=label, ref=ref, before=before, now=now)
             if limit is None or len(result.lists[name]) < limit:
+                item = Movement(kind=kind, pk=row.pk, label=label, ref=ref, before=before, now=now)
                 result.lists[name].append(item)
-            if name == "redated":
-                redated.append(item)
+                if name == "redated":
+                    redated.append(item)
+    # Reasons only for the re-dated items listed: a list cut to ``limit`` needs no more.
     reasons = _reasons(kind, [m.pk for m in redated], snapshot.taken_at)
     for item in redated:
         item.reasons = reasons.get(item.pk, [])

@@ -72,6 +72,20 @@ def test_movements_since_a_snapshot(world: dict[str, Any]) -> None:
     assert cut.counts() == found.counts() and not any(cut.lists.values())  # lists cut, counts whole
 
 
+def test_only_the_listed_re_dated_items_have_their_reasons_read(world: dict[str, Any]) -> None:
+    snapshot, _ = take_snapshot(day=london_today() - dt.timedelta(days=1))
+    for name in ("moved", "better", "still"):
+        _update(world, name, revised_due_date=london_today() + dt.timedelta(days=70), reason=f"Later: {name}")
+    whole = movements(snapshot, "obligations")
+    assert whole.counts()["redated"] == 3 and all(m.reasons for m in whole.lists["redated"])
+    with CaptureQueriesContext(connection) as queries:
+        cut = movements(snapshot, "obligations", limit=1)
+    assert cut.counts()["redated"] == 3 and len(cut.lists["redated"]) == 1
+    assert cut.lists["redated"][0].reasons == whole.lists["redated"][0].reasons
+    # The reasons query names the one listed item, not all three.
+    assert f"IN ({cut.lists['redated'][0].pk})" in queries.captured_queries[-1]["sql"]
+
+
 def test_items_created_after_the_snapshot_are_not_movements(world: dict[str, Any]) -> None:
     snapshot, _ = take_snapshot()
     ObligationFactory(commitment=world["commitment"], rag="red", due_date=london_today() - dt.timedelta(days=1))
