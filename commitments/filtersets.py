@@ -31,7 +31,6 @@ from pilots.models import Pilot
 
 from .models import Action, Agreement, Commitment, Obligation, Report, Status, StatusUpdate, Theme
 
-# The pages sort RAG by severity (red first when descending), the API by name.
 # ``?compare_to=<period>`` selects no rows: the API's views annotate each item's state in that
 # closed period (commitments.comparisons) before filtering; the filter checks and documents the id.
 COMPARE_TO_LABEL = "A closed reporting period (id): each item's state then, as `previous`"
@@ -41,6 +40,7 @@ def keep_rows(queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
     return queryset
 
 
+# The pages sort RAG by severity (red first when descending), the API by name.
 RAG_ORDER = Case(
     When(rag="red", then=Value(3)),
     When(rag="amber", then=Value(2)),
@@ -94,7 +94,7 @@ class CommitmentFilterSet(filters.FilterSet):
     due_before = DateFilter(field_name="target_date", lookup_expr="lt", label="Due before")
     due_after = DateFilter(field_name="target_date", lookup_expr="gt", label="Due after")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
-    compare_to = IdFilter(method="keep_rows", label=COMPARE_TO_LABEL)
+    compare_to = IdFilter(method=keep_rows, label=COMPARE_TO_LABEL)
 
     ordering = OrderingFilter(
         keys={
@@ -121,8 +121,6 @@ class CommitmentFilterSet(filters.FilterSet):
         if "shown_status_db" not in queryset.query.annotations:
             queryset = queryset.with_shown_state()  # type: ignore[attr-defined]
         return super().filter_queryset(queryset)
-
-    keep_rows = staticmethod(keep_rows)
 
     def search(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         value = value.strip()
@@ -180,12 +178,10 @@ class ObligationFilterSet(_TrackedFilterSet):
     # Added for the dashboards' drill-downs (issue 6): a pilot's and the default agreements' items.
     pilot = filters.CharFilter(field_name="commitment__pilot_links__pilot__slug", label="Pilot (slug)", max_length=80, distinct=True)
     in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
-    compare_to = IdFilter(method="keep_rows", label=COMPARE_TO_LABEL)
+    compare_to = IdFilter(method=keep_rows, label=COMPARE_TO_LABEL)
 
     def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return filter_in_dashboards(queryset, "commitment__agreement", value)
-
-    keep_rows = staticmethod(keep_rows)
 
     ordering = OrderingFilter(
         keys={

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from boards.models import Membership
+from devotracker.people import name_of
 
 from .models import Obligation, Status, TrackedState
 from .services import MAX_TEXT, UpdateInput
@@ -219,7 +220,7 @@ class OfficerChoiceField(forms.ModelChoiceField):
     """A user chosen by name (the username when no name is recorded)."""
 
     def label_from_instance(self, obj: Any) -> str:
-        return str(obj.get_full_name() or obj.username)
+        return name_of(obj)
 
 
 class AddActionForm(ServiceErrorsForm):

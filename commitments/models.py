@@ -29,7 +29,7 @@ from .lifecycle import Status as Status
 from .lifecycle import london_today as london_today
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import User
+    pass
 
 
 class Rag(models.TextChoices):
@@ -771,9 +771,3 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"{self.op} {self.resource} {self.key}"
-
-
-def default_user_label(user: User | None) -> str:
-    if user is None:
-        return "DevoTracker"
-    return user.get_full_name() or user.username

@@ -58,14 +58,9 @@ def previous_in_period(qs: QuerySet[Any], period_id: int, kind: Kind) -> QuerySe
     """``qs`` annotated with each item's state in closed period ``period_id`` (what
     ``?compare_to=`` reads; registered with :mod:`commitments.comparisons`). LookupError, with a
     message for the partner, for an unknown or open period (the API answers 404)."""
-    from .models import ReportingPeriod
+    from .periods import frozen_snapshot
 
-    period = ReportingPeriod.objects.filter(pk=period_id).select_related("snapshot").first()
-    if period is None:
-        raise LookupError("No reporting period has this id.")
-    if period.snapshot is None:
-        raise LookupError(f"{period.name} is open: its figures are frozen when it is closed.")
-    return with_previous(qs, period.snapshot, kind)
+    return with_previous(qs, frozen_snapshot(period_id), kind)
 
 
 def _current(kind: Kind, on: dt.date) -> QuerySet[Any]:

@@ -47,6 +47,7 @@ from .dashboards import (
     overdue_item_list,
     update_target_label,
 )
+from .dashboards.figures import owner_label
 from .models import LEADERS_COMMITTEE_CODE, ReportingPeriod
 from .periods import period_for_meeting, previous_closed
 from .word import html_to_docx
@@ -230,7 +231,7 @@ def _escalated_items(scope: Scope, as_of: dt.date) -> list[EscalatedItem]:
         else:
             kind, party = "Obligation", e.obligation.party.name  # type: ignore[union-attr]
             description = f"{possessive(party)} obligation under {e.commitment.ref}"
-        owner = target.owner.get_full_name() or target.owner.username if target.owner else "Not assigned"
+        owner = owner_label(target.owner)
         out.append(
             EscalatedItem(
                 step_label=e.get_step_display(),

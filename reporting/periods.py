@@ -132,6 +132,17 @@ def close_period(period: ReportingPeriod, *, by: Any, now: dt.datetime | None = 
     return locked
 
 
+def frozen_snapshot(period_id: int) -> Snapshot:
+    """The snapshot closed period ``period_id`` froze. LookupError, with a message for the reader,
+    when there is no such period or it is still open."""
+    period = ReportingPeriod.objects.filter(pk=period_id).select_related("snapshot").first()
+    if period is None:
+        raise LookupError("No reporting period has this id.")
+    if period.snapshot is None:
+        raise LookupError(f"{period.name} is open: its figures are frozen when it is closed.")
+    return period.snapshot
+
+
 def period_for(board: Board | int, day: dt.date) -> ReportingPeriod | None:
     """The period of ``board`` that contains the London day ``day``, if any."""
     board_id = board if isinstance(board, int) else board.pk

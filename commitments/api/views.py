@@ -16,6 +16,7 @@ import binascii
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
 from django.http import FileResponse, HttpResponse
 from django.urls import NoReverseMatch
@@ -45,7 +46,6 @@ from devotracker.api.schema import (
 )
 from devotracker.api.throttling import TokenRateThrottle, TokenWriteRateThrottle
 from devotracker.api.viewsets import INT_KEY, ReadViewSet
-from devotracker.filters import MAX_ID
 
 from .. import changes, comparisons, filtersets, services
 from ..models import Action, Agreement, Commitment, Obligation, Report, StatusUpdate, Theme
@@ -151,8 +151,12 @@ def compared(view: Any, queryset: Any, kind: comparisons.Kind) -> Any:
     """``queryset`` with each item's state in the period of ``?compare_to=`` (a list only), else
     with nulls. A well-formed id of an unknown or open period is a 404 saying so (as a key in the
     path would be); a malformed one is a 400 from the FilterSet's id filter."""
-    raw = view.request.query_params.get("compare_to", "").strip() if view.action == "list" else ""
-    period = int(raw) if raw.isdecimal() and raw.isascii() and len(raw) <= len(str(MAX_ID)) and 0 < int(raw) <= MAX_ID else None
+    period = None
+    if view.action == "list" and "compare_to" in view.request.query_params:
+        try:  # read as the FilterSet's id filter reads it (the filter itself answers a bad one)
+            period = view.filterset_class.base_filters["compare_to"].field.clean(view.request.query_params["compare_to"])
+        except DjangoValidationError:
+            period = None
     try:
         return comparisons.with_previous(queryset, period, kind)
     except LookupError as exc:

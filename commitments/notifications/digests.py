@@ -23,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from boards.models import Board, Membership, Profile
+from devotracker.people import name_of
 
 from .. import escalation
 from ..lifecycle import open_q, overdue_q
@@ -134,7 +135,7 @@ def officer_digest(user: Any, today: dt.date) -> dict[str, Any] | None:
     overdue, soon = section(overdue_q(today)), section(Q(due_date__gte=today))
     context = {
         "user": user,
-        "name": user.get_full_name() or user.get_username(),
+        "name": name_of(user),
         "today": today,
         "horizon": horizon,
         "days": due_within_days(),

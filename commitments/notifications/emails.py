@@ -16,6 +16,8 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from devotracker.people import name_of
+
 from ..lifecycle import days_overdue
 from ..models import Action, Escalation, Obligation, OutboxMessage
 
@@ -37,7 +39,7 @@ def one_line(text: str, limit: int = 90) -> str:
 def _person(user: Any) -> str:
     if user is None:
         return "No owner"
-    return user.get_full_name() or user.get_username()
+    return name_of(user)
 
 
 @dataclass

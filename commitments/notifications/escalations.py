@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from boards.models import Board
+from devotracker.people import name_of
 
 from .. import escalation as ladder
 from ..models import Escalation, OutboxMessage
@@ -139,7 +140,7 @@ def escalations_email(escalations: list[Escalation], *, recipient: str, today: d
         subject = f"{total} overdue items: {_and([short[step] for step in present])}"
     user = get_user_model().objects.filter(email__iexact=recipient, is_active=True).order_by("pk").first()
     context = {
-        "name": (user.get_full_name() or user.get_username()) if user is not None else "",
+        "name": name_of(user) if user is not None else "",
         "today": today,
         "total": total,
         "summary": summary,

@@ -19,7 +19,7 @@ from django.utils.safestring import SafeString
 
 from commitments import lifecycle
 from commitments.models import Rag
-from devotracker.people import display_name
+from devotracker.people import name_of
 
 register = template.Library()
 
@@ -95,7 +95,7 @@ def user_label(user: Any) -> str:
     """Who did something: the user's full name, else the username; "DevoTracker" for the system."""
     if user is None:
         return "DevoTracker"
-    return display_name(user.username, user.first_name, user.last_name)
+    return name_of(user)
 
 
 def _possessive_ending(text: str) -> str:

@@ -261,8 +261,6 @@ class RowPlan:
     """A serializer's representation compiled for plain rows of its model (see the module)."""
 
     def __init__(self, serializer_class: type[serializers.BaseSerializer[Any]], base: models.QuerySet[Any]) -> None:
-        self.serializer_class = serializer_class
-        self.model = base.model
         self.rows = _Rows(base.model, ("pk",))
         serializer = serializer_class(context={})
         if not isinstance(serializer, serializers.Serializer):

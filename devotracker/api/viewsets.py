@@ -63,11 +63,11 @@ class ReadViewSet(ApiViewMixin, CSVExportMixin, viewsets.ReadOnlyModelViewSet):
         if links is None:
             yield from super().csv_representations(queryset, serializer, context)
             return
-        base = self.get_queryset()
-        plan = rows.RowPlan.of(self.get_serializer_class(), base)
+        self._base = self.get_queryset()
+        plan = self.row_plan()
         ids = queryset.values_list("pk", flat=True).iterator(chunk_size=self.csv_chunk_size)
         while chunk := list(itertools.islice(ids, self.csv_chunk_size)):
-            yield from plan.render_ids(base, chunk, links)
+            yield from plan.render_ids(self._base, chunk, links)
 
     def filter_queryset(self, queryset: Any) -> Any:
         # Filters describe lists; on a detail URL they would only turn a hit into a puzzling 404.

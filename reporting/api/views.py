@@ -17,6 +17,7 @@ from devotracker.api.viewsets import INT_KEY, ReadViewSet
 
 from .. import filtersets
 from ..models import ActionState, CommitmentState, ObligationState, ReportingPeriod
+from ..periods import frozen_snapshot
 from . import serializers as s
 
 
@@ -44,13 +45,12 @@ class _FrozenViewSet(ReadViewSet):
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # the schema generator, with no period
             return self.state_model.objects.none()
-        period = ReportingPeriod.objects.filter(pk=int(self.kwargs["period"])).select_related("snapshot").first()
-        if period is None:
-            raise NotFound("No such reporting period.")
-        if period.snapshot is None:
-            raise NotFound("This reporting period is open: its figures are frozen when it is closed.")
+        try:
+            snapshot = frozen_snapshot(int(self.kwargs["period"]))
+        except LookupError as exc:
+            raise NotFound(str(exc)) from None
         commitment = Commitment.objects.filter(pk=OuterRef("commitment_id"))
-        rows = self.state_model.objects.filter(snapshot=period.snapshot).annotate(ref=Subquery(commitment.values("ref")[:1]))
+        rows = self.state_model.objects.filter(snapshot=snapshot).annotate(ref=Subquery(commitment.values("ref")[:1]))
         if hasattr(self.state_model, "party_id"):
             rows = rows.annotate(party=Subquery(Party.objects.filter(pk=OuterRef("party_id")).values("slug")[:1]))
         return rows.order_by(self.lookup_field)

@@ -21,6 +21,7 @@ from django.urls import NoReverseMatch, reverse
 
 from boards.models import Board, Party
 from commitments.models import Action, Agreement, Commitment, CommitmentPilot, Obligation, StatusUpdate, Theme
+from devotracker.people import name_of
 from pilots.models import Pilot
 
 LONDON = ZoneInfo("Europe/London")
@@ -326,4 +327,4 @@ def owner_label(user: Any) -> str:
     """How a page names an item's owner."""
     if user is None:
         return "Not assigned"
-    return user.get_full_name() or user.username
+    return name_of(user)

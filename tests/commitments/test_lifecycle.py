@@ -146,7 +146,8 @@ def _plan(sql: str, params: Any, table: str = "", index: str = "") -> str:
 
 def _uses(index: str, model: Any, sql: str, params: Any) -> bool:
     plan = _plan(sql, params, model._meta.db_table, index)
-    return f"Index Scan using {index}" in plan or f"Bitmap Index Scan on {index}" in plan
+    # "Index Scan using x", "Index Only Scan using x" or "Bitmap Index Scan on x".
+    return f" using {index} " in plan or plan.endswith(f" using {index}") or f"Bitmap Index Scan on {index}" in plan
 
 
 @pytest.mark.postgresql(reason="partial index use is a PostgreSQL plan")
