@@ -178,6 +178,64 @@ class ActionState(ItemState):
         return f"Action {self.action_id} in snapshot {self.snapshot_id}"
 
 
+class TallyDay(models.Model):
+    """A London day whose :class:`Tally` rows are written: counted with its snapshot, or
+    reconstructed from the history for a day before the first one. A day without items has no
+    tallies but is still recorded here, so the trends show it as zero rather than leave it out."""
+
+    class Source(models.TextChoices):
+        SNAPSHOT = "snapshot", "Counted with the day's snapshot"
+        HISTORY = "history", "Reconstructed from the status history"
+
+    day = models.DateField(unique=True)
+    source = models.CharField(max_length=8, choices=Source.choices)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"Tallies of {self.day:%-d %B %Y} ({self.get_source_display().lower()})"
+
+
+class Tally(models.Model):
+    """How many obligations or actions, of one agreement, had one RAG and were or were not overdue at
+    the end of one London day: what the dashboards' trends read (:mod:`reporting.tallies`).
+
+    Each day's tallies come in four grains, one per kind of dashboard: ``all`` (London; ``key`` is
+    null), ``party`` (the party that owes the item), ``board`` (the commitment's lead board; null
+    when it has none) and ``pilot`` (each pilot the commitment concerns: an item in two pilots is
+    counted in both). They are written with the day's snapshot, in its transaction, or
+    reconstructed from the status history for days before the first snapshot; they are a few
+    thousand small rows a day and outlive the snapshot they were counted with (retention prunes
+    snapshots, not tallies), so the trends reach back as far as the history does.
+    """
+
+    class Kind(models.TextChoices):
+        OBLIGATION = "obligation", "Obligation"
+        ACTION = "action", "Action"
+
+    class Grain(models.TextChoices):
+        ALL = "all", "All of London"
+        PARTY = "party", "Party"
+        BOARD = "board", "Lead board"
+        PILOT = "pilot", "Pilot"
+
+    day = models.DateField()
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    grain = models.CharField(max_length=5, choices=Grain.choices)
+    key = models.BigIntegerField(null=True, help_text="The party's, lead board's or pilot's id (null for all of London).")
+    agreement_id = models.BigIntegerField()
+    rag = models.CharField(max_length=5, choices=Rag.choices, blank=True)
+    overdue = models.BooleanField()
+    items = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["grain", "key", "day"], name="tally_by_scope_and_day")]
+
+    def __str__(self) -> str:
+        return f"{self.items} {self.kind}s on {self.day} ({self.grain} {self.key})"
+
+
 class ReportingPeriod(models.Model):
     """A stretch of a board's reporting cycle. Open while people work; closed (by London Councils'
     secretariat or an administrator) it freezes the snapshot of its closing day, and never opens

@@ -23,33 +23,39 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import BooleanField, Case, F, Field, QuerySet, Value, When
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import BigIntegerField, BooleanField, Case, Count, F, Field, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from commitments.lifecycle import london_today, overdue_case
 from commitments.models import Action, Commitment, Obligation
 
-from .models import ActionState, CommitmentState, ItemState, ObligationState, Snapshot
+from .models import ActionState, CommitmentState, ObligationState, Snapshot, Tally, TallyDay
 
 logger = logging.getLogger("reporting.snapshots")
 
 
-def _column(model: type[ItemState], name: str) -> str:
+def _column(model: type[models.Model], name: str) -> str:
     field = model._meta.get_field(name)
     assert isinstance(field, Field) and field.column is not None, name
     return field.column
 
 
-def _insert_from(model: type[ItemState], columns: dict[str, Any], source: QuerySet[Any]) -> int:
+def _insert_from(model: type[models.Model], columns: dict[str, Any], source: QuerySet[Any], *, counted: str | None = None) -> int:
     """``INSERT INTO model (columns) SELECT …`` from ``source`` annotated with one expression per
-    column, in the columns' order. Returns the number of rows inserted."""
+    column, in the columns' order. With ``counted``, the rows are grouped by the other columns and
+    that column is given the number of rows in each group. Returns the number of rows inserted."""
     # Annotations under their own names (prefixed so none collides with a model field), selected
     # alone: the SELECT list is then exactly these expressions, in this order.
-    aliased = {f"snap_{name}": expression for name, expression in columns.items()}
-    query = source.order_by().annotate(**aliased).values_list(*aliased).query
+    aliased = {f"snap_{name}": expression for name, expression in columns.items() if name != counted}
+    source = source.order_by().annotate(**aliased)
+    if counted is not None:
+        source = source.values(*aliased).annotate(snap_counted=Count("pk"))
+        aliased["snap_counted"] = None
+    query = source.values_list(*aliased).query
     sql, params = query.sql_with_params()
-    fields = [connection.ops.quote_name(_column(model, name)) for name in columns]
+    names = [name for name in columns if name != counted] + ([counted] if counted is not None else [])
+    fields = [connection.ops.quote_name(_column(model, name)) for name in names]
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {connection.ops.quote_name(model._meta.db_table)} ({', '.join(fields)}) {sql}", params)
         return cursor.rowcount
@@ -109,6 +115,45 @@ def _write_rows(snapshot: Snapshot, day: dt.date) -> tuple[int, int, int]:
     return commitments, obligations, actions
 
 
+def _tally_grains(item: str) -> list[tuple[str, Any, Q]]:
+    """(grain, key expression, condition) of each grain of :class:`Tally`, for items whose
+    obligation is reached by ``item`` ("" for obligations, "obligation__" for actions)."""
+    commitment = f"{item}commitment__"
+    return [
+        (Tally.Grain.ALL, Value(None, output_field=BigIntegerField()), Q()),
+        (Tally.Grain.PARTY, F(f"{item}party_id"), Q()),
+        (Tally.Grain.BOARD, F(f"{commitment}lead_board_id"), Q()),
+        (Tally.Grain.PILOT, F(f"{commitment}pilot_links__pilot_id"), Q(**{f"{commitment}pilot_links__isnull": False})),
+    ]
+
+
+def write_tallies(day: dt.date) -> int:
+    """Count today's obligations and actions into the :class:`Tally` rows of ``day``, replacing any:
+    one grouped ``INSERT … SELECT`` per kind and grain, over the live tables (run in the
+    snapshot's transaction, so the counts are the snapshot's), with the one overdue rule."""
+    Tally.objects.filter(day=day).delete()
+    TallyDay.objects.update_or_create(day=day, defaults={"source": TallyDay.Source.SNAPSHOT})
+    written = 0
+    for kind, model, item in ((Tally.Kind.OBLIGATION, Obligation, ""), (Tally.Kind.ACTION, Action, "obligation__")):
+        for grain, key, condition in _tally_grains(item):
+            written += _insert_from(
+                Tally,
+                {
+                    "day": Value(day),
+                    "kind": Value(kind),
+                    "grain": Value(grain),
+                    "key": key,
+                    "agreement_id": F(f"{item}commitment__agreement_id"),
+                    "rag": F("rag"),
+                    "overdue": overdue_case(day),
+                    "items": None,
+                },
+                model.objects.filter(condition),
+                counted="items",
+            )
+    return written
+
+
 def take_snapshot(*, day: dt.date | None = None, now: dt.datetime | None = None) -> tuple[Snapshot, bool]:
     """Record the state of everything on the London day ``day`` (today). Returns the snapshot and
     whether this call wrote it (False when that day's snapshot was already complete)."""
@@ -125,6 +170,7 @@ def take_snapshot(*, day: dt.date | None = None, now: dt.datetime | None = None)
             snapshot = Snapshot.objects.create(day=day, taken_at=now)
             counts = _write_rows(snapshot, day)
             snapshot.commitments, snapshot.obligations, snapshot.actions = counts
+            write_tallies(day)
             snapshot.complete = True
             snapshot.save(update_fields=["commitments", "obligations", "actions", "complete"])
     except IntegrityError:
@@ -181,4 +227,4 @@ def latest_before(day: dt.date) -> Snapshot | None:
     return Snapshot.objects.complete().filter(day__lt=day).order_by("-day").first()
 
 
-__all__ = ["daily_snapshot", "kept_days", "latest_before", "prune_snapshots", "take_snapshot"]
+__all__ = ["daily_snapshot", "kept_days", "latest_before", "prune_snapshots", "take_snapshot", "write_tallies"]

@@ -144,6 +144,9 @@ log "load_demo"
 python manage.py load_demo
 log "flag_overdue"
 python manage.py flag_overdue
+# The dashboards' trends read day-by-day tallies: reconstruct the past ones from the demo's history.
+log "backfill_tallies"
+python manage.py backfill_tallies
 # After the overdue pass, so the report shows what it escalated; builds only when a paper is missing.
 log "build_demo_papers"
 python manage.py build_demo_papers

@@ -1,8 +1,9 @@
 """The Leaders' Committee dashboards (issue 6): one function reads every figure for a scope.
 
 Split by what each part does: :mod:`.figures` (the value objects a page, chart, CSV file and paper
-show), :mod:`.queries` (:func:`build_dashboard` and the queries and trend replays behind it) and
-:mod:`.tables` (the figures laid out as linked tables). Callers import from the package.
+show), :mod:`.queries` (:func:`build_dashboard` and the queries behind it), :mod:`.trends` (the trends, read
+from day-by-day tallies, and their reconstruction from the history) and :mod:`.tables` (the figures
+laid out as linked tables). Callers import from the package.
 """
 
 from .figures import (
@@ -20,17 +21,9 @@ from .figures import (
     commitment_url,
     list_url,
 )
-from .queries import (
-    build_dashboard,
-    due_item_list,
-    end_of_day,
-    month_points,
-    obligation_rag_trend,
-    overdue_item_list,
-    overdue_trend_points,
-    week_points,
-)
+from .queries import build_dashboard, due_item_list, overdue_item_list
 from .tables import describe_update, update_target_label
+from .trends import backfill_tallies, end_of_day, month_points, trend_days, week_points
 
 __all__ = [
     "DUE_WINDOWS",
@@ -44,6 +37,7 @@ __all__ = [
     "RagSeries",
     "Scope",
     "Table",
+    "backfill_tallies",
     "build_dashboard",
     "commitment_url",
     "describe_update",
@@ -51,9 +45,8 @@ __all__ = [
     "end_of_day",
     "list_url",
     "month_points",
-    "obligation_rag_trend",
     "overdue_item_list",
-    "overdue_trend_points",
+    "trend_days",
     "update_target_label",
     "week_points",
 ]

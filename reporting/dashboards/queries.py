@@ -4,8 +4,7 @@ One function, :func:`build_dashboard`, reads everything a dashboard page shows f
 :class:`Scope` (all of London, one pilot, one lead board or one party) in a fixed number of SQL
 queries, whatever the number of commitments, obligations, actions or updates: counts come from
 ``GROUP BY`` aggregates and conditional ``COUNT(... FILTER ...)`` expressions, lists are cut to a
-fixed length, and the trends are reconstructed from the status history in Python from rows that
-only the *changes* inside the trend window produce (see "Trends" below and ``docs/reports.md``).
+fixed length, and the trends read the tallies of past days (:mod:`.trends`, two queries).
 
 Every figure is a :class:`Cell` that carries the URL of the filtered list behind it
 (``commitments:list``, ``commitments:obligations`` or ``commitments:actions`` with the shared
@@ -13,20 +12,7 @@ FilterSet parameters), so each number drills down to the rows it counts. The sam
 :class:`Table` objects feed the HTML tables, the SVG charts (:mod:`reporting.charts`) and the CSV
 exports, so a chart can never show a number its table does not.
 
-Trends
-------
-*RAG mix per month* (obligations, the unit partners report on): start from today's counts and walk
-the obligations' status updates backwards in time, undoing each change of RAG (``to_rag`` −1,
-``from_rag`` +1) until the end of each earlier month is reached. An update whose ``from_status`` is
-empty records the item's creation; undoing it removes the item.
-
-*Overdue count per week* (obligations and actions): an item is overdue on London day ``d`` when its
-due date is before ``d`` and it is not complete (DESIGN.md §10). Items with no update in the window
-kept the same due date and status throughout, so one conditional aggregate counts them for all 26
-weeks at once; the few items that changed are replayed backwards from their current state through
-their updates (``from_status`` / ``from_due_date``).
-
-At ~500 lines this module is the whole of what one dashboard reads, in the order the page shows it.
+This module is the whole of what one dashboard reads, in the order the page shows it.
 """
 
 from __future__ import annotations
@@ -36,38 +22,32 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from boards.models import Board, Party
-from commitments.lifecycle import is_overdue, open_q, overdue_case, overdue_q
-from commitments.models import Action, Agreement, Commitment, Escalation, Obligation, Status, StatusUpdate, Theme
+from commitments.lifecycle import open_q, overdue_case, overdue_q
+from commitments.models import Action, Agreement, Commitment, Escalation, Obligation, Status, Theme
 from commitments.templatetags.tracker import possessive
 from pilots.models import Pilot
 
 from .figures import (
     DUE_WINDOWS,
     LIST_LIMIT,
-    LONDON,
     RAG_KEYS,
     RAG_LABELS,
     RECENT_LIMIT,
-    TREND_MONTHS,
-    TREND_WEEKS,
     Breakdown,
     Cell,
     Column,
     Dashboard,
     OverdueItem,
-    OverdueTrendPoint,
     RagSeries,
-    RagTrendPoint,
     Scope,
     Table,
     commitment_url,
     list_url,
     owner_label,
-    rag_key,
 )
 from .tables import (
     due_soon_table,
@@ -78,13 +58,9 @@ from .tables import (
     recent_table,
     summary_table,
 )
+from .trends import trends
 
 # --- building a dashboard ---------------------------------------------------------------------
-
-
-def end_of_day(day: dt.date) -> dt.datetime:
-    """The instant a London day ends (the next day's midnight in Europe/London, DST-aware)."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=LONDON)
 
 
 def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
@@ -215,13 +191,17 @@ def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
     overdue_items = overdue_item_list(obligations, actions, on, limit=LIST_LIMIT)
     # q12, q13: the open items due in the next 30 days, soonest first.
     due_soon = due_item_list(obligations, actions, on, days=DUE_WINDOWS[0], limit=LIST_LIMIT)
-    # q14: the latest changes.
-    recent = list(scope.updates().for_timeline().order_by("-created_at", "-id")[:RECENT_LIMIT])  # type: ignore[attr-defined]
+    # q14, q15: the latest changes (for a board, pilot or party, each commitment's own newest first).
+    updates: Any = scope.updates().for_timeline()  # type: ignore[attr-defined]
+    recent = updates.newest(RECENT_LIMIT, commitments=None if scope.kind == "all" else scope.commitments())
 
-    # q15-q20: the trends, reconstructed from the status history.
-    current_obligation_rag = {k: obligation_totals.get(k) for k in RAG_KEYS}
-    rag_trend = obligation_rag_trend(obligations, current_obligation_rag, on)
-    overdue_trend = overdue_trend_points(obligations, actions, on)
+    # q16, q17: the trends, from the tallies of past days; today's points are today's figures.
+    rag_trend, overdue_trend = trends(
+        scope,
+        on,
+        rag_today={k: obligation_totals.get(k) for k in RAG_KEYS},
+        overdue_today=(windows["obligations"]["overdue"], windows["actions"]["overdue"]),
+    )
 
     summary = summary_table(scope, totals, obligation_totals, windows)
     return Dashboard(
@@ -397,128 +377,6 @@ def due_item_list(
     items += [_item("Action", a.obligation.commitment, a.obligation.party, a, a.description, on) for a in act_qs]
     items.sort(key=lambda i: (i.due_date, i.ref, i.kind))
     return items[:limit] if limit is not None else items
-
-
-# --- trends -----------------------------------------------------------------------------------
-
-
-def month_points(on: dt.date, months: int = TREND_MONTHS) -> list[tuple[str, dt.date]]:
-    """The last day of each of the last ``months`` months, oldest first; the current month's
-    point is ``on`` itself (its end has not come yet)."""
-    points: list[tuple[str, dt.date]] = []
-    year, month = on.year, on.month
-    for _ in range(months):
-        first = dt.date(year, month, 1)
-        nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
-        last = min(nxt - dt.timedelta(days=1), on)
-        points.append((first.strftime("%b %Y"), last))
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return points[::-1]
-
-
-def week_points(on: dt.date, weeks: int = TREND_WEEKS) -> list[dt.date]:
-    """``on`` and the same weekday in each of the previous ``weeks - 1`` weeks, oldest first."""
-    return [on - dt.timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
-
-
-def obligation_rag_trend(obligations: QuerySet[Obligation], current: dict[str, int], on: dt.date) -> list[RagTrendPoint]:
-    """RAG mix of the obligations at the end of each of the last 24 months: one query.
-
-    Starts from today's counts (``current``) and undoes, newest first, every update that changed
-    an obligation's RAG or created it, stopping at each month's end to take the counts.
-    """
-    points = month_points(on)
-    since = end_of_day(points[0][1])
-    updates = (
-        StatusUpdate.objects.filter(target_type=StatusUpdate.TargetType.OBLIGATION, obligation__in=obligations, created_at__gte=since)
-        .filter(~Q(from_rag=F("to_rag")) | Q(from_status=""))
-        .order_by("-created_at", "-id")
-        .values_list("created_at", "from_rag", "to_rag", "from_status")
-    )
-    counts = {k: current.get(k, 0) for k in RAG_KEYS}
-    out: list[RagTrendPoint] = []
-    rows = iter(updates)
-    pending = next(rows, None)
-    for label, day in reversed(points):
-        boundary = end_of_day(day)
-        while pending is not None and pending[0] >= boundary:
-            _, from_rag, to_rag, from_status = pending
-            counts[rag_key(to_rag)] -= 1
-            if from_status:  # an update, not the item's creation: it had the earlier rating
-                counts[rag_key(from_rag)] += 1
-            pending = next(rows, None)
-        # Counts cannot go below zero unless history was written outside the services; clamp
-        # rather than draw a negative bar.
-        out.append(RagTrendPoint(label, day, **{k: max(v, 0) for k, v in counts.items()}))
-    return out[::-1]
-
-
-def overdue_trend_points(obligations: QuerySet[Obligation], actions: QuerySet[Action], on: dt.date) -> list[OverdueTrendPoint]:
-    """Overdue obligations and actions on each of the last 26 weeks: five queries, always.
-
-    Items unchanged inside the window are counted by one conditional aggregate per kind; the
-    items that changed are replayed backwards through their updates. The changed items are found
-    by subqueries (not a list of ids), so the number of queries and their size do not depend on
-    how much changed.
-    """
-    days = week_points(on)
-    since = end_of_day(days[0])
-    points = [OverdueTrendPoint(d) for d in days]
-    in_window = StatusUpdate.objects.filter(created_at__gte=since)
-    changed = {
-        StatusUpdate.TargetType.OBLIGATION: in_window.filter(target_type=StatusUpdate.TargetType.OBLIGATION, obligation__in=obligations),
-        StatusUpdate.TargetType.ACTION: in_window.filter(target_type=StatusUpdate.TargetType.ACTION, action__in=actions),
-    }
-    rows = (
-        (changed[StatusUpdate.TargetType.OBLIGATION] | changed[StatusUpdate.TargetType.ACTION])
-        .order_by("-created_at", "-id")
-        .values_list("target_type", "obligation_id", "action_id", "created_at", "from_status", "from_due_date")
-    )
-    history: dict[tuple[str, int], list[tuple[dt.datetime, str, dt.date | None]]] = defaultdict(list)
-    for target_type, obligation_id, action_id, created_at, from_status, from_due in rows:
-        item_id = action_id if target_type == StatusUpdate.TargetType.ACTION else obligation_id
-        history[(target_type, item_id)].append((created_at, from_status, from_due))
-
-    for kind, qs, attr, id_field in (
-        (StatusUpdate.TargetType.OBLIGATION, obligations, "obligations", "obligation_id"),
-        (StatusUpdate.TargetType.ACTION, actions, "actions", "action_id"),
-    ):
-        # The ids of every item of this kind changed in the window, unscoped: ``qs`` already
-        # limits the scope, and repeating the scope's subqueries inside this one gave PostgreSQL a
-        # nested plan that re-ran them per row (minutes on a freshly loaded, unanalysed table).
-        changed_ids = in_window.filter(target_type=kind).values(id_field)
-        # Unchanged items: overdue on day d exactly when the rule says so on d.
-        static = qs.exclude(pk__in=changed_ids).aggregate(**{f"d{i}": Count("pk", filter=overdue_q(d)) for i, d in enumerate(days)})
-        for i, point in enumerate(points):
-            setattr(point, attr, static[f"d{i}"])
-        for pk, status, due in qs.filter(pk__in=changed_ids).values_list("pk", "status", "due_date"):
-            _replay(history[(kind, pk)], status, due, days, points, attr)
-    return points
-
-
-def _replay(
-    updates: Sequence[tuple[dt.datetime, str, dt.date | None]],
-    status: str,
-    due: dt.date | None,
-    days: Sequence[dt.date],
-    points: Sequence[OverdueTrendPoint],
-    attr: str,
-) -> None:
-    """Walk one item back from its current state through its updates (newest first) and count it
-    on every day it was overdue."""
-    exists = True
-    idx = 0
-    for i in range(len(days) - 1, -1, -1):
-        boundary = end_of_day(days[i])
-        while idx < len(updates) and updates[idx][0] >= boundary:
-            _, from_status, from_due = updates[idx]
-            if from_status:
-                status, due = from_status, from_due
-            else:  # undoing the item's creation: it did not exist before
-                exists = False
-            idx += 1
-        if exists and is_overdue(due, status, days[i]):
-            setattr(points[i], attr, getattr(points[i], attr) + 1)
 
 
 # --- tables -----------------------------------------------------------------------------------

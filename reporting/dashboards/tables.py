@@ -191,7 +191,10 @@ def rag_trend_table(scope: Scope, points: list[RagTrendPoint]) -> Table:
         "RAG mix of obligations at the end of each month",
         [Column("month", "Month"), *(Column(k, RAG_LABELS[k], True) for k in RAG_KEYS), Column("total", "Total", True)],
         rows,
-        note="Reconstructed from the status history; the current month is as of today and links to today's lists.",
+        note=(
+            "Each past month shows the last day recorded in it (the daily snapshot); months with no record are left out. "
+            "The current month is as of today and links to today's lists."
+        ),
     )
 
 
@@ -217,5 +220,5 @@ def overdue_trend_table(scope: Scope, points: list[OverdueTrendPoint]) -> Table:
             Column("total", "Total", True),
         ],
         rows,
-        note="Reconstructed from the status history and due dates; the last row is today.",
+        note="Each past week shows the last day recorded in it (the daily snapshot); weeks with no record are left out. The last row is today.",
     )

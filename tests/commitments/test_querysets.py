@@ -68,3 +68,38 @@ def test_due_within_counts_from_today():
     ActionFactory(due_date=today - dt.timedelta(days=1))
     assert list(Action.objects.due_within(14, on=today)) == [soon]
     assert later not in Action.objects.due_within(14, on=today)
+
+
+@pytest.mark.django_db
+def test_the_newest_updates_of_some_commitments_are_the_same_by_either_plan() -> None:
+    """``newest`` with the commitments named (a LATERAL join per commitment on PostgreSQL) gives
+    what ordering the whole filtered history gives, ties on the same instant broken by id."""
+    from django.utils import timezone
+
+    from commitments.models import StatusUpdate
+
+    from ..factories import ObligationFactory
+
+    start = timezone.now() - dt.timedelta(days=30)
+    commitments = [CommitmentFactory(ref=f"NEW-{i:02d}") for i in range(4)]
+    for i, commitment in enumerate(commitments):
+        obligation = ObligationFactory(commitment=commitment)
+        for k in range(6):
+            StatusUpdate.objects.create(
+                target_type="obligation",
+                commitment=commitment,
+                obligation=obligation,
+                party=obligation.party,
+                version=k + 1,
+                from_status="not_started",
+                to_status="in_progress",
+                # Interleaved in time across commitments, with some rows at the same instant.
+                created_at=start + dt.timedelta(hours=(k * 3 + i) // 2),
+            )
+    some = Commitment.objects.filter(ref__in=["NEW-01", "NEW-03"])
+    updates = StatusUpdate.objects.filter(commitment__in=some)
+
+    expected = list(updates.order_by("-created_at", "-id")[:5])
+    assert [u.pk for u in updates.newest(5, commitments=some)] == [u.pk for u in expected]
+    assert [u.pk for u in updates.newest(5)] == [u.pk for u in expected]
+    assert {u.commitment.ref for u in expected} == {"NEW-01", "NEW-03"}

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from commitments.models import Action, Commitment, Obligation
-from reporting.dashboards import RagSeries, Scope, build_dashboard, month_points, week_points
+from reporting.dashboards import RagSeries, Scope, backfill_tallies, build_dashboard, month_points, trend_days, week_points
 
 from ..factories import ThemeFactory
 from .conftest import THEME_NAMES, Dataset
@@ -196,9 +196,8 @@ def test_an_empty_database_gives_zeros_not_errors(db: Any) -> None:
     assert counts(d.totals)["total"] == 0
     assert d.by_theme.series == []
     assert d.overdue_items == []
-    assert all(p.total == 0 for p in d.rag_trend)
-    assert all(p.total == 0 for p in d.overdue_trend)
-    assert len(d.rag_trend) == 24 and len(d.overdue_trend) == 26
+    # Nothing tallied yet: each trend is today's point alone, at zero.
+    assert [p.total for p in d.rag_trend] == [0] and [p.total for p in d.overdue_trend] == [0]
 
 
 def test_one_theme_empty_still_shows_with_zeros(dataset: Dataset) -> None:
@@ -258,6 +257,7 @@ def test_rag_trend_undoes_later_changes_month_by_month(themes: Any, party_a: Any
     # A note with no RAG change changes nothing.
     StatusUpdate.objects.create(**common, from_rag="green", to_rag="green", version=4, created_at=at(dt.date(2026, 6, 1)))
 
+    backfill_tallies(trend_days(on))
     trend = {p.label: (p.red, p.amber, p.green, p.none) for p in build_dashboard(Scope(), on=on).rag_trend}
 
     assert trend["Jun 2026"] == (0, 0, 1, 0)
@@ -290,6 +290,7 @@ def test_rag_trend_drops_items_before_they_were_created(themes: Any, party_a: An
         created_at=at(dt.date(2026, 4, 10)),
     )
 
+    backfill_tallies(trend_days(on))
     trend = {p.label: p.total for p in build_dashboard(Scope(), on=on).rag_trend}
 
     assert trend["Jun 2026"] == 1 and trend["Apr 2026"] == 1
@@ -352,6 +353,7 @@ def test_overdue_trend_replays_due_dates_status_and_creation(themes: Any, party_
         created_at=at(on - d(3)),
     )
 
+    backfill_tallies(trend_days(on))
     points = {(on - p.on).days // 7: (p.obligations, p.actions) for p in build_dashboard(Scope(), on=on).overdue_trend}
 
     assert [points[k][0] for k in range(6)] == [1, 1, 1, 0, 0, 0]

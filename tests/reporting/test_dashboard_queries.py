@@ -19,12 +19,12 @@ pytestmark = pytest.mark.django_db
 # build_dashboard for all of London: themes, default agreements, commitments grouped by
 # theme/board/RAG/status/overdue, boards, commitments grouped by pilot, pilots, obligations grouped
 # by party, obligation windows, action windows, overdue obligations, overdue actions, obligations
-# due soon, actions due soon, latest updates, RAG-trend updates, overdue-trend updates, and for
-# obligations and for actions: unchanged items' weekly counts, changed items' current state.
-LONDON_QUERIES = 20
+# due soon, actions due soon, the latest updates' ids and rows, and the trends' tallied days and
+# their tallies.
+LONDON_QUERIES = 17
 # A board's view has no board breakdown (one query fewer); a pilot's no pilot breakdown (two).
-BOARD_QUERIES = 19
-PILOT_QUERIES = 18
+BOARD_QUERIES = 16
+PILOT_QUERIES = 15
 
 
 def test_build_dashboard_runs_the_same_queries_for_10_and_100_commitments(
