@@ -302,28 +302,73 @@ class Table:
         return "\n".join(lines)
 
 
+def _write_one_update(n: int) -> None:
+    """One note recorded through the service on a generated obligation: a write like an officer's,
+    which moves the change log's head and so every dashboard's cache key."""
+    from django.contrib.auth import get_user_model
+
+    from commitments.models import Obligation
+    from commitments.services import UpdateInput, record_update
+
+    admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+    obligation = Obligation.objects.filter(commitment__ref__startswith="GEN-").order_by("pk").first()
+    if obligation is None:  # the mou scale has no generated rows
+        obligation = Obligation.objects.order_by("pk").first()
+    assert obligation is not None
+    record_update(obligation, by=admin, version=obligation.version, data=UpdateInput(note=f"Benchmark write {n}"), check_permission=False)
+
+
+def _dashboard_paths() -> list[tuple[str, str]]:
+    """London's dashboard and one board's, one pilot's and one party's (the party owing the most)."""
+    from django.db.models import Count
+
+    from boards.models import Board, Party
+    from pilots.models import Pilot
+
+    paths = [("London", "/dashboard/")]
+    board = Board.objects.filter(is_mou_board=True).order_by("code").first()
+    if board is not None:
+        paths.append((f"board {board.code}", f"/dashboard/boards/{board.code}/"))
+    pilot = Pilot.objects.order_by("slug").first()
+    if pilot is not None:
+        paths.append((f"pilot {pilot.slug}", f"/dashboard/pilots/{pilot.slug}/"))
+    party = Party.objects.annotate(n=Count("obligations")).order_by("-n", "slug").first()
+    if party is not None:
+        paths.append((f"party {party.slug}", f"/dashboard/parties/{party.slug}/"))
+    return paths
+
+
 def pages_section(port: int, headers: dict[str, str], ref: str, workers: int, quick: bool, results: dict[str, Any], table: Table) -> None:
-    """The dashboard (its first request, then warm) and a commitment page, signed in, 1 client."""
+    """The dashboards (London's, a board's, a pilot's, a party's): the first request after a write,
+    then warm; and a commitment page. Signed in, 1 client."""
     status, _, cold = get(port, "/dashboard/", headers)
     if status != 200:
         raise SystemExit(f"/dashboard/ answered {status}")
-    # Each worker's first request reads the shared cache and compiles templates: warm them all.
-    dash = load(port, "/dashboard/", headers, clients=1, requests=10 if quick else 30, max_seconds=120, warmup=2 * workers)
+    dashboards: dict[str, Any] = {}
+    for n, (label, path) in enumerate(_dashboard_paths()):
+        _write_one_update(n)
+        status, _, first = get(port, path, headers)
+        if status != 200:
+            raise SystemExit(f"{path} answered {status}")
+        # Each worker's first request reads the shared cache and compiles templates: warm them all.
+        warm = load(port, path, headers, clients=1, requests=10 if quick else 30, max_seconds=120, warmup=2 * workers)
+        dashboards[label] = {"path": path, "first_after_write": first, "median": warm.median, "p95": warm.p95, "n": len(warm.latencies)}
+        table.add(
+            f"GET {path} ({label}, signed in): first request after a write; then warm",
+            ms(warm.median),
+            ms(warm.p95),
+            "",
+            f"first after a write {ms(first)}",
+            "< 300 ms first, < 50 ms warm",
+            verdict(first < 0.3 and warm.median < 0.05),
+        )
     page = load(port, f"/commitments/{ref}/", headers, clients=1, requests=10 if quick else 30, max_seconds=120, warmup=2 * workers)
     results["pages"] = {
         "dashboard_first": cold,
-        "dashboard": {"median": dash.median, "p95": dash.p95, "n": len(dash.latencies)},
+        "dashboards": dashboards,
+        "dashboard": {k: dashboards["London"][k] for k in ("median", "p95", "n")},
         "commitment_page": {"ref": ref, "median": page.median, "p95": page.p95, "n": len(page.latencies)},
     }
-    table.add(
-        "GET /dashboard/ (London, signed in), after the first",
-        ms(dash.median),
-        ms(dash.p95),
-        "",
-        f"first request {ms(cold)}",
-        "< 100 ms median",
-        verdict(dash.median < 0.1),
-    )
     table.add(f"GET /commitments/{ref}/ (signed in)", ms(page.median), ms(page.p95), "", "", "", "")
 
 

@@ -63,7 +63,18 @@ def previous_in_period(qs: QuerySet[Any], period_id: int, kind: Kind) -> QuerySe
     return with_previous(qs, frozen_snapshot(period_id), kind)
 
 
-def _current(kind: Kind, on: dt.date) -> QuerySet[Any]:
+def _current(kind: Kind, on: dt.date, now: Snapshot | None = None) -> QuerySet[Any]:
+    """The items with their state today (``now_*``, ``is_overdue``), or in the snapshot ``now``
+    (leaving out items it does not hold)."""
+    if now is not None:
+        model = _state_model(kind)
+        key = "commitment_id" if kind == "commitments" else "obligation_id"
+        rows = model.objects.filter(snapshot=now, **{key: OuterRef("pk")})
+        base = Commitment.objects.all() if kind == "commitments" else Obligation.objects.all()
+        frozen = {"now_status": "status", "now_rag": "rag", "now_progress": "progress", "now_due": "due_date", "is_overdue": "overdue"}
+        return base.annotate(**{name: Subquery(rows.values(column)[:1]) for name, column in frozen.items()}).filter(
+            now_status__isnull=False
+        )
     if kind == "commitments":
         return Commitment.objects.with_overdue(on).annotate(
             now_status=F("shown_status_db"), now_rag=F("shown_rag_db"), now_progress=F("shown_progress_db"), now_due=F("target_date")
@@ -128,8 +139,8 @@ def _classify(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
     return found
 
 
-def _reasons(kind: Kind, ids: list[int], since: dt.datetime) -> dict[int, list[str]]:
-    """The reasons given for changes of date since ``since``, per item."""
+def _reasons(kind: Kind, ids: list[int], since: dt.datetime, until: dt.datetime | None = None) -> dict[int, list[str]]:
+    """The reasons given for changes of date after ``since`` (and up to ``until``), per item."""
     if not ids:
         return {}
     if kind == "commitments":
@@ -140,7 +151,7 @@ def _reasons(kind: Kind, ids: list[int], since: dt.datetime) -> dict[int, list[s
         key = "obligation_id"
     out: dict[int, list[str]] = defaultdict(list)
     rows = (
-        updates.filter(created_at__gt=since)
+        updates.filter(created_at__gt=since, **({"created_at__lte": until} if until is not None else {}))
         .exclude(from_due_date=F("to_due_date"))
         .exclude(to_due_date__isnull=True, from_due_date__isnull=True)
         .exclude(reason="")
@@ -152,13 +163,16 @@ def _reasons(kind: Kind, ids: list[int], since: dt.datetime) -> dict[int, list[s
     return out
 
 
-def movements(snapshot: Snapshot, kind: Kind, *, on: dt.date | None = None, limit: int | None = None) -> Movements:
-    """What moved since ``snapshot`` for commitments or obligations. Two queries (the rows that
-    moved, the reasons for the re-dated ones listed), whatever the number of items; each list is
-    cut to ``limit`` when given, and only the listed re-dated items' reasons are read."""
+def movements(
+    snapshot: Snapshot, kind: Kind, *, on: dt.date | None = None, limit: int | None = None, to: Snapshot | None = None
+) -> Movements:
+    """What moved since ``snapshot`` for commitments or obligations, to today (or to the later
+    snapshot ``to``, whose day ``on`` then is). Two queries (the rows that moved, the reasons for
+    the re-dated ones listed), whatever the number of items; each list is cut to ``limit`` when
+    given, and only the listed re-dated items' reasons are read."""
     on = on or london_today()
     rows = (
-        with_previous(_current(kind, on), snapshot, kind)
+        with_previous(_current(kind, on, to), snapshot, kind)
         .filter(previous_status__isnull=False)
         .filter(_movement_q())
         .select_related(*(["theme"] if kind == "commitments" else ["commitment", "party"]))
@@ -193,7 +207,7 @@ def movements(snapshot: Snapshot, kind: Kind, *, on: dt.date | None = None, limi
                 if name == "redated":
                     redated.append(item)
     # Reasons only for the re-dated items listed: a list cut to ``limit`` needs no more.
-    reasons = _reasons(kind, [m.pk for m in redated], snapshot.taken_at)
+    reasons = _reasons(kind, [m.pk for m in redated], snapshot.taken_at, to.taken_at if to is not None else None)
     for item in redated:
         item.reasons = reasons.get(item.pk, [])
     return result

@@ -21,10 +21,12 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -34,6 +36,7 @@ from commitments.models import Agreement, Citation, Commitment, Escalation, JobR
 from commitments.sources import format_date
 from commitments.templatetags.tracker import possessive
 
+from . import frozen as frozen_figures
 from .charts import rag_bar_chart
 from .comparisons import KIND_HEADINGS, movements
 from .dashboards import (
@@ -48,7 +51,7 @@ from .dashboards import (
     update_target_label,
 )
 from .dashboards.figures import owner_label
-from .models import LEADERS_COMMITTEE_CODE, ReportingPeriod
+from .models import LEADERS_COMMITTEE_CODE, ReportingPeriod, Snapshot
 from .periods import period_for_meeting, previous_closed
 from .word import html_to_docx
 
@@ -98,8 +101,9 @@ def build_report(report_id: int, *, now: dt.datetime | None = None) -> Report | 
     changes.record_bulk(Report, [report_id])
     job = JobRun.objects.create(name="build_report", task_id=report.task_id, started_at=now)
     try:
-        as_of = timezone.localdate(now)
-        html = render_paper(report.meeting, report.kind, as_of=as_of, built_at=now)
+        frozen = paper_snapshot(report.meeting)
+        as_of = frozen.day if frozen is not None else timezone.localdate(now)
+        html = render_paper(report.meeting, report.kind, as_of=as_of, built_at=now, frozen=frozen)
         pdf = html_to_pdf(html)
         docx = html_to_docx(html, title=report.title)
         report.html = html
@@ -214,18 +218,25 @@ def changes_window(meeting: Meeting, as_of: dt.date) -> tuple[dt.datetime, dt.da
     return start, end, previous, words
 
 
-def _escalated_items(scope: Scope, as_of: dt.date) -> list[EscalatedItem]:
-    """Open step-3 escalations ("on the next Leaders' Committee report") under the scope."""
-    rows = (
-        Escalation.objects.filter(step=Escalation.Step.COMMITTEE, resolved_at__isnull=True, commitment__in=scope.commitments())
+def _escalated_items(scope: Scope, as_of: dt.date, frozen: Snapshot | None = None) -> list[EscalatedItem]:
+    """Open step-3 escalations ("on the next Leaders' Committee report") under the scope; with
+    ``frozen``, those open when the snapshot was taken, with their items' frozen due dates and owners."""
+    is_open = frozen_figures.open_escalations(frozen) if frozen is not None else Q(resolved_at__isnull=True)
+    rows = list(
+        Escalation.objects.filter(is_open, step=Escalation.Step.COMMITTEE, commitment__in=scope.commitments())
         .select_related("commitment", "obligation__party", "obligation__owner", "action__owner", "action__obligation__party")
         .order_by("overdue_since", "pk")
     )
+    states = frozen_figures.states_of(frozen, rows) if frozen is not None else {}
+    owners = get_user_model().objects.in_bulk({s.owner_id for s in states.values() if s.owner_id})
     out: list[EscalatedItem] = []
     for e in rows:
         target: Any = e.action or e.obligation
         if target is None:
             continue
+        state = states.get(("action", e.action_id) if e.action_id else ("obligation", e.obligation_id or 0))
+        if state is not None:
+            target = SimpleNamespace(due_date=state.due_date, owner=owners.get(state.owner_id))
         if e.action is not None:
             kind, description, party = "Action", e.action.description, e.action.obligation.party.name
         else:
@@ -258,14 +269,29 @@ def _counts(commitments: list[Any], label: str) -> RagSeries:
     return s
 
 
-def leaders_committee_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any]:
-    """Everything the Leaders' Committee report shows, as of the London day ``as_of``."""
+def _updates(scope: Scope, start: dt.datetime, end: dt.datetime, frozen: Snapshot | None) -> list[StatusUpdate]:
+    """The scope's history from ``start`` to ``end``, oldest first; with ``frozen``, only what had
+    been recorded when the snapshot was taken."""
+    if frozen is not None:
+        end = min(end, frozen.taken_at + dt.timedelta(microseconds=1))
+    return list(scope.updates().filter(created_at__gte=start, created_at__lt=end).for_timeline().order_by("created_at", "id"))  # type: ignore[attr-defined]
+
+
+def leaders_committee_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot | None = None) -> dict[str, Any]:
+    """Everything the Leaders' Committee report shows, as of the London day ``as_of``; with
+    ``frozen`` (the closed period's snapshot, whose day ``as_of`` is), from that snapshot."""
     scope = Scope()
     themes = list(Theme.objects.order_by("order", "name"))
-    commitments = list(Commitment.objects.filter(pk__in=scope.commitments().values("pk")).for_list(as_of).order_by("theme__order", "ref"))
-    overdue = overdue_item_list(scope.obligations(), scope.actions(), as_of)
+    if frozen is not None:
+        commitments = frozen_figures.commitments(frozen, scope)
+        overdue = frozen_figures.overdue_item_list(frozen, scope)
+    else:
+        commitments = list(
+            Commitment.objects.filter(pk__in=scope.commitments().values("pk")).for_list(as_of).order_by("theme__order", "ref")
+        )
+        overdue = overdue_item_list(scope.obligations(), scope.actions(), as_of)
     start, end, previous, window_words = changes_window(meeting, as_of)
-    updates = list(scope.updates().filter(created_at__gte=start, created_at__lt=end).for_timeline().order_by("created_at", "id"))  # type: ignore[attr-defined]
+    updates = _updates(scope, start, end, frozen)
 
     by_theme: dict[int, list[Commitment]] = defaultdict(list)
     for c in commitments:
@@ -289,8 +315,8 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any
         for i, t in enumerate(themes, start=1)
     ]
     totals = _counts(commitments, "All commitments")
-    escalated = _escalated_items(scope, as_of)
-    previous_period, movement = movement_since_last_period(meeting, as_of)
+    escalated = _escalated_items(scope, as_of, frozen)
+    previous_period, movement = movement_since_last_period(meeting, as_of, frozen)
     agreements = list(Agreement.objects.filter(in_dashboards_by_default=True).order_by("date", "slug"))
     sources = source_documents([c.pk for c in commitments])
     chart = (
@@ -325,17 +351,20 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any
     }
 
 
-def movement_since_last_period(meeting: Meeting, as_of: dt.date) -> tuple[ReportingPeriod | None, list[dict[str, Any]]]:
+def movement_since_last_period(
+    meeting: Meeting, as_of: dt.date, frozen: Snapshot | None = None
+) -> tuple[ReportingPeriod | None, list[dict[str, Any]]]:
     """The last closed reporting period of the meeting's board before this meeting's period (or
-    before the meeting), and how many commitments and obligations moved since its frozen figures:
-    one row per kind with the counts of :data:`reporting.comparisons.MOVEMENTS`."""
+    before the meeting), and how many commitments and obligations moved since its frozen figures
+    (to today's, or to ``frozen``'s): one row per kind with the counts of
+    :data:`reporting.comparisons.MOVEMENTS`."""
     period = period_for_meeting(meeting)
     previous = previous_closed(period) if period is not None else previous_closed(None, board=meeting.board_id, before=meeting.date)
     if previous is None or previous.snapshot is None:
         return previous, []
     rows = []
     for kind, heading in KIND_HEADINGS:
-        counts = movements(previous.snapshot, kind, on=as_of, limit=0).counts()
+        counts = movements(previous.snapshot, kind, on=as_of, limit=0, to=frozen).counts()
         rows.append({"label": heading, **counts})
     return previous, rows
 
@@ -353,7 +382,7 @@ def source_documents(commitment_ids: list[int]) -> list[dict[str, Any]]:
     return [{**r, "date_text": format_date(r["document_date"], r["document_date_precision"] or "day")} for r in rows]
 
 
-def board_paper_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any]:
+def board_paper_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot | None = None) -> dict[str, Any]:
     """Everything a board's outstanding-actions paper shows: what the board leads that is overdue
     or due before its next meeting, with target date, responsible officer and party, and what
     changed since the board last met."""
@@ -366,16 +395,20 @@ def board_paper_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any]:
         if nxt is not None
         else f"by {horizon:%-d %B %Y} (no later meeting of the board is recorded yet; {NEXT_MEETING_FALLBACK_DAYS} days after this one)"
     )
-    overdue = overdue_item_list(scope.obligations(), scope.actions(), as_of)
     # Due from today up to the day before the next meeting (an item due on the meeting day itself
     # is not yet late when the board meets).
-    due = (
-        due_item_list(scope.obligations(), scope.actions(), as_of, days=0, until=horizon - dt.timedelta(days=1)) if horizon > as_of else []
-    )
+    until = horizon - dt.timedelta(days=1)
+    if frozen is not None:
+        overdue = frozen_figures.overdue_item_list(frozen, scope)
+        due = frozen_figures.due_item_list(frozen, scope, until=until) if horizon > as_of else []
+        commitments = frozen_figures.commitments(frozen, Scope(kind="board", board=board, all_agreements=True))
+    else:
+        overdue = overdue_item_list(scope.obligations(), scope.actions(), as_of)
+        due = due_item_list(scope.obligations(), scope.actions(), as_of, days=0, until=until) if horizon > as_of else []
+        commitments = list(Commitment.objects.filter(lead_board=board).for_list(as_of).order_by("theme__order", "ref"))
     start, end, previous, window_words = changes_window(meeting, as_of)
-    updates = list(scope.updates().filter(created_at__gte=start, created_at__lt=end).for_timeline().order_by("created_at", "id"))  # type: ignore[attr-defined]
-    commitments = list(Commitment.objects.filter(lead_board=board).for_list(as_of).order_by("theme__order", "ref"))
-    escalated = _escalated_items(scope, as_of)
+    updates = _updates(scope, start, end, frozen)
+    escalated = _escalated_items(scope, as_of, frozen)
     return {
         "overdue": overdue,
         "due": due,
@@ -391,8 +424,19 @@ def board_paper_context(meeting: Meeting, as_of: dt.date) -> dict[str, Any]:
     }
 
 
-def render_paper(meeting: Meeting, kind: str, *, as_of: dt.date, built_at: dt.datetime | None = None) -> str:
-    """The paper's complete, standalone HTML document (also the PDF's source)."""
+def paper_snapshot(meeting: Meeting) -> Snapshot | None:
+    """The frozen snapshot a meeting's papers are built from: its reporting period's, once the
+    period is closed (None while it is open, or when the meeting is in no period)."""
+    period = period_for_meeting(meeting)
+    return period.snapshot if period is not None and period.is_closed else None
+
+
+def render_paper(
+    meeting: Meeting, kind: str, *, as_of: dt.date, built_at: dt.datetime | None = None, frozen: Snapshot | None = None
+) -> str:
+    """The paper's complete, standalone HTML document (also the PDF's source): as of the London day
+    ``as_of`` from the live data, or, given ``frozen`` (:func:`paper_snapshot`; ``as_of`` is then its
+    day), from that snapshot, so that rebuilding it later gives the same content."""
     context: dict[str, Any] = {
         "meeting": meeting,
         "board": meeting.board,
@@ -405,10 +449,10 @@ def render_paper(meeting: Meeting, kind: str, *, as_of: dt.date, built_at: dt.da
         "describe_update": describe_update,
     }
     if kind == Report.Kind.LEADERS_COMMITTEE:
-        context.update(leaders_committee_context(meeting, as_of))
+        context.update(leaders_committee_context(meeting, as_of, frozen))
         template = "reports/leaders_committee.html"
     else:
-        context.update(board_paper_context(meeting, as_of))
+        context.update(board_paper_context(meeting, as_of, frozen))
         template = "reports/board_paper.html"
     for u in context.get("updates", []):
         # Precomputed so the template needs no method calls with arguments.

@@ -320,14 +320,18 @@ def overdue_item_list(
         obl_qs, act_qs = obl_qs[:limit], act_qs[:limit]
     items: list[OverdueItem] = []
     for o in obl_qs:
-        items.append(_item("Obligation", o.commitment, o.party, o, f"{possessive(o.party.name)} obligation under {o.commitment.ref}", on))
+        items.append(
+            item_entry("Obligation", o.commitment, o.party, o, f"{possessive(o.party.name)} obligation under {o.commitment.ref}", on)
+        )
     for a in act_qs:
-        items.append(_item("Action", a.obligation.commitment, a.obligation.party, a, a.description, on))
+        items.append(item_entry("Action", a.obligation.commitment, a.obligation.party, a, a.description, on))
     items.sort(key=lambda i: (-i.days_overdue, i.ref, i.kind))
     return items[:limit] if limit is not None else items
 
 
-def _item(kind: str, commitment: Commitment, party: Party, target: Any, description: str, on: dt.date) -> OverdueItem:
+def item_entry(kind: str, commitment: Commitment, party: Party, target: Any, description: str, on: dt.date) -> OverdueItem:
+    """One line of an overdue or due-soon list: ``target`` is the obligation or action (or its
+    frozen state), read for its due date, owner and escalation level."""
     level = int(target.escalation_level or 0)
     label = Escalation.Step(level).label if level in Escalation.Step.values else "Not yet escalated"
     return OverdueItem(
@@ -372,9 +376,10 @@ def due_item_list(
     if limit is not None:
         obl_qs, act_qs = obl_qs[:limit], act_qs[:limit]
     items = [
-        _item("Obligation", o.commitment, o.party, o, f"{possessive(o.party.name)} obligation under {o.commitment.ref}", on) for o in obl_qs
+        item_entry("Obligation", o.commitment, o.party, o, f"{possessive(o.party.name)} obligation under {o.commitment.ref}", on)
+        for o in obl_qs
     ]
-    items += [_item("Action", a.obligation.commitment, a.obligation.party, a, a.description, on) for a in act_qs]
+    items += [item_entry("Action", a.obligation.commitment, a.obligation.party, a, a.description, on) for a in act_qs]
     items.sort(key=lambda i: (i.due_date, i.ref, i.kind))
     return items[:limit] if limit is not None else items
 

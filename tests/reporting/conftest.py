@@ -14,7 +14,7 @@ from django.test import Client
 from django.utils import timezone
 
 from boards.models import Board, Membership
-from commitments.models import Agreement, Commitment, CommitmentPilot, Obligation, StatusUpdate, Theme
+from commitments.models import Agreement, Commitment, CommitmentPilot, Escalation, Obligation, StatusUpdate, Theme
 
 from ..factories import (
     ActionFactory,
@@ -246,4 +246,18 @@ def lc_meeting(lc_board: Board) -> Any:
         item_number="8",
         report_by="Strategic Lead for Health and Adult Social Care",
         contact="Clive Grimshaw",
+    )
+
+
+@pytest.fixture
+def escalated(dataset: Dataset) -> Escalation:
+    """The late action, escalated to Leaders' Committee (step 3) and not yet resolved."""
+    action = dataset.actions["late"]
+    return Escalation.objects.create(
+        target_type="action",
+        action=action,
+        obligation=action.obligation,
+        commitment=action.obligation.commitment,
+        step=Escalation.Step.COMMITTEE,
+        overdue_since=action.due_date + dt.timedelta(days=1),
     )

@@ -42,19 +42,6 @@ def eager(settings: Any) -> None:
     settings.CELERY_TASK_ALWAYS_EAGER = True
 
 
-@pytest.fixture
-def escalated(dataset: Dataset) -> Escalation:
-    action = dataset.actions["late"]
-    return Escalation.objects.create(
-        target_type="action",
-        action=action,
-        obligation=action.obligation,
-        commitment=action.obligation.commitment,
-        step=Escalation.Step.COMMITTEE,
-        overdue_since=action.due_date + dt.timedelta(days=1),
-    )
-
-
 def test_leaders_committee_paper_has_the_committee_paper_shape(
     dataset: Dataset, lc_meeting: Any, escalated: Escalation, tmp_path: Path
 ) -> None:
