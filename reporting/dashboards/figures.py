@@ -11,13 +11,15 @@ chart can never show a number its table does not.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import QuerySet, Subquery
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from boards.models import Board, Party
 from commitments.models import Action, Agreement, Commitment, CommitmentPilot, Obligation, StatusUpdate, Theme
@@ -43,17 +45,25 @@ def rag_key(value: str | None) -> str:
     return value if value in ("red", "amber", "green") else "none"
 
 
+@functools.lru_cache(maxsize=32)
+def _list_path(name: str, prefix: str, urlconf: str) -> str:
+    """The path of list page ``name`` under the script prefix ``prefix`` and URL conf ``urlconf``
+    (both part of the key, so a cached path is never another deployment's or another test's)."""
+    fallback = {"commitments:list": "/commitments/", "commitments:obligations": "/obligations/", "commitments:actions": "/actions/"}
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return fallback.get(name, "/")
+
+
 def list_url(name: str, params: dict[str, Any]) -> str:
     """The URL of a filtered list page (``commitments:list`` and friends) with ``params``.
 
     The list pages belong to the officers' pages; should one not be mounted (yet), the documented
-    path is used so the link still reads right.
+    path is used so the link still reads right. A dashboard links thousands of figures at large
+    scale (a cell per party and RAG): the path is reversed once per page name, not per figure.
     """
-    fallback = {"commitments:list": "/commitments/", "commitments:obligations": "/obligations/", "commitments:actions": "/actions/"}
-    try:
-        base = reverse(name)
-    except NoReverseMatch:
-        base = fallback.get(name, "/")
+    base = _list_path(name, get_script_prefix(), str(get_urlconf() or settings.ROOT_URLCONF))
     clean = {k: v for k, v in params.items() if v not in (None, "", [])}
     return f"{base}?{urlencode(clean, doseq=True)}" if clean else base
 

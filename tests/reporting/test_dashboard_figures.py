@@ -378,3 +378,18 @@ def test_a_commitment_in_two_pilots_counts_once_in_each(dataset: Dataset) -> Non
     assert pilots == {"North Central London estates pilot": (1, 0, 1), "Haringey prevention pilot": (1, 1, 2)}
     # The pilot's own dashboard counts the same commitments.
     assert build_dashboard(Scope(kind="pilot", pilot=haringey), on=dataset.today).totals.total == 2
+
+
+def test_list_links_follow_the_script_prefix_though_their_paths_are_reversed_once() -> None:
+    from django.urls import get_script_prefix, set_script_prefix
+
+    from reporting.dashboards import list_url
+
+    before = get_script_prefix()
+    assert list_url("commitments:obligations", {"party": "camden"}) == "/obligations/?party=camden"
+    try:
+        set_script_prefix("/devotracker/")
+        assert list_url("commitments:obligations", {"party": "camden"}) == "/devotracker/obligations/?party=camden"
+    finally:
+        set_script_prefix(before)
+    assert list_url("commitments:obligations", {}) == "/obligations/"
