@@ -12,6 +12,10 @@ dashboard_patterns = (
         path("pilots/<slug:slug>/", dashboards.pilot_dashboard, name="pilot"),
         path("boards/<str:code>/", dashboards.board_dashboard, name="board"),
         path("parties/<slug:slug>/", dashboards.party_dashboard, name="party"),
+        path("pilots/<slug:slug>/<slug:section>/", dashboards.pilot_dashboard, name="pilot-section"),
+        path("boards/<str:code>/<slug:section>/", dashboards.board_dashboard, name="board-section"),
+        path("parties/<slug:slug>/<slug:section>/", dashboards.party_dashboard, name="party-section"),
+        path("<slug:section>/", dashboards.dashboard, name="section"),
     ],
     "dashboard",
 )

@@ -1,6 +1,7 @@
 """The dashboard pages (issue 6): thin views over :func:`reporting.dashboards.build_dashboard`.
 
-Every signed-in user may read them (DESIGN.md §10). ``?agreements=all`` widens the view from the
+Every signed-in user may read them (DESIGN.md §10). A dashboard's own page is a short summary
+linking to one page per breakdown (:data:`SECTIONS`), at ``<dashboard>/<section>/``. ``?agreements=all`` widens the view from the
 agreements shown by default to all of them; ``?format=csv&table=<key>`` returns one of the page's
 tables as a formula-safe CSV file instead of the page.
 """
@@ -13,6 +14,7 @@ import hashlib
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_safe
@@ -30,31 +32,71 @@ def _all_agreements(request: HttpRequest) -> bool:
     return request.GET.get("agreements") == "all"
 
 
-@require_safe
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """``/dashboard/``: all of London (the viewers' home page)."""
-    return _respond(request, Scope(all_agreements=_all_agreements(request)))
+# The pages a dashboard's figures are split into: the summary (the dashboard's own page) links to
+# one page per breakdown, each with its chart, table and CSV (issue 13). Name -> (title, what it shows).
+SECTIONS: dict[str, tuple[str, str]] = {
+    "themes": ("By theme", "Commitments by theme and RAG rating."),
+    "boards": ("By lead board", "Commitments by the board that leads them."),
+    "pilots": ("By pilot", "Commitments by the pilot they concern."),
+    "parties": ("By party", "Each party's obligations with their own RAG rating."),
+    "overdue": ("Overdue", "Obligations and actions past their due date and still open, most overdue first."),
+    "due": ("Due soon", "Open obligations and actions due in the next 30, 60 and 90 days."),
+    "recent": ("Recently changed", "The latest updates recorded."),
+    "trends": ("Trends", "The RAG mix of obligations month by month, and overdue items week by week."),
+}
+
+
+def _sections(scope: Scope) -> list[str]:
+    """The breakdown pages of a scope's dashboard: a board's has no by-board page, a pilot's no
+    by-pilot page."""
+    return [name for name in SECTIONS if not (name == "boards" and scope.board) and not (name == "pilots" and scope.pilot)]
+
+
+def _all_agreements(request: HttpRequest) -> bool:
+    return request.GET.get("agreements") == "all"
 
 
 @require_safe
-def pilot_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+def dashboard(request: HttpRequest, section: str | None = None) -> HttpResponse:
+    """``/dashboard/``: all of London (the viewers' home page); ``/dashboard/<section>/``: one breakdown."""
+    return _respond(request, Scope(all_agreements=_all_agreements(request)), section)
+
+
+@require_safe
+def pilot_dashboard(request: HttpRequest, slug: str, section: str | None = None) -> HttpResponse:
     """``/dashboard/pilots/<slug>/``: the commitments one pilot concerns."""
     pilot = get_object_or_404(Pilot, slug=slug)
-    return _respond(request, Scope(kind="pilot", pilot=pilot, all_agreements=_all_agreements(request)))
+    return _respond(request, Scope(kind="pilot", pilot=pilot, all_agreements=_all_agreements(request)), section)
 
 
 @require_safe
-def board_dashboard(request: HttpRequest, code: str) -> HttpResponse:
+def board_dashboard(request: HttpRequest, code: str, section: str | None = None) -> HttpResponse:
     """``/dashboard/boards/<code>/``: the commitments one board leads (code in any case)."""
     board = get_object_or_404(Board, code__iexact=code)
-    return _respond(request, Scope(kind="board", board=board, all_agreements=_all_agreements(request)))
+    return _respond(request, Scope(kind="board", board=board, all_agreements=_all_agreements(request)), section)
 
 
 @require_safe
-def party_dashboard(request: HttpRequest, slug: str) -> HttpResponse:
+def party_dashboard(request: HttpRequest, slug: str, section: str | None = None) -> HttpResponse:
     """``/dashboard/parties/<slug>/``: the commitments a party owes under, and its obligations."""
     party = get_object_or_404(Party, slug=slug)
-    return _respond(request, Scope(kind="party", party=party, all_agreements=_all_agreements(request)))
+    return _respond(request, Scope(kind="party", party=party, all_agreements=_all_agreements(request)), section)
+
+
+def section_url(scope: Scope, section: str | None) -> str:
+    """The URL of a scope's dashboard (``section`` None) or of one of its breakdown pages."""
+    if scope.pilot is not None:
+        name, args = "pilot", [scope.pilot.slug]
+    elif scope.board is not None:
+        name, args = "board", [scope.board.code]
+    elif scope.party is not None:
+        name, args = "party", [scope.party.slug]
+    else:
+        name, args = "index", []
+    if section is not None:
+        name, args = ("section" if name == "index" else f"{name}-section"), [*args, section]
+    url = reverse(f"dashboard:{name}", args=args)
+    return f"{url}?agreements=all" if scope.all_agreements else url
 
 
 # A built dashboard (figures and charts) is kept this long at most; it is keyed by the version of
@@ -97,7 +139,10 @@ class _Built:
         return self.get()[1]
 
 
-def _respond(request: HttpRequest, scope: Scope) -> HttpResponse:
+def _respond(request: HttpRequest, scope: Scope, section: str | None = None) -> HttpResponse:
+    sections = _sections(scope)
+    if section is not None and section not in sections:
+        raise Http404("This dashboard has no page of that name.")
     key = _cache_key(scope)
     built = _Built(scope, key)
     if request.GET.get("format") == "csv":
@@ -119,7 +164,14 @@ def _respond(request: HttpRequest, scope: Scope) -> HttpResponse:
             # The page's content (every table and chart: ~2 MB of HTML at 100,000 commitments)
             # depends only on these and the data, so it is rendered once per version of the data.
             # Without a version (inside a writing transaction) it is not kept at all.
-            "content_cache_key": f"{key}|{base_query}|{toggle_query}",
+            "section": section,
+            "section_title": SECTIONS[section][0] if section else "",
+            "sections": [
+                {"name": name, "title": SECTIONS[name][0], "description": SECTIONS[name][1], "url": section_url(scope, name)}
+                for name in sections
+            ],
+            "dashboard_url": section_url(scope, None),
+            "content_cache_key": f"{key}|{section or ''}|{base_query}|{toggle_query}",
             "content_cache_seconds": DASHBOARD_CACHE_SECONDS if key else 0,
         },
     )

@@ -67,6 +67,10 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /dashboard/pilots/hackney/":          ALL_READ,
     "GET /dashboard/boards/SPB/":              ALL_READ,
     "GET /dashboard/parties/party-a/":         ALL_READ,
+    "GET /dashboard/overdue/":                 ALL_READ,
+    "GET /dashboard/pilots/hackney/trends/":   ALL_READ,
+    "GET /dashboard/boards/SPB/due/":          ALL_READ,
+    "GET /dashboard/parties/party-a/overdue/": ALL_READ,
     "GET /meetings/":                          ALL_READ,
     "GET /meetings/{meeting}/":                ALL_READ,
     "GET /meetings/reports/{report}/":         ALL_READ,
@@ -334,7 +338,8 @@ def test_every_page_url_pattern_is_in_the_matrix() -> None:
         return re.sub(r"\\", "", text).lstrip("/")
 
     covered = {shape(op.split(" ", 1)[1].split(" (")[0].split("?")[0]) for op in MATRIX}
-    known_keys = {"TST-001", "SPB", "spb", "hackney", "party-a", "mou-2017", "capital-and-estates"}
+    # Keys of the fixture's objects, and the names of the dashboards' breakdown pages.
+    known_keys = {"TST-001", "SPB", "spb", "hackney", "party-a", "mou-2017", "capital-and-estates", "overdue", "trends", "due"}
     covered |= {"/".join("*" if part in known_keys else part for part in c.split("/")) for c in covered}
     # Not operations on data: the sign-out form (tested in tests/boards/test_accounts.py), the password change
     # confirmation, the API's catch-all 404, the cookies page, and the ``.{format}`` suffixes.

@@ -32,7 +32,9 @@ def test_anonymous_visitors_are_sent_to_sign_in(dataset: Dataset) -> None:
 
 @pytest.mark.parametrize("persona", ["viewer", "officer", "secretary", "admin_user"])
 def test_every_signed_in_user_may_read_the_dashboard(dataset: Dataset, request: Any, persona: str) -> None:
-    response = client_for(request.getfixturevalue(persona)).get("/dashboard/")
+    client = client_for(request.getfixturevalue(persona))
+    assert client.get("/dashboard/").status_code == 200
+    response = client.get("/dashboard/themes/")
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -42,8 +44,45 @@ def test_every_signed_in_user_may_read_the_dashboard(dataset: Dataset, request: 
     assert 'aria-labelledby="chart-theme-title chart-theme-desc"' in html
 
 
+SECTION_TABLES = {
+    "themes": ["theme"],
+    "boards": ["board"],
+    "pilots": ["pilot"],
+    "parties": ["party"],
+    "overdue": ["overdue"],
+    "due": ["due", "due-soon"],
+    "recent": ["recent"],
+    "trends": ["rag-trend", "overdue-trend"],
+}
+
+
+def test_the_dashboard_is_a_summary_linking_to_a_page_per_breakdown(dataset: Dataset, viewer: Any) -> None:
+    client = client_for(viewer)
+    summary = client.get("/dashboard/").content.decode()
+
+    assert 'id="table-summary"' in summary
+    for section, keys in SECTION_TABLES.items():
+        assert f'href="/dashboard/{section}/"' in summary, section
+        for key in keys:
+            assert f'id="table-{key}"' not in summary, key
+        page = client.get(f"/dashboard/{section}/").content.decode()
+        for key in keys:
+            assert f'id="table-{key}"' in page, (section, key)
+        assert 'id="table-summary"' not in page
+    assert client.get("/dashboard/nope/").status_code == 404
+    # A board's dashboard has no by-board page, a pilot's no by-pilot page.
+    assert client.get("/dashboard/boards/spb/boards/").status_code == 404
+    assert client.get("/dashboard/pilots/ncl-estates/pilots/").status_code == 404
+    board = client.get("/dashboard/boards/spb/?agreements=all").content.decode()
+    assert 'href="/dashboard/boards/SPB/overdue/?agreements=all"' in board
+    page = client.get("/dashboard/boards/SPB/overdue/?agreements=all")
+    assert page.status_code == 200 and page.context["d"].scope.all_agreements
+    assert '<h1 class="govuk-heading-l">Overdue: London Health and Care Strategic Partnership Board</h1>' in page.content.decode()
+
+
 def test_charts_are_followed_by_their_tables_and_patterns(dataset: Dataset, viewer: Any) -> None:
-    html = client_for(viewer).get("/dashboard/").content.decode()
+    client = client_for(viewer)
+    html = "".join(client.get(f"/dashboard/{section}/").content.decode() for section in ("themes", "boards", "pilots", "parties", "trends"))
 
     for key in ("theme", "board", "pilot", "party", "rag-trend", "overdue-trend"):
         assert f'id="table-{key}"' in html, key
@@ -117,7 +156,9 @@ def test_every_table_on_the_page_has_a_csv_link_that_works(dataset: Dataset, vie
     client = client_for(viewer)
     response = client.get("/dashboard/boards/spb/?agreements=all")
     keys = list(response.context["d"].tables())
-    html = response.content.decode()
+    html = response.content.decode() + "".join(
+        client.get(f"/dashboard/boards/spb/{section}/?agreements=all").content.decode() for section in SECTION_TABLES if section != "boards"
+    )
 
     assert len(keys) >= 10
     for key in keys:

@@ -197,6 +197,10 @@ def pages_for(persona: str, world: dict[str, Any]) -> list[str]:
         "vera": [
             "/",
             "/dashboard/",
+            "/dashboard/themes/",
+            "/dashboard/parties/",
+            "/dashboard/overdue/",
+            "/dashboard/trends/",
             f"/dashboard/pilots/{world['pilot'].slug}/",
             "/dashboard/boards/SPB/",
             f"/dashboard/parties/{world['party'].slug}/",
@@ -205,7 +209,7 @@ def pages_for(persona: str, world: dict[str, Any]) -> list[str]:
 
 
 # Pages whose tables are wider than 320px with this data: the region must really scroll there.
-MUST_SCROLL = {"/my-work/", "/commitments/", "/obligations/", "/actions/", "/boards/", "/dashboard/", "/meetings/"}
+MUST_SCROLL = {"/my-work/", "/commitments/", "/obligations/", "/actions/", "/boards/", "/dashboard/themes/", "/meetings/"}
 
 
 @pytest.mark.parametrize("persona", ["alice", "sam", "vera"])
