@@ -27,11 +27,6 @@ from pilots.models import Pilot
 from ..charts import overdue_trend_chart, rag_bar_chart, rag_trend_chart
 from ..dashboards import Dashboard, Scope, build_dashboard
 
-
-def _all_agreements(request: HttpRequest) -> bool:
-    return request.GET.get("agreements") == "all"
-
-
 # The pages a dashboard's figures are split into: the summary (the dashboard's own page) links to
 # one page per breakdown, each with its chart, table and CSV (issue 13). Name -> (title, what it shows).
 SECTIONS: dict[str, tuple[str, str]] = {
