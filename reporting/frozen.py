@@ -25,10 +25,9 @@ from django.db.models import Q, QuerySet
 
 from commitments.lifecycle import CLOSED_STATUSES
 from commitments.models import Action, Commitment, Escalation, Obligation
-from commitments.templatetags.tracker import possessive
 
 from .dashboards import OverdueItem, Scope
-from .dashboards.queries import item_entry
+from .dashboards.queries import item_entry, obligation_label
 from .models import ActionState, CommitmentState, ObligationState, Snapshot
 
 
@@ -78,7 +77,7 @@ def _entries(snapshot: Snapshot, targets: list[tuple[str, Any, Any]]) -> list[Ov
             commitment, party, description = (
                 item.commitment,
                 item.party,
-                f"{possessive(item.party.name)} obligation under {item.commitment.ref}",
+                obligation_label(item.party.name, item.commitment.ref),
             )
         else:
             commitment, party, description = item.obligation.commitment, item.obligation.party, item.description

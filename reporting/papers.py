@@ -34,7 +34,6 @@ from boards.models import Board, Meeting
 from commitments import changes, escalation
 from commitments.models import Agreement, Citation, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
 from commitments.sources import format_date
-from commitments.templatetags.tracker import possessive
 
 from . import frozen as frozen_figures
 from .charts import rag_bar_chart
@@ -51,6 +50,7 @@ from .dashboards import (
     update_target_label,
 )
 from .dashboards.figures import owner_label
+from .dashboards.queries import obligation_label
 from .models import LEADERS_COMMITTEE_CODE, ReportingPeriod, Snapshot
 from .periods import period_for_meeting, previous_closed
 from .word import html_to_docx
@@ -241,7 +241,7 @@ def _escalated_items(scope: Scope, as_of: dt.date, frozen: Snapshot | None = Non
             kind, description, party = "Action", e.action.description, e.action.obligation.party.name
         else:
             kind, party = "Obligation", e.obligation.party.name  # type: ignore[union-attr]
-            description = f"{possessive(party)} obligation under {e.commitment.ref}"
+            description = obligation_label(party, e.commitment.ref)
         owner = owner_label(target.owner)
         out.append(
             EscalatedItem(

@@ -320,13 +320,16 @@ def overdue_item_list(
         obl_qs, act_qs = obl_qs[:limit], act_qs[:limit]
     items: list[OverdueItem] = []
     for o in obl_qs:
-        items.append(
-            item_entry("Obligation", o.commitment, o.party, o, f"{possessive(o.party.name)} obligation under {o.commitment.ref}", on)
-        )
+        items.append(item_entry("Obligation", o.commitment, o.party, o, obligation_label(o.party.name, o.commitment.ref), on))
     for a in act_qs:
         items.append(item_entry("Action", a.obligation.commitment, a.obligation.party, a, a.description, on))
     items.sort(key=lambda i: (-i.days_overdue, i.ref, i.kind))
     return items[:limit] if limit is not None else items
+
+
+def obligation_label(party: str, ref: str) -> str:
+    """How a list names an obligation: "Camden's obligation under EST-01"."""
+    return f"{possessive(party)} obligation under {ref}"
 
 
 def item_entry(kind: str, commitment: Commitment, party: Party, target: Any, description: str, on: dt.date) -> OverdueItem:
@@ -375,10 +378,7 @@ def due_item_list(
     )
     if limit is not None:
         obl_qs, act_qs = obl_qs[:limit], act_qs[:limit]
-    items = [
-        item_entry("Obligation", o.commitment, o.party, o, f"{possessive(o.party.name)} obligation under {o.commitment.ref}", on)
-        for o in obl_qs
-    ]
+    items = [item_entry("Obligation", o.commitment, o.party, o, obligation_label(o.party.name, o.commitment.ref), on) for o in obl_qs]
     items += [item_entry("Action", a.obligation.commitment, a.obligation.party, a, a.description, on) for a in act_qs]
     items.sort(key=lambda i: (i.due_date, i.ref, i.kind))
     return items[:limit] if limit is not None else items
