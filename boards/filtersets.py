@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from devotracker.filters import AwareDateTimeFilter, BooleanFieldFilter, DateFilter, OrderingFilter, SortKey
+from devotracker.filters import AwareDateTimeFilter, BooleanFieldFilter, DateFilter, OrderingFilter, SortKey, TextFilter
 
 from .models import Board, Meeting, Party
 
 
 class PartyFilterSet(filters.FilterSet):
-    q = filters.CharFilter(field_name="name", lookup_expr="icontains", label="Name contains", max_length=200)
+    q = TextFilter(field_name="name", lookup_expr="icontains", label="Name contains", max_length=200)
     type = filters.MultipleChoiceFilter(choices=Party.Type.choices, label="Type")
     collective = BooleanFieldFilter(field_name="collective", label="Collective")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
@@ -41,7 +41,7 @@ class BoardFilterSet(filters.FilterSet):
 
 
 class MeetingFilterSet(filters.FilterSet):
-    board = filters.CharFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)", max_length=16)
+    board = TextFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)", max_length=16)
     date_before = DateFilter(field_name="date", lookup_expr="lt", label="Before")
     date_after = DateFilter(field_name="date", lookup_expr="gt", label="After")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")

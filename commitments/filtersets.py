@@ -26,6 +26,7 @@ from devotracker.filters import (
     OrderingFilter,
     SlugMultipleChoiceFilter,
     SortKey,
+    TextFilter,
 )
 from pilots.models import Pilot
 
@@ -74,16 +75,16 @@ def filter_in_dashboards(queryset: QuerySet[Any], agreement_path: str, value: st
 
 
 class CommitmentFilterSet(filters.FilterSet):
-    q = filters.CharFilter(method="search", label="Search", max_length=200)
+    q = TextFilter(method="search", label="Search", max_length=200)
     theme = SlugMultipleChoiceFilter(field_name="theme__slug", to_field_name="slug", queryset=Theme.objects.all(), label="Theme")
-    board = filters.CharFilter(method="filter_board", label="Lead board (code)", max_length=16)
+    board = TextFilter(method="filter_board", label="Lead board (code)", max_length=16)
     pilot = SlugMultipleChoiceFilter(
         field_name="pilot_links__pilot__slug", to_field_name="slug", queryset=Pilot.objects.all(), label="Pilot", distinct=True
     )
     party = SlugMultipleChoiceFilter(
         field_name="obligations__party__slug", to_field_name="slug", queryset=Party.objects.all(), label="Party", distinct=True
     )
-    agreement = filters.CharFilter(field_name="agreement__slug", label="Agreement", max_length=80)
+    agreement = TextFilter(field_name="agreement__slug", label="Agreement", max_length=80)
     # The dashboards' default set of agreements (the MoU and the 2015 Agreement), so a figure on a
     # dashboard drills down to exactly the rows it counts (issue 6).
     in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
@@ -157,7 +158,7 @@ class _TrackedFilterSet(filters.FilterSet):
     due_before = DateFilter(field_name="due_date", lookup_expr="lt", label="Due before")
     due_after = DateFilter(field_name="due_date", lookup_expr="gt", label="Due after")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
-    owner = filters.CharFilter(field_name="owner__username", label="Owner (username)", max_length=150)
+    owner = TextFilter(field_name="owner__username", label="Owner (username)", max_length=150)
 
     def filter_rag(self, queryset: QuerySet[Any], name: str, value: list[str]) -> QuerySet[Any]:
         return filter_rag_values(queryset, "rag", value)
@@ -171,12 +172,12 @@ class _TrackedFilterSet(filters.FilterSet):
 
 
 class ObligationFilterSet(_TrackedFilterSet):
-    commitment = filters.CharFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
-    party = filters.CharFilter(field_name="party__slug", label="Party (slug)", max_length=80)
-    theme = filters.CharFilter(field_name="commitment__theme__slug", label="Theme (slug)", max_length=80)
-    board = filters.CharFilter(field_name="commitment__lead_board__code", lookup_expr="iexact", label="Lead board (code)", max_length=16)
+    commitment = TextFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
+    party = TextFilter(field_name="party__slug", label="Party (slug)", max_length=80)
+    theme = TextFilter(field_name="commitment__theme__slug", label="Theme (slug)", max_length=80)
+    board = TextFilter(field_name="commitment__lead_board__code", lookup_expr="iexact", label="Lead board (code)", max_length=16)
     # Added for the dashboards' drill-downs (issue 6): a pilot's and the default agreements' items.
-    pilot = filters.CharFilter(field_name="commitment__pilot_links__pilot__slug", label="Pilot (slug)", max_length=80, distinct=True)
+    pilot = TextFilter(field_name="commitment__pilot_links__pilot__slug", label="Pilot (slug)", max_length=80, distinct=True)
     in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
     compare_to = IdFilter(method=keep_rows, label=COMPARE_TO_LABEL)
 
@@ -204,17 +205,15 @@ class ObligationFilterSet(_TrackedFilterSet):
 
 
 class ActionFilterSet(_TrackedFilterSet):
-    commitment = filters.CharFilter(field_name="obligation__commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
+    commitment = TextFilter(field_name="obligation__commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
     obligation = IdFilter(field_name="obligation_id", label="Obligation (id)")
-    party = filters.CharFilter(field_name="obligation__party__slug", label="Party (slug)", max_length=80)
-    theme = filters.CharFilter(field_name="obligation__commitment__theme__slug", label="Theme (slug)", max_length=80)
-    board = filters.CharFilter(
+    party = TextFilter(field_name="obligation__party__slug", label="Party (slug)", max_length=80)
+    theme = TextFilter(field_name="obligation__commitment__theme__slug", label="Theme (slug)", max_length=80)
+    board = TextFilter(
         field_name="obligation__commitment__lead_board__code", lookup_expr="iexact", label="Lead board (code)", max_length=16
     )
     # Added for the dashboards' drill-downs (issue 6): a pilot's and the default agreements' items.
-    pilot = filters.CharFilter(
-        field_name="obligation__commitment__pilot_links__pilot__slug", label="Pilot (slug)", max_length=80, distinct=True
-    )
+    pilot = TextFilter(field_name="obligation__commitment__pilot_links__pilot__slug", label="Pilot (slug)", max_length=80, distinct=True)
     in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
 
     def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
@@ -243,9 +242,9 @@ class ActionFilterSet(_TrackedFilterSet):
 
 class StatusUpdateFilterSet(filters.FilterSet):
     target_type = ChoiceFilter(choices=StatusUpdate.TargetType.choices, label="Target type")
-    commitment = filters.CharFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
-    party = filters.CharFilter(field_name="party__slug", label="Party (slug)", max_length=80)
-    author = filters.CharFilter(field_name="author__username", label="Author (username)", max_length=150)
+    commitment = TextFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
+    party = TextFilter(field_name="party__slug", label="Party (slug)", max_length=80)
+    author = TextFilter(field_name="author__username", label="Author (username)", max_length=150)
     since = AwareDateTimeFilter(field_name="created_at", lookup_expr="gte", label="Since")
     updated_since = AwareDateTimeFilter(field_name="created_at", lookup_expr="gte", label="Updated since")
     # Added for the partner API (issue 4): the history of one obligation or action, which the

@@ -42,6 +42,27 @@ class GivenMeansFilledMixin:
         return super().clean(value)  # type: ignore[misc]
 
 
+class RawLengthCharField(forms.CharField):
+    """A text box whose length limit applies to the value as sent, before its surrounding
+    whitespace is stripped: the OpenAPI schema's ``maxLength`` is then exactly what is refused
+    (a 13-character value starting with a control character that ``str.strip`` removes was
+    accepted under ``maxLength: 12``; schemathesis, issue 12)."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str) and self.max_length is not None and len(value) > self.max_length:
+            raise ValidationError(
+                f"Ensure this value has at most {self.max_length} characters (it has {len(value)}).",
+                code="max_length",
+            )
+        return super().to_python(value)
+
+
+class TextFilter(filters.CharFilter):
+    """Every app's free-text or key filter: django-filter's CharFilter with the raw length limit."""
+
+    field_class = RawLengthCharField
+
+
 @extend_schema_field(OpenApiTypes.STR)
 class SlugMultipleChoiceFilter(filters.ModelMultipleChoiceFilter):
     """One or more slugs (``?theme=a&theme=b``); an unknown slug is a field error."""

@@ -129,7 +129,10 @@ def database_unavailable_response(request: HttpRequest, exception: BaseException
     Also used by the 500 handler (``devotracker.views.server_error``): a database failure raised by
     a middleware (the session, the user) never reaches :meth:`process_exception`.
     """
-    logger.warning("database unavailable", extra={"fields": {"path": request.path, "error": type(exception).__name__}})
+    logger.warning(
+        "database unavailable",
+        extra={"fields": {"path": request.path, "error": type(exception).__name__, "message": str(exception)[:300]}},
+    )
     from django.db import connections
 
     for conn in connections.all():

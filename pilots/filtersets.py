@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from devotracker.filters import AwareDateTimeFilter, OrderingFilter, SortKey
+from devotracker.filters import AwareDateTimeFilter, OrderingFilter, SortKey, TextFilter
 
 from .models import Borough, Pilot
 
@@ -12,7 +12,7 @@ from .models import Borough, Pilot
 class PilotFilterSet(filters.FilterSet):
     focus = filters.MultipleChoiceFilter(choices=Pilot.Focus.choices, label="Focus")
     status = filters.MultipleChoiceFilter(choices=Pilot.Status.choices, label="Status")
-    borough = filters.CharFilter(field_name="boroughs__slug", label="Member borough (slug)", max_length=80, distinct=True)
+    borough = TextFilter(field_name="boroughs__slug", label="Member borough (slug)", max_length=80, distinct=True)
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
 
     ordering = OrderingFilter(
@@ -25,8 +25,8 @@ class PilotFilterSet(filters.FilterSet):
 
 
 class BoroughFilterSet(filters.FilterSet):
-    pilot = filters.CharFilter(field_name="pilots__slug", label="Pilot (slug)", max_length=80, distinct=True)
-    sub_region = filters.CharFilter(field_name="sub_region__slug", label="Sub-region (slug)", max_length=80)
+    pilot = TextFilter(field_name="pilots__slug", label="Pilot (slug)", max_length=80, distinct=True)
+    sub_region = TextFilter(field_name="sub_region__slug", label="Sub-region (slug)", max_length=80)
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
 
     ordering = OrderingFilter(

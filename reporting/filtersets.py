@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from boards.models import Board, Party
 from commitments.api.serializers import RAG_CHOICES as SERIALIZER_RAG_CHOICES
 from commitments.models import Commitment, Status, Theme
-from devotracker.filters import BooleanChoiceFilter, DateFilter, OrderingFilter, SortKey
+from devotracker.filters import BooleanChoiceFilter, DateFilter, OrderingFilter, SortKey, TextFilter
 
 from .models import ActionState, CommitmentState, ObligationState, ReportingPeriod
 
@@ -19,7 +19,7 @@ RAG_CHOICES = [(value, label) for value, label in SERIALIZER_RAG_CHOICES if valu
 
 
 class PeriodFilterSet(filters.FilterSet):
-    board = filters.CharFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)", max_length=16)
+    board = TextFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)", max_length=16)
     state = filters.MultipleChoiceFilter(choices=ReportingPeriod.State.choices, label="State")
     ends_after = DateFilter(field_name="ends_on", lookup_expr="gt", label="Ends after")
     starts_before = DateFilter(field_name="starts_on", lookup_expr="lt", label="Starts before")
@@ -50,7 +50,7 @@ class _StateFilterSet(filters.FilterSet):
     overdue = BooleanChoiceFilter(method="filter_overdue", label="Overdue (on the snapshot's day)")
     due_before = DateFilter(field_name="due_date", lookup_expr="lt", label="Due before")
     due_after = DateFilter(field_name="due_date", lookup_expr="gt", label="Due after")
-    commitment = filters.CharFilter(method="filter_commitment", label="Commitment (ref)", max_length=12)
+    commitment = TextFilter(method="filter_commitment", label="Commitment (ref)", max_length=12)
 
     def filter_overdue(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(overdue=value == "true")
@@ -73,8 +73,8 @@ def _state_ordering(key: str) -> OrderingFilter:
 
 
 class CommitmentStateFilterSet(_StateFilterSet):
-    theme = filters.CharFilter(method="filter_theme", label="Theme (slug)", max_length=80)
-    board = filters.CharFilter(method="filter_board", label="Lead board (code)", max_length=16)
+    theme = TextFilter(method="filter_theme", label="Theme (slug)", max_length=80)
+    board = TextFilter(method="filter_board", label="Lead board (code)", max_length=16)
     ordering = _state_ordering("commitment_id")
 
     class Meta:
@@ -91,7 +91,7 @@ class CommitmentStateFilterSet(_StateFilterSet):
 class _OwedStateFilterSet(_StateFilterSet):
     """Obligations and actions: what a party owed."""
 
-    party = filters.CharFilter(method="filter_party", label="Party (slug)", max_length=80)
+    party = TextFilter(method="filter_party", label="Party (slug)", max_length=80)
 
     def filter_party(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return queryset.filter(party_id__in=_ids(Party, slug=value))
