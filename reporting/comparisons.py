@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
 from commitments.comparisons import PREVIOUS
 from commitments.lifecycle import CLOSED_STATUSES, Status, london_today
@@ -84,18 +84,54 @@ def _current(kind: Kind, on: dt.date, now: Snapshot | None = None) -> QuerySet[A
     )
 
 
-def _movement_q() -> Q:
-    """Rows that moved in any way the lists show (a first filter in the database; the exact sorting
-    is :func:`_classify`)."""
-    closed_now = Q(now_status__in=CLOSED_STATUSES)
-    return (
-        ~Q(now_rag=F("previous_rag"))
-        | Q(is_overdue=True, previous_overdue=False)
-        | (Q(now_status=Status.COMPLETE) & ~Q(previous_status=Status.COMPLETE))
-        | (~Q(now_due=F("previous_due_date")) & ~closed_now)
-        | (Q(now_due__isnull=True) & Q(previous_due_date__isnull=False))
-        | (Q(now_due__isnull=False) & Q(previous_due_date__isnull=True) & Q(previous_status__isnull=False))
+def _rank(column: str) -> Case:
+    return Case(*(When(**{column: rag}, then=Value(rank)) for rag, rank in RAG_RANK.items()), default=None, output_field=IntegerField())
+
+
+def _flag_rules() -> dict[str, Q]:
+    """When an item is in each list: the one definition of the movements, evaluated in the
+    database (over the ``now_*``/``previous_*`` annotations and the RAG ranks) by the lists and by
+    the counts alike. A rating compared with "not assessed" is neither better nor worse; re-dating
+    is only counted for an item still open (closing an item is not re-dating it)."""
+    changed_date = (
+        Q(now_due__lt=F("previous_due_date"))
+        | Q(now_due__gt=F("previous_due_date"))
+        | Q(now_due__isnull=True, previous_due_date__isnull=False)
+        | Q(now_due__isnull=False, previous_due_date__isnull=True)
     )
+    return {
+        "improved": Q(now_rank__gt=F("previous_rank")),
+        "worsened": Q(now_rank__lt=F("previous_rank")),
+        "newly_overdue": Q(is_overdue=True, previous_overdue=False),
+        "completed": Q(now_status=Status.COMPLETE) & ~Q(previous_status=Status.COMPLETE),
+        "redated": changed_date & ~Q(now_status__in=CLOSED_STATUSES),
+    }
+
+
+def _compared(
+    snapshot: Snapshot, kind: Kind, *, on: dt.date | None = None, to: Snapshot | None = None, within: QuerySet[Any] | None = None
+) -> QuerySet[Any]:
+    """The items ``snapshot`` holds (and ``to`` too, when given), limited to ``within`` (a queryset
+    of the same items: a dashboard's or a board's scope), with their state then and now and one
+    ``moved_<list>`` flag per list."""
+    qs = _current(kind, on or london_today(), to)
+    if within is not None:
+        qs = qs.filter(pk__in=within.values("pk"))
+    qs = (
+        with_previous(qs, snapshot, kind)
+        .filter(previous_status__isnull=False)
+        .annotate(now_rank=_rank("now_rag"), previous_rank=_rank("previous_rag"))
+    )
+    return qs.annotate(**{f"moved_{name}": ExpressionWrapper(rule, output_field=BooleanField()) for name, rule in _flag_rules().items()})
+
+
+def movement_counts(
+    snapshot: Snapshot, kind: Kind, *, on: dt.date | None = None, to: Snapshot | None = None, within: QuerySet[Any] | None = None
+) -> dict[str, int]:
+    """How many items are in each list of :data:`MOVEMENTS` since ``snapshot`` (to today, or to the
+    later snapshot ``to``), counted in the database: one query, no row read."""
+    qs = _compared(snapshot, kind, on=on, to=to, within=within)
+    return qs.aggregate(**{name: Count("pk", filter=Q(**{f"moved_{name}": True})) for name in MOVEMENTS})
 
 
 @dataclass
@@ -125,20 +161,6 @@ class Movements:
         return dict(self.totals)
 
 
-def _classify(before: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    found = []
-    was, is_ = RAG_RANK.get(before["rag"] or ""), RAG_RANK.get(now["rag"] or "")
-    if was is not None and is_ is not None and is_ != was:
-        found.append("improved" if is_ > was else "worsened")
-    if now["overdue"] and before["overdue"] is False:
-        found.append("newly_overdue")
-    if now["status"] == Status.COMPLETE and before["status"] != Status.COMPLETE:
-        found.append("completed")
-    if before["status"] is not None and now["due_date"] != before["due_date"] and now["status"] not in CLOSED_STATUSES:
-        found.append("redated")
-    return found
-
-
 def _reasons(kind: Kind, ids: list[int], since: dt.datetime, until: dt.datetime | None = None) -> dict[int, list[str]]:
     """The reasons given for changes of date after ``since`` (and up to ``until``), per item."""
     if not ids:
@@ -164,50 +186,99 @@ def _reasons(kind: Kind, ids: list[int], since: dt.datetime, until: dt.datetime 
 
 
 def movements(
-    snapshot: Snapshot, kind: Kind, *, on: dt.date | None = None, limit: int | None = None, to: Snapshot | None = None
+    snapshot: Snapshot,
+    kind: Kind,
+    *,
+    on: dt.date | None = None,
+    limit: int | None = None,
+    to: Snapshot | None = None,
+    within: QuerySet[Any] | None = None,
 ) -> Movements:
-    """What moved since ``snapshot`` for commitments or obligations, to today (or to the later
-    snapshot ``to``, whose day ``on`` then is). Two queries (the rows that moved, the reasons for
-    the re-dated ones listed), whatever the number of items; each list is cut to ``limit`` when
-    given, and only the listed re-dated items' reasons are read."""
+    """What moved since ``snapshot`` for commitments or obligations (those of ``within`` when
+    given), to today (or to the later snapshot ``to``, whose day ``on`` then is).
+
+    Whole lists (``limit`` None): two queries, the rows that moved and the reasons of the re-dated
+    ones. Cut lists: the counts in one query, then each list's first ``limit`` rows (none when
+    ``limit`` is 0) and the listed re-dated items' reasons, so a long history is never read to
+    show fifty rows."""
     on = on or london_today()
-    rows = (
-        with_previous(_current(kind, on, to), snapshot, kind)
-        .filter(previous_status__isnull=False)
-        .filter(_movement_q())
-        .select_related(*(["theme"] if kind == "commitments" else ["commitment", "party"]))
-        .order_by("pk")
+    compared = _compared(snapshot, kind, on=on, to=to, within=within).select_related(
+        *(["theme"] if kind == "commitments" else ["commitment", "party"])
     )
     result = Movements(snapshot=snapshot, on=on)
+    if limit is None:
+        chosen: dict[str, list[Any]] = {name: [] for name in MOVEMENTS}
+        any_flag = Q()
+        for name in MOVEMENTS:
+            any_flag |= Q(**{f"moved_{name}": True})
+        for row in compared.filter(any_flag).order_by("pk"):
+            for name in MOVEMENTS:
+                if getattr(row, f"moved_{name}"):
+                    chosen[name].append(row)
+        result.totals = {name: len(rows) for name, rows in chosen.items()}
+    else:
+        result.totals = movement_counts(snapshot, kind, on=on, to=to, within=within)
+        chosen = {
+            name: list(compared.filter(**{f"moved_{name}": True}).order_by("pk")[:limit]) if limit and result.totals[name] else []
+            for name in MOVEMENTS
+        }
     redated: list[Movement] = []
-    for row in rows:
-        before = {
-            "status": row.previous_status,
-            "rag": row.previous_rag,
-            "progress": row.previous_progress,
-            "due_date": row.previous_due_date,
-            "overdue": row.previous_overdue,
-        }
-        now = {
-            "status": row.now_status,
-            "rag": row.now_rag,
-            "progress": row.now_progress,
-            "due_date": row.now_due,
-            "overdue": bool(row.is_overdue),
-        }
-        if kind == "commitments":
-            label, ref = row.title, row.ref
-        else:
-            label, ref = f"{row.party.name}: {row.commitment.title}", row.commitment.ref
-        for name in _classify(before, now):
-            result.totals[name] += 1
-            if limit is None or len(result.lists[name]) < limit:
-                item = Movement(kind=kind, pk=row.pk, label=label, ref=ref, before=before, now=now)
-                result.lists[name].append(item)
-                if name == "redated":
-                    redated.append(item)
-    # Reasons only for the re-dated items listed: a list cut to ``limit`` needs no more.
+    for name, rows in chosen.items():
+        for row in rows:
+            item = _movement(kind, row)
+            result.lists[name].append(item)
+            if name == "redated":
+                redated.append(item)
     reasons = _reasons(kind, [m.pk for m in redated], snapshot.taken_at, to.taken_at if to is not None else None)
     for item in redated:
         item.reasons = reasons.get(item.pk, [])
     return result
+
+
+def _movement(kind: Kind, row: Any) -> Movement:
+    before = {
+        "status": row.previous_status,
+        "rag": row.previous_rag,
+        "progress": row.previous_progress,
+        "due_date": row.previous_due_date,
+        "overdue": row.previous_overdue,
+    }
+    now = {
+        "status": row.now_status,
+        "rag": row.now_rag,
+        "progress": row.now_progress,
+        "due_date": row.now_due,
+        "overdue": bool(row.is_overdue),
+    }
+    if kind == "commitments":
+        label, ref = row.title, row.ref
+    else:
+        label, ref = f"{row.party.name}: {row.commitment.title}", row.commitment.ref
+    return Movement(kind=kind, pk=row.pk, label=label, ref=ref, before=before, now=now)
+
+
+def movement_sections(
+    snapshot: Snapshot,
+    *,
+    on: dt.date | None = None,
+    to: Snapshot | None = None,
+    limit: int | None = None,
+    within: dict[Kind, QuerySet[Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """What a page shows of the movements since ``snapshot``: one section per kind (commitments,
+    obligations), each with its lists (name, label, whole count, items cut to ``limit``); the
+    template ``reporting/_movements.html`` renders them. ``within`` limits each kind to a scope."""
+    sections = []
+    for kind, heading in KIND_HEADINGS:
+        found = movements(snapshot, kind, on=on, limit=limit, to=to, within=(within or {}).get(kind))
+        sections.append(
+            {
+                "kind": kind,
+                "heading": heading,
+                "lists": [
+                    {"name": name, "label": MOVEMENT_LABELS[name], "items": items, "count": found.totals[name]}
+                    for name, items in found.lists.items()
+                ],
+            }
+        )
+    return sections

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -37,7 +37,7 @@ from commitments.sources import format_date
 
 from . import frozen as frozen_figures
 from .charts import rag_bar_chart
-from .comparisons import KIND_HEADINGS, movements
+from .comparisons import KIND_HEADINGS, Kind, movement_counts
 from .dashboards import (
     RAG_KEYS,
     OverdueItem,
@@ -352,19 +352,20 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot
 
 
 def movement_since_last_period(
-    meeting: Meeting, as_of: dt.date, frozen: Snapshot | None = None
+    meeting: Meeting, as_of: dt.date, frozen: Snapshot | None = None, scope: Scope | None = None
 ) -> tuple[ReportingPeriod | None, list[dict[str, Any]]]:
     """The last closed reporting period of the meeting's board before this meeting's period (or
-    before the meeting), and how many commitments and obligations moved since its frozen figures
-    (to today's, or to ``frozen``'s): one row per kind with the counts of
-    :data:`reporting.comparisons.MOVEMENTS`."""
+    before the meeting), and how many commitments and obligations (of ``scope``, when given: a
+    board paper's) moved since its frozen figures (to today's, or to ``frozen``'s): one row per
+    kind with the counts of :data:`reporting.comparisons.MOVEMENTS`, counted in the database."""
     period = period_for_meeting(meeting)
     previous = previous_closed(period) if period is not None else previous_closed(None, board=meeting.board_id, before=meeting.date)
     if previous is None or previous.snapshot is None:
         return previous, []
+    within: dict[Kind, QuerySet[Any]] = {} if scope is None else {"commitments": scope.commitments(), "obligations": scope.obligations()}
     rows = []
     for kind, heading in KIND_HEADINGS:
-        counts = movements(previous.snapshot, kind, on=as_of, limit=0, to=frozen).counts()
+        counts = movement_counts(previous.snapshot, kind, on=as_of, to=frozen, within=within.get(kind))
         rows.append({"label": heading, **counts})
     return previous, rows
 
@@ -409,7 +410,10 @@ def board_paper_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot | Non
     start, end, previous, window_words = changes_window(meeting, as_of)
     updates = _updates(scope, start, end, frozen)
     escalated = _escalated_items(scope, as_of, frozen)
+    previous_period, movement = movement_since_last_period(meeting, as_of, frozen, scope)
     return {
+        "previous_period": previous_period,
+        "movement": movement,
         "overdue": overdue,
         "due": due,
         "horizon": horizon,

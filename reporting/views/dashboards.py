@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from typing import Any
 
 from django.core.cache import cache
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -25,7 +27,10 @@ from devotracker.spreadsheets import csv_safe
 from pilots.models import Pilot
 
 from ..charts import overdue_trend_chart, rag_bar_chart, rag_trend_chart
+from ..comparisons import Kind, movement_sections
 from ..dashboards import Dashboard, Scope, build_dashboard
+from ..models import ReportingPeriod
+from ..periods import last_report
 
 # The pages a dashboard's figures are split into: the summary (the dashboard's own page) links to
 # one page per breakdown, each with its chart, table and CSV (issue 13). Name -> (title, what it shows).
@@ -38,7 +43,15 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "due": ("Due soon", "Open obligations and actions due in the next 30, 60 and 90 days."),
     "recent": ("Recently changed", "The latest updates recorded."),
     "trends": ("Trends", "The RAG mix of obligations month by month, and overdue items week by week."),
+    "changes": (
+        "Since the last report",
+        "What improved, worsened, became overdue, was completed or was re-dated since the last closed reporting period.",
+    ),
 }
+
+# Longest list of items shown per movement on the "since the last report" page (counts are whole;
+# the period's own page lists more).
+CHANGES_LIMIT = 20
 
 
 def _sections(scope: Scope) -> list[str]:
@@ -142,6 +155,7 @@ def _respond(request: HttpRequest, scope: Scope, section: str | None = None) -> 
     built = _Built(scope, key)
     if request.GET.get("format") == "csv":
         return _csv(built.data(), request.GET.get("table", ""))
+    period = last_report(scope.board) if section == "changes" else None
     query = request.GET.copy()
     query.pop("format", None)
     query.pop("table", None)
@@ -166,10 +180,23 @@ def _respond(request: HttpRequest, scope: Scope, section: str | None = None) -> 
                 for name in sections
             ],
             "dashboard_url": section_url(scope, None),
-            "content_cache_key": f"{key}|{section or ''}|{base_query}|{toggle_query}",
+            # Closing a period changes what "since the last report" compares with, not the data.
+            "content_cache_key": f"{key}|{section or ''}|{base_query}|{toggle_query}|{period.pk if period else ''}",
+            "last_report": period,
+            "movement": SimpleLazyObject(lambda: _movements(scope, period)),
+            "movement_limit": CHANGES_LIMIT,
             "content_cache_seconds": DASHBOARD_CACHE_SECONDS if key else 0,
         },
     )
+
+
+def _movements(scope: Scope, period: ReportingPeriod | None) -> list[dict[str, Any]]:
+    """What moved in the scope since ``period``'s frozen figures, to today (built only when the
+    page's content is not cached)."""
+    if period is None or period.snapshot is None:
+        return []
+    within: dict[Kind, QuerySet[Any]] = {"commitments": scope.commitments(), "obligations": scope.obligations()}
+    return movement_sections(period.snapshot, limit=CHANGES_LIMIT, within=within)
 
 
 def _charts(data: Dashboard) -> dict[str, str]:

@@ -18,7 +18,7 @@ from commitments.lifecycle import london_today
 from commitments.models import Action, Commitment, Obligation
 from commitments.services import InvalidUpdate, NotAllowed
 
-from ..comparisons import KIND_HEADINGS, MOVEMENT_LABELS, movements
+from ..comparisons import movement_sections
 from ..forms import PeriodForm
 from ..models import ReportingPeriod
 from ..periods import PeriodConflict, builds_in_flight, can_manage_periods, close_period, open_period, previous_closed
@@ -43,27 +43,14 @@ def period_list(request: HttpRequest) -> HttpResponse:
 
 
 def _movement_sections(period: ReportingPeriod) -> tuple[ReportingPeriod | None, list[dict[str, Any]]]:
-    """What changed between the previous closed period and this one (frozen when this one is
-    closed: its snapshot's day; today while it is open)."""
+    """What changed between the previous closed period and this one: to this one's frozen
+    snapshot once it is closed, to today while it is open."""
     previous = previous_closed(period)
     if previous is None or previous.snapshot is None:
         return previous, []
-    on = period.snapshot.day if period.snapshot is not None else london_today()
-    sections = []
-    for kind, heading in KIND_HEADINGS:
-        found = movements(previous.snapshot, kind, on=on, limit=MOVEMENT_LIMIT)
-        counts = found.counts()
-        sections.append(
-            {
-                "kind": kind,
-                "heading": heading,
-                "lists": [
-                    {"name": name, "label": MOVEMENT_LABELS[name], "items": items, "count": counts[name]}
-                    for name, items in found.lists.items()
-                ],
-            }
-        )
-    return previous, sections
+    if period.snapshot is not None:
+        return previous, movement_sections(previous.snapshot, on=period.snapshot.day, to=period.snapshot, limit=MOVEMENT_LIMIT)
+    return previous, movement_sections(previous.snapshot, limit=MOVEMENT_LIMIT)
 
 
 @require_safe

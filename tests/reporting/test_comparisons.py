@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from commitments.lifecycle import london_today
 from commitments.models import Obligation, Status, StatusUpdate
 from commitments.services import UpdateInput, record_update
-from reporting.comparisons import movements, with_previous
+from reporting.comparisons import movement_counts, movements, with_previous
 from reporting.snapshots import take_snapshot
 
 from ..factories import CommitmentFactory, MembershipFactory, ObligationFactory, UserFactory
@@ -117,3 +117,41 @@ def test_with_previous_puts_the_snapshot_s_values_beside_each_row(world: dict[st
     assert (better.previous_rag, better.rag, better.previous_status) == ("red", "green", Status.IN_PROGRESS)
     assert better.previous_overdue is False
     assert StatusUpdate.objects.filter(obligation=better).exists()
+
+
+def test_the_counts_are_the_whole_lists_and_a_cut_list_is_the_first_of_the_whole(world: dict[str, Any]) -> None:
+    """The lists and the counts come from one rule evaluated in the database: the counts (one
+    query, no row read) equal the whole lists' lengths, and a list cut to ``limit`` is the whole
+    list's first rows, for commitments and obligations alike."""
+    snapshot, _ = take_snapshot(day=london_today() - dt.timedelta(days=30))
+    for name in ("moved", "better", "still"):
+        _update(world, name, revised_due_date=london_today() + dt.timedelta(days=70), reason=f"Later: {name}")
+    _update(world, "worse", rag="red", reason="Recruitment paused")
+    _update(world, "done", status=Status.COMPLETE, progress=100, reason="Delivered", evidence=["https://example.org/report"])
+    later = london_today() + dt.timedelta(days=5)
+    for kind in ("obligations", "commitments"):
+        whole = movements(snapshot, kind, on=later)
+        with CaptureQueriesContext(connection) as queries:
+            counted = movement_counts(snapshot, kind, on=later)
+        assert len(queries) == 1
+        assert counted == {name: len(items) for name, items in whole.lists.items()}
+        cut = movements(snapshot, kind, on=later, limit=2)
+        assert cut.counts() == counted
+        assert {n: [m.pk for m in items] for n, items in cut.lists.items()} == {
+            n: [m.pk for m in items][:2] for n, items in whole.lists.items()
+        }
+    assert movement_counts(snapshot, "obligations", on=later)["redated"] == 3
+
+
+def test_within_limits_the_comparison_to_a_scope(world: dict[str, Any]) -> None:
+    elsewhere = ObligationFactory(rag="red", status=Status.IN_PROGRESS, due_date=london_today() + dt.timedelta(days=40))
+    MembershipFactory(user=world["officer"], party=elsewhere.party)
+    snapshot, _ = take_snapshot(day=london_today() - dt.timedelta(days=1))
+    _update(world, "better", rag="green", reason="Funding agreed")
+    record_update(elsewhere, by=world["officer"], version=elsewhere.version, data=UpdateInput(rag="green", reason="Agreed too"))
+    everywhere = movement_counts(snapshot, "obligations")
+    within = Obligation.objects.filter(commitment=world["commitment"])
+    scoped = movements(snapshot, "obligations", within=within, limit=10)
+    assert everywhere["improved"] == 2
+    assert scoped.counts()["improved"] == 1 and [m.pk for m in scoped.lists["improved"]] == [world["items"]["better"].pk]
+    assert movement_counts(snapshot, "obligations", within=within) == scoped.counts()

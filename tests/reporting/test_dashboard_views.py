@@ -4,15 +4,20 @@ SVG charts' accessibility markup."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
+from commitments.models import Obligation
+from commitments.services import UpdateInput, record_update
 from devotracker.spreadsheets import csv_safe
+from reporting.periods import close_period, open_period
 
-from ..factories import PartyFactory
+from ..factories import MembershipFactory, PartyFactory, UserFactory
 from .conftest import THEME_NAMES, Dataset, client_for
 
 pytestmark = pytest.mark.django_db
@@ -190,3 +195,29 @@ def test_csv_cells_are_formula_safe(dataset: Dataset, viewer: Any) -> None:
 )
 def test_csv_safe(value: Any, expected: Any) -> None:
     assert csv_safe(value) == expected
+
+
+def test_since_the_last_report_lists_what_moved_in_the_dashboard_s_scope(
+    dataset: Dataset, viewer: Any, lc_board: Any, lc_secretariat: Any
+) -> None:
+    client = client_for(viewer)
+    empty = client.get("/dashboard/changes/").content.decode()
+    assert "No reporting period has been closed yet" in empty
+    period = open_period(
+        board=lc_board, name="LC, January 2000", starts_on=dt.date(2000, 1, 1), ends_on=dt.date(2000, 1, 31), by=lc_secretariat
+    )
+    close_period(period, by=lc_secretariat, now=timezone.now() - dt.timedelta(days=2))
+    officer = UserFactory()
+    MembershipFactory(user=officer, party=dataset.party_a)
+    target = Obligation.objects.get(pk=dataset.obligations["today"].pk)
+    record_update(target, by=officer, version=target.version, data=UpdateInput(rag="green", reason="Model agreed"))
+
+    london = client.get("/dashboard/changes/").content.decode()
+    assert f'href="/periods/{period.pk}/"' in london and "LC, January 2000" in london
+    assert 'id="obligations-improved"' in london and "EST-02" in london
+    # A board's page counts only what the board leads: EST-02 is led by the SPB, not the LEB.
+    spb = client.get(f"/dashboard/boards/{dataset.spb.code}/changes/").content.decode()
+    assert 'id="obligations-improved"' in spb
+    leb = client.get("/dashboard/boards/LEB/changes/").content.decode()
+    assert 'id="obligations-improved"' not in leb and "LC, January 2000" in leb
+    assert 'href="/dashboard/changes/"' in client.get("/dashboard/").content.decode()

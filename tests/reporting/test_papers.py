@@ -366,16 +366,16 @@ def test_meeting_pages_run_a_constant_number_of_queries(dataset: Dataset, lc_mee
     assert counts[0] == counts[1]
 
 
-def test_the_committee_report_shows_what_moved_since_the_last_closed_period(dataset: Dataset, lc_meeting: Any, tmp_path: Path) -> None:
+def _close_last_quarter(board: Any, name: str, today: dt.date) -> Any:
+    """Open and close (as an administrator, who is returned) a period of ``board`` ending 30 days ago."""
     admin = UserFactory(is_staff=True, is_superuser=True)
-    earlier = open_period(
-        board=lc_meeting.board,
-        name="Leaders' Committee, last quarter",
-        starts_on=dataset.today - dt.timedelta(days=120),
-        ends_on=dataset.today - dt.timedelta(days=30),
-        by=admin,
-    )
-    close_period(earlier, by=admin)
+    period = open_period(board=board, name=name, starts_on=today - dt.timedelta(days=120), ends_on=today - dt.timedelta(days=30), by=admin)
+    close_period(period, by=admin)
+    return admin
+
+
+def test_the_committee_report_shows_what_moved_since_the_last_closed_period(dataset: Dataset, lc_meeting: Any, tmp_path: Path) -> None:
+    admin = _close_last_quarter(lc_meeting.board, "Leaders' Committee, last quarter", dataset.today)
     obligation = Obligation.objects.filter(rag="red").exclude(status="complete").first()
     assert obligation is not None
     record_update(obligation, by=admin, version=obligation.version, data=UpdateInput(rag="green", reason="Recovered"))
@@ -387,3 +387,20 @@ def test_the_committee_report_shows_what_moved_since_the_last_closed_period(data
     row = front.split('<th scope="row">Obligations</th>')[1].split("</tr>")[0]
     assert row.startswith('<td class="num">1</td>')  # one obligation improved
     assert pages_before("Appendix A: progress by theme", html_to_pdf(html), tmp_path) <= 2
+
+
+def test_a_board_paper_shows_what_moved_under_the_board_since_its_last_closed_period(dataset: Dataset) -> None:
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    meeting = MeetingFactory(board=dataset.spb, date=dataset.today + dt.timedelta(days=7), title="SPB: outstanding actions")
+    html = unescape(render_paper(meeting, report_kind_for(meeting), as_of=dataset.today))
+    assert "No earlier reporting period has been closed" in html
+    _close_last_quarter(dataset.spb, "SPB, last quarter", dataset.today)
+    for key, rag in (("today", "green"), ("und", "amber")):  # EST-02 is the SPB's; UND-01 the LEB's
+        obligation = Obligation.objects.get(pk=dataset.obligations[key].pk)
+        record_update(obligation, by=admin, version=obligation.version, data=UpdateInput(rag=rag, reason="Moved"))
+
+    html = unescape(render_paper(meeting, report_kind_for(meeting), as_of=dataset.today))
+
+    assert "What moved since SPB, last quarter" in html
+    row = html.split('<th scope="row">Obligations</th>')[1].split("</tr>")[0]
+    assert row.startswith('<td class="num">1</td>')  # EST-02 improved; UND-01, the LEB's, is not counted

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from boards.models import Board
 from commitments.lifecycle import london_today
@@ -129,15 +130,22 @@ def test_a_refused_close_shows_why_and_changes_nothing(lc_board: Board, lc_secre
     assert period.state == ReportingPeriod.State.OPEN and not Snapshot.objects.exists()
 
 
-def test_a_period_shows_what_changed_since_the_previous_one(lc_board: Board, lc_secretariat: Any) -> None:
+def _red_obligation_and_closed_january(lc_board: Board, lc_secretariat: Any, *, closed_days_ago: int = 0) -> tuple[Obligation, Any]:
+    """A red obligation with an officer of its party, and January 2000 closed (its snapshot taken
+    ``closed_days_ago`` days ago): what the comparison tests start from."""
     obligation = ObligationFactory(rag="red", status=Status.IN_PROGRESS, due_date=london_today() + dt.timedelta(days=20))
     officer = UserFactory()
     MembershipFactory(user=officer, party=obligation.party)
-    today = london_today()
     january = open_period(
         board=lc_board, name="LC, January 2000", starts_on=dt.date(2000, 1, 1), ends_on=dt.date(2000, 1, 31), by=lc_secretariat
     )
-    close_period(january, by=lc_secretariat)
+    close_period(january, by=lc_secretariat, now=timezone.now() - dt.timedelta(days=closed_days_ago))
+    return Obligation.objects.get(pk=obligation.pk), officer
+
+
+def test_a_period_shows_what_changed_since_the_previous_one(lc_board: Board, lc_secretariat: Any) -> None:
+    obligation, officer = _red_obligation_and_closed_january(lc_board, lc_secretariat)
+    today = london_today()
     current = open_period(
         board=lc_board, name="LC, now", starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=30), by=lc_secretariat
     )
@@ -183,3 +191,23 @@ def test_a_secretariat_opens_and_closes_a_period_in_the_browser(live_server: Any
     assert "Frozen figures" in page.locator("main").inner_text()
     assert axe_violations(page) == []
     assert ReportingPeriod.objects.get().is_closed
+
+
+def test_a_closed_period_compares_its_own_frozen_figures_and_later_writes_do_not_change_its_page(
+    lc_board: Board, lc_secretariat: Any
+) -> None:
+    target, officer = _red_obligation_and_closed_january(lc_board, lc_secretariat, closed_days_ago=2)
+    today = london_today()
+    record_update(target, by=officer, version=target.version, data=UpdateInput(rag="amber", reason="Better"))
+    current = open_period(
+        board=lc_board, name="LC, now", starts_on=today - dt.timedelta(days=1), ends_on=today + dt.timedelta(days=30), by=lc_secretariat
+    )
+    close_period(current, by=lc_secretariat)
+    reader = _client(UserFactory())
+    before = reader.get(f"/periods/{current.pk}/").content.decode()
+    assert 'id="obligations-improved"' in before
+    target.refresh_from_db()
+    record_update(target, by=officer, version=target.version, data=UpdateInput(rag="red", reason="Worse again"))
+    after = reader.get(f"/periods/{current.pk}/").content.decode()
+    # Today the obligation is red again, as in January: only the frozen figures still show it improved.
+    assert 'id="obligations-improved"' in after and 'id="obligations-worsened"' not in after
