@@ -13,7 +13,6 @@ from .figures import (
     Breakdown,
     Cell,
     Column,
-    Dashboard,
     OverdueItem,
     RagSeries,
     Scope,
@@ -21,7 +20,7 @@ from .figures import (
     commitment_url,
     list_url,
 )
-from .queries import build_dashboard, due_item_list, overdue_item_list
+from .queries import Dashboard, build_dashboard, due_item_list, overdue_item_list
 from .tables import describe_update, update_target_label
 from .trends import backfill_tallies, end_of_day, month_points, trend_days, week_points
 

@@ -1,6 +1,6 @@
 """The figures of a dashboard: what a page, a chart, a CSV file and a paper show (issue 6).
 
-A :class:`Dashboard` is built for a :class:`Scope` by :func:`reporting.dashboards.queries.build_dashboard`.
+A :class:`reporting.dashboards.queries.Dashboard` is read for a :class:`Scope`, part by part, from these.
 Every figure is a :class:`Cell` that carries the URL of the filtered list behind it
 (``commitments:list``, ``commitments:obligations`` or ``commitments:actions`` with the shared
 FilterSet parameters), so each number drills down to the rows it counts. The same :class:`Table`
@@ -22,7 +22,7 @@ from django.db.models import QuerySet, Subquery
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from boards.models import Board, Party
-from commitments.models import Action, Agreement, Commitment, CommitmentPilot, Obligation, StatusUpdate, Theme
+from commitments.models import Action, Commitment, CommitmentPilot, Obligation, StatusUpdate
 from devotracker.people import name_of
 from pilots.models import Pilot
 
@@ -292,45 +292,6 @@ class OverdueTrendPoint:
     @property
     def total(self) -> int:
         return self.obligations + self.actions
-
-
-@dataclass
-class Dashboard:
-    """Everything one dashboard page shows, computed for one London day (``on``)."""
-
-    scope: Scope
-    on: dt.date
-    default_agreements: list[Agreement]
-    totals: RagSeries
-    summary: Table
-    by_theme: Breakdown
-    by_board: Breakdown | None
-    by_pilot: Breakdown | None
-    by_party: Breakdown
-    overdue_items: list[OverdueItem]
-    overdue_table: Table
-    due_table: Table
-    due_soon_table: Table
-    recent: list[StatusUpdate]
-    recent_table: Table
-    rag_trend: list[RagTrendPoint]
-    rag_trend_table: Table
-    overdue_trend: list[OverdueTrendPoint]
-    overdue_trend_table: Table
-    themes: list[Theme]
-    boards: list[Board]
-    pilots: list[Pilot]
-    parties: list[tuple[str, str]]  # (slug, name) of the parties that owe something in scope
-
-    def tables(self) -> dict[str, Table]:
-        """Every table on the page by its key (the ``table`` parameter of the CSV export)."""
-        out = {t.key: t for t in (self.summary, self.overdue_table, self.due_table, self.due_soon_table, self.recent_table)}
-        for b in (self.by_theme, self.by_board, self.by_pilot, self.by_party):
-            if b is not None:
-                out[b.table.key] = b.table
-        out[self.rag_trend_table.key] = self.rag_trend_table
-        out[self.overdue_trend_table.key] = self.overdue_trend_table
-        return out
 
 
 def owner_label(user: Any) -> str:

@@ -1,8 +1,8 @@
 """The queries behind every figure of the Leaders' Committee dashboard (issue 6).
 
-One function, :func:`build_dashboard`, reads everything a dashboard page shows for a
-:class:`Scope` (all of London, one pilot, one lead board or one party) in a fixed number of SQL
-queries, whatever the number of commitments, obligations, actions or updates: counts come from
+:class:`Dashboard` reads everything a dashboard shows for a :class:`Scope` (all of London, one
+pilot, one lead board or one party), each part when a page first uses it, in a fixed number of SQL
+queries whatever the number of commitments, obligations, actions or updates: counts come from
 ``GROUP BY`` aggregates and conditional ``COUNT(... FILTER ...)`` expressions, lists are cut to a
 fixed length, and the trends read the tallies of past days (:mod:`.trends`, two queries).
 
@@ -20,14 +20,15 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from functools import cached_property
+from typing import Any, ClassVar
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from boards.models import Board, Party
 from commitments.lifecycle import open_q, overdue_case, overdue_q
-from commitments.models import Action, Agreement, Commitment, Escalation, Obligation, Status, Theme
+from commitments.models import Action, Agreement, Commitment, Escalation, Obligation, Status, StatusUpdate, Theme
 from commitments.templatetags.tracker import possessive
 from pilots.models import Pilot
 
@@ -40,9 +41,10 @@ from .figures import (
     Breakdown,
     Cell,
     Column,
-    Dashboard,
     OverdueItem,
+    OverdueTrendPoint,
     RagSeries,
+    RagTrendPoint,
     Scope,
     Table,
     commitment_url,
@@ -63,71 +65,102 @@ from .trends import trends
 # --- building a dashboard ---------------------------------------------------------------------
 
 
-def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
-    """Read every figure of a dashboard for ``scope`` as of the London day ``on`` (default today).
+class Dashboard:
+    """Every figure one dashboard shows for ``scope`` as of the London day ``on``, each part read
+    when first used (a ``cached_property``): the summary page reads the commitments' grouping and
+    the obligation and action counts, a breakdown page its own part, so no page pays for another's
+    figures (the first request after a write at the large scale went from every part's ~4 s to
+    what the page shows).
 
-    Runs a fixed number of queries (asserted in ``tests/reporting/test_dashboard_queries.py``): themes,
-    default agreements, commitments grouped by theme/board/RAG/status/overdue, boards, commitments
-    grouped by pilot, pilots, obligations grouped by party, obligation and action windows, the
-    overdue obligations and actions, the items due soon (two), the latest updates, and six for
-    the trends. Writes nothing.
+    Reading every part runs a fixed number of queries whatever the number of commitments,
+    obligations, actions or updates (asserted in ``tests/reporting/test_dashboard_queries.py``):
+    themes, default agreements, commitments grouped by theme/board/RAG/status/overdue, boards,
+    commitments grouped by pilot, pilots, obligations grouped by party, obligation and action
+    windows, the overdue obligations and actions, the items due soon (two), the latest updates
+    (two) and the trends (two). Writes nothing.
     """
-    on = on or timezone.localdate()
-    commitments = scope.commitments()
 
-    themes = list(Theme.objects.order_by("order", "name"))  # q1
-    default_agreements = list(Agreement.objects.filter(in_dashboards_by_default=True).order_by("date", "slug"))  # q2
+    def __init__(self, scope: Scope, *, on: dt.date | None = None) -> None:
+        self.scope = scope
+        self.on = on or timezone.localdate()
+
+    # q1, q2
+    @cached_property
+    def themes(self) -> list[Theme]:
+        return list(Theme.objects.order_by("order", "name"))
+
+    @cached_property
+    def default_agreements(self) -> list[Agreement]:
+        return list(Agreement.objects.filter(in_dashboards_by_default=True).order_by("date", "slug"))
 
     # q3: one GROUP BY over commitments feeds the totals and the theme and board breakdowns.
-    grouped = list(
-        commitments.with_overdue(on)  # type: ignore[attr-defined]
-        .values("theme_id", "lead_board_id", "shown_rag_db", "shown_status_db", "is_overdue")
-        .annotate(n=Count("pk"), progress=_sum_progress())
-        .order_by()
-    )
-    totals = RagSeries("All commitments")
-    theme_series: dict[int, RagSeries] = {t.pk: RagSeries(t.name) for t in themes}
-    board_series: dict[int | None, RagSeries] = defaultdict(lambda: RagSeries(""))
-    for row in grouped:
-        kwargs = {
-            "complete": row["shown_status_db"] == Status.COMPLETE,
-            "overdue": bool(row["is_overdue"]),
-            "progress": row["progress"] or 0,
-        }
-        totals.add(row["shown_rag_db"], row["n"], **kwargs)
-        theme_series.setdefault(row["theme_id"], RagSeries("")).add(row["shown_rag_db"], row["n"], **kwargs)
-        board_series[row["lead_board_id"]].add(row["shown_rag_db"], row["n"], **kwargs)
+    @cached_property
+    def _grouped(self) -> tuple[RagSeries, dict[int, RagSeries], dict[int | None, RagSeries]]:
+        grouped = (
+            self.scope.commitments()
+            .with_overdue(self.on)  # type: ignore[attr-defined]
+            .values("theme_id", "lead_board_id", "shown_rag_db", "shown_status_db", "is_overdue")
+            .annotate(n=Count("pk"), progress=_sum_progress())
+            .order_by()
+        )
+        totals = RagSeries("All commitments")
+        theme_series: dict[int, RagSeries] = {}
+        board_series: dict[int | None, RagSeries] = defaultdict(lambda: RagSeries(""))
+        for row in grouped:
+            kwargs = {
+                "complete": row["shown_status_db"] == Status.COMPLETE,
+                "overdue": bool(row["is_overdue"]),
+                "progress": row["progress"] or 0,
+            }
+            totals.add(row["shown_rag_db"], row["n"], **kwargs)
+            theme_series.setdefault(row["theme_id"], RagSeries("")).add(row["shown_rag_db"], row["n"], **kwargs)
+            board_series[row["lead_board_id"]].add(row["shown_rag_db"], row["n"], **kwargs)
+        return totals, theme_series, dict(board_series)
 
-    by_theme = _breakdown(
-        "theme",
-        "Commitments by theme",
-        "commitments",
-        [(t.name, theme_series[t.pk], {"theme": t.slug}) for t in themes],
-        scope,
-        "commitments:list",
-        first="Theme",
-    )
+    @cached_property
+    def totals(self) -> RagSeries:
+        return self._grouped[0]
 
-    by_board: Breakdown | None = None
-    boards: list[Board] = []
-    if scope.board is None:
-        led_ids = [k for k in board_series if k is not None]
-        boards = list(Board.objects.filter(Q(is_mou_board=True) | Q(pk__in=led_ids)).order_by("-is_mou_board", "code"))  # q4
-        rows = [(f"{b.name} ({b.code})", board_series.get(b.pk) or RagSeries(""), {"board": b.code}) for b in boards]
-        if None in board_series:
-            rows.append(("No lead board stated", board_series[None], {"board": "none"}))
-        by_board = _breakdown("board", "Commitments by lead board", "commitments", rows, scope, "commitments:list", first="Lead board")
-    else:
-        boards = [scope.board]
+    @cached_property
+    def by_theme(self) -> Breakdown:
+        series = self._grouped[1]
+        rows = [(t.name, series.get(t.pk) or RagSeries(""), {"theme": t.slug}) for t in self.themes]
+        return _breakdown("theme", "Commitments by theme", "commitments", rows, self.scope, "commitments:list", first="Theme")
 
-    by_pilot: Breakdown | None = None
-    pilots: list[Pilot] = []
-    if scope.pilot is None:
-        # q5: commitments grouped by the pilots they concern (a commitment in two pilots counts in
-        # both rows; commitments concerning no pilot are left out of this table).
+    # q4: the boards (the MoU's and any that leads something in view).
+    @cached_property
+    def boards(self) -> list[Board]:
+        if self.scope.board is not None:
+            return [self.scope.board]
+        led_ids = [k for k in self._grouped[2] if k is not None]
+        return list(Board.objects.filter(Q(is_mou_board=True) | Q(pk__in=led_ids)).order_by("-is_mou_board", "code"))
+
+    @cached_property
+    def by_board(self) -> Breakdown | None:
+        if self.scope.board is not None:
+            return None
+        series = self._grouped[2]
+        rows = [(f"{b.name} ({b.code})", series.get(b.pk) or RagSeries(""), {"board": b.code}) for b in self.boards]
+        if None in series:
+            rows.append(("No lead board stated", series[None], {"board": "none"}))
+        return _breakdown("board", "Commitments by lead board", "commitments", rows, self.scope, "commitments:list", first="Lead board")
+
+    # q5, q6: commitments grouped by the pilots they concern (a commitment in two pilots counts in
+    # both rows; commitments concerning no pilot are left out of this table), and the pilots.
+    @cached_property
+    def pilots(self) -> list[Pilot]:
+        if self.scope.pilot is not None:
+            return [self.scope.pilot]
+        return list(Pilot.objects.order_by("status", "name"))
+
+    @cached_property
+    def by_pilot(self) -> Breakdown | None:
+        if self.scope.pilot is not None:
+            return None
         pilot_series: dict[int, RagSeries] = defaultdict(lambda: RagSeries(""))
         for row in (
-            commitments.with_overdue(on)  # type: ignore[attr-defined]
+            self.scope.commitments()
+            .with_overdue(self.on)  # type: ignore[attr-defined]
             .values("pilot_links__pilot_id", "shown_rag_db", "shown_status_db", "is_overdue")
             .annotate(n=Count("pk"), progress=_sum_progress())
             .order_by()
@@ -141,94 +174,135 @@ def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
                 overdue=bool(row["is_overdue"]),
                 progress=row["progress"] or 0,
             )
-        pilots = list(Pilot.objects.order_by("status", "name"))  # q6
-        by_pilot = _breakdown(
-            "pilot",
-            "Commitments by pilot",
-            "commitments",
-            [(p.name, pilot_series.get(p.pk) or RagSeries(""), {"pilot": p.slug}) for p in pilots],
-            scope,
-            "commitments:list",
-            first="Pilot",
-        )
-    else:
-        pilots = [scope.pilot]
+        rows = [(p.name, pilot_series.get(p.pk) or RagSeries(""), {"pilot": p.slug}) for p in self.pilots]
+        return _breakdown("pilot", "Commitments by pilot", "commitments", rows, self.scope, "commitments:list", first="Pilot")
 
     # q7: obligations grouped by the party that owes them, with their own RAG (DESIGN.md §10).
-    obligations = scope.obligations()
-    party_series: dict[str, RagSeries] = {}
-    party_names: dict[str, str] = {}
-    obligation_totals = RagSeries("All obligations")
-    for row in (
-        obligations.annotate(is_late=overdue_case(on))
-        .values("party__slug", "party__name", "rag", "status", "is_late")
-        .annotate(n=Count("pk"), progress=_sum_progress("progress"))
-        .order_by()
-    ):
-        kwargs = {"complete": row["status"] == Status.COMPLETE, "overdue": bool(row["is_late"]), "progress": row["progress"] or 0}
-        party_names[row["party__slug"]] = row["party__name"]
-        party_series.setdefault(row["party__slug"], RagSeries(row["party__name"])).add(row["rag"], row["n"], **kwargs)
-        obligation_totals.add(row["rag"], row["n"], **kwargs)
-    parties = sorted(party_names.items(), key=lambda kv: kv[1].lower())
-    by_party = _breakdown(
-        "party",
-        "Obligations by party",
-        "obligations",
-        [(name, party_series[slug], {"party": slug}) for slug, name in parties],
-        scope,
-        "commitments:obligations",
-        first="Party",
-    )
+    @cached_property
+    def _by_party(self) -> tuple[Breakdown, RagSeries, list[tuple[str, str]]]:
+        party_series: dict[str, RagSeries] = {}
+        party_names: dict[str, str] = {}
+        obligation_totals = RagSeries("All obligations")
+        for row in (
+            self.scope.obligations()
+            .annotate(is_late=overdue_case(self.on))
+            .values("party__slug", "party__name", "rag", "status", "is_late")
+            .annotate(n=Count("pk"), progress=_sum_progress("progress"))
+            .order_by()
+        ):
+            kwargs = {"complete": row["status"] == Status.COMPLETE, "overdue": bool(row["is_late"]), "progress": row["progress"] or 0}
+            party_names[row["party__slug"]] = row["party__name"]
+            party_series.setdefault(row["party__slug"], RagSeries(row["party__name"])).add(row["rag"], row["n"], **kwargs)
+            obligation_totals.add(row["rag"], row["n"], **kwargs)
+        parties = sorted(party_names.items(), key=lambda kv: kv[1].lower())
+        rows = [(name, party_series[slug], {"party": slug}) for slug, name in parties]
+        breakdown = _breakdown("party", "Obligations by party", "obligations", rows, self.scope, "commitments:obligations", first="Party")
+        return breakdown, obligation_totals, parties
+
+    @cached_property
+    def by_party(self) -> Breakdown:
+        return self._by_party[0]
+
+    @cached_property
+    def parties(self) -> list[tuple[str, str]]:
+        """(slug, name) of the parties that owe something in scope."""
+        return self._by_party[2]
 
     # q8, q9: overdue and due-window counts for obligations and actions, one aggregate each.
-    actions = scope.actions()
-    windows = {
-        "obligations": _window_counts(obligations, on),
-        "actions": _window_counts(actions, on),
-    }
+    @cached_property
+    def windows(self) -> dict[str, dict[str, int]]:
+        return {"obligations": _window_counts(self.scope.obligations(), self.on), "actions": _window_counts(self.scope.actions(), self.on)}
+
+    @cached_property
+    def summary(self) -> Table:
+        return summary_table(self.scope, self.totals, self.windows)
 
     # q10, q11: the overdue items themselves, most overdue first, cut to LIST_LIMIT each.
-    overdue_items = overdue_item_list(obligations, actions, on, limit=LIST_LIMIT)
+    @cached_property
+    def overdue_items(self) -> list[OverdueItem]:
+        return overdue_item_list(self.scope.obligations(), self.scope.actions(), self.on, limit=LIST_LIMIT)
+
+    @cached_property
+    def overdue_table(self) -> Table:
+        return overdue_table(self.scope, self.overdue_items, self.windows)
+
+    @cached_property
+    def due_table(self) -> Table:
+        return due_table(self.scope, self.windows, self.on)
+
     # q12, q13: the open items due in the next 30 days, soonest first.
-    due_soon = due_item_list(obligations, actions, on, days=DUE_WINDOWS[0], limit=LIST_LIMIT)
+    @cached_property
+    def due_soon_table(self) -> Table:
+        items = due_item_list(self.scope.obligations(), self.scope.actions(), self.on, days=DUE_WINDOWS[0], limit=LIST_LIMIT)
+        return due_soon_table(self.scope, items, self.windows, self.on)
+
     # q14, q15: the latest changes (for a board, pilot or party, each commitment's own newest first).
-    updates: Any = scope.updates().for_timeline()  # type: ignore[attr-defined]
-    recent = updates.newest(RECENT_LIMIT, commitments=None if scope.kind == "all" else scope.commitments())
+    @cached_property
+    def recent(self) -> list[StatusUpdate]:
+        updates: Any = self.scope.updates().for_timeline()  # type: ignore[attr-defined]
+        return list(updates.newest(RECENT_LIMIT, commitments=None if self.scope.kind == "all" else self.scope.commitments()))
+
+    @cached_property
+    def recent_table(self) -> Table:
+        return recent_table(self.recent)
 
     # q16, q17: the trends, from the tallies of past days; today's points are today's figures.
-    rag_trend, overdue_trend = trends(
-        scope,
-        on,
-        rag_today={k: obligation_totals.get(k) for k in RAG_KEYS},
-        overdue_today=(windows["obligations"]["overdue"], windows["actions"]["overdue"]),
-    )
+    @cached_property
+    def _trends(self) -> tuple[list[RagTrendPoint], list[OverdueTrendPoint]]:
+        obligation_totals = self._by_party[1]
+        return trends(
+            self.scope,
+            self.on,
+            rag_today={k: obligation_totals.get(k) for k in RAG_KEYS},
+            overdue_today=(self.windows["obligations"]["overdue"], self.windows["actions"]["overdue"]),
+        )
 
-    summary = summary_table(scope, totals, obligation_totals, windows)
-    return Dashboard(
-        scope=scope,
-        on=on,
-        default_agreements=default_agreements,
-        totals=totals,
-        summary=summary,
-        by_theme=by_theme,
-        by_board=by_board,
-        by_pilot=by_pilot,
-        by_party=by_party,
-        overdue_items=overdue_items,
-        overdue_table=overdue_table(scope, overdue_items, windows),
-        due_table=due_table(scope, windows, on),
-        due_soon_table=due_soon_table(scope, due_soon, windows, on),
-        recent=recent,
-        recent_table=recent_table(recent),
-        rag_trend=rag_trend,
-        rag_trend_table=rag_trend_table(scope, rag_trend),
-        overdue_trend=overdue_trend,
-        overdue_trend_table=overdue_trend_table(scope, overdue_trend),
-        themes=themes,
-        boards=boards,
-        pilots=pilots,
-        parties=parties,
-    )
+    @cached_property
+    def rag_trend(self) -> list[RagTrendPoint]:
+        return self._trends[0]
+
+    @cached_property
+    def overdue_trend(self) -> list[OverdueTrendPoint]:
+        return self._trends[1]
+
+    @cached_property
+    def rag_trend_table(self) -> Table:
+        return rag_trend_table(self.scope, self.rag_trend)
+
+    @cached_property
+    def overdue_trend_table(self) -> Table:
+        return overdue_trend_table(self.scope, self.overdue_trend)
+
+    # Each table by the key of its CSV export, and the part that builds it (only that part is read).
+    TABLES: ClassVar[dict[str, str]] = {
+        "summary": "summary",
+        "overdue": "overdue_table",
+        "due": "due_table",
+        "due-soon": "due_soon_table",
+        "recent": "recent_table",
+        "theme": "by_theme",
+        "board": "by_board",
+        "pilot": "by_pilot",
+        "party": "by_party",
+        "rag-trend": "rag_trend_table",
+        "overdue-trend": "overdue_trend_table",
+    }
+
+    def table(self, key: str) -> Table | None:
+        """The table with CSV key ``key`` (None for an unknown key, or a breakdown this scope has not)."""
+        part = self.TABLES.get(key)
+        value = getattr(self, part) if part is not None else None
+        return value.table if isinstance(value, Breakdown) else value
+
+    def tables(self) -> dict[str, Table]:
+        """Every table by its key (reads every part)."""
+        return {key: table for key in self.TABLES if (table := self.table(key)) is not None}
+
+
+def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
+    """The dashboard of ``scope`` as of the London day ``on`` (default today); nothing is read
+    until a figure is used (:class:`Dashboard`)."""
+    return Dashboard(scope, on=on)
 
 
 def _sum_progress(field_name: str = "shown_progress_db") -> Sum:

@@ -29,7 +29,7 @@ from .figures import (
 )
 
 
-def summary_table(scope: Scope, totals: RagSeries, obligation_totals: RagSeries, windows: dict[str, dict[str, int]]) -> Table:
+def summary_table(scope: Scope, totals: RagSeries, windows: dict[str, dict[str, int]]) -> Table:
     c = "commitments:list"
     rows = [
         [Cell("Commitments"), Cell(totals.total, scope.url(c), True)],

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
+from functools import cached_property
 from typing import Any
 
 from django.core.cache import cache
@@ -107,8 +109,9 @@ def section_url(scope: Scope, section: str | None) -> str:
     return f"{url}?agreements=all" if scope.all_agreements else url
 
 
-# A built dashboard (figures and charts) is kept this long at most; it is keyed by the version of
-# the data, so it is never served once anything has changed (commitments.versioning, issue 7).
+# A dashboard page's rendered content (and a table's CSV) is kept this long at most; it is keyed by
+# the version of the data, so it is never served once anything has changed (commitments.versioning,
+# issue 7).
 DASHBOARD_CACHE_SECONDS = 600
 
 
@@ -121,30 +124,45 @@ def _cache_key(scope: Scope) -> str | None:
     return f"dashboard:{scope.kind}:{getattr(target, 'pk', '-')}:{int(scope.all_agreements)}:{timezone.localdate().isoformat()}:{digest}"
 
 
-class _Built:
-    """The dashboard's figures and charts, built (or taken from the cache, when the data has not
-    changed) only when first needed: a page whose rendered content is cached needs neither."""
+class _Charts:
+    """The SVG charts of a dashboard, each drawn when a page first shows it (from the same parts
+    its table is read from)."""
 
-    def __init__(self, scope: Scope, key: str | None) -> None:
-        self.scope, self.key = scope, key
-        self._value: tuple[Dashboard, dict[str, str]] | None = None
+    def __init__(self, data: Dashboard) -> None:
+        self.data = data
 
-    def get(self) -> tuple[Dashboard, dict[str, str]]:
-        if self._value is None:
-            cached = cache.get(self.key) if self.key else None
-            if cached is None:
-                data = build_dashboard(self.scope)
-                cached = (data, _charts(data))
-                if self.key:
-                    cache.set(self.key, cached, DASHBOARD_CACHE_SECONDS)
-            self._value = cached
-        return self._value
+    @cached_property
+    def theme(self) -> str:
+        return rag_bar_chart(chart_id="chart-theme", title=self.data.by_theme.title, series=self.data.by_theme.series)
 
-    def data(self) -> Dashboard:
-        return self.get()[0]
+    @cached_property
+    def party(self) -> str:
+        by_party = self.data.by_party
+        return (
+            rag_bar_chart(chart_id="chart-party", title=by_party.title, series=by_party.series, unit="obligations")
+            if by_party.series
+            else ""
+        )
 
-    def charts(self) -> dict[str, str]:
-        return self.get()[1]
+    @cached_property
+    def board(self) -> str:
+        b = self.data.by_board
+        return rag_bar_chart(chart_id="chart-board", title=b.title, series=b.series) if b is not None else ""
+
+    @cached_property
+    def pilot(self) -> str:
+        p = self.data.by_pilot
+        return rag_bar_chart(chart_id="chart-pilot", title=p.title, series=p.series) if p is not None else ""
+
+    @cached_property
+    def rag_trend(self) -> str:
+        return rag_trend_chart(chart_id="chart-rag-trend", title=self.data.rag_trend_table.caption, points=self.data.rag_trend)
+
+    @cached_property
+    def overdue_trend(self) -> str:
+        return overdue_trend_chart(
+            chart_id="chart-overdue-trend", title=self.data.overdue_trend_table.caption, points=self.data.overdue_trend
+        )
 
 
 def _respond(request: HttpRequest, scope: Scope, section: str | None = None) -> HttpResponse:
@@ -152,9 +170,9 @@ def _respond(request: HttpRequest, scope: Scope, section: str | None = None) -> 
     if section is not None and section not in sections:
         raise Http404("This dashboard has no page of that name.")
     key = _cache_key(scope)
-    built = _Built(scope, key)
+    data = build_dashboard(scope)  # reads nothing until a figure is used
     if request.GET.get("format") == "csv":
-        return _csv(built.data(), request.GET.get("table", ""))
+        return _csv(data, request.GET.get("table", ""), key)
     period = last_report(scope.board) if section == "changes" else None
     query = request.GET.copy()
     query.pop("format", None)
@@ -165,9 +183,9 @@ def _respond(request: HttpRequest, scope: Scope, section: str | None = None) -> 
         request,
         "dashboard/index.html",
         {
-            "d": SimpleLazyObject(built.data),
+            "d": data,
             "scope": scope,
-            "charts": SimpleLazyObject(built.charts),
+            "charts": _Charts(data),
             "base_query": base_query,
             "toggle_query": toggle_query,
             # The page's content (every table and chart: ~2 MB of HTML at 100,000 commitments)
@@ -180,6 +198,7 @@ def _respond(request: HttpRequest, scope: Scope, section: str | None = None) -> 
                 for name in sections
             ],
             "dashboard_url": section_url(scope, None),
+            "parties_url": section_url(scope, "parties"),
             # Closing a period changes what "since the last report" compares with, not the data.
             "content_cache_key": f"{key}|{section or ''}|{base_query}|{toggle_query}|{period.pk if period else ''}",
             "last_report": period,
@@ -199,30 +218,24 @@ def _movements(scope: Scope, period: ReportingPeriod | None) -> list[dict[str, A
     return movement_sections(period.snapshot, limit=CHANGES_LIMIT, within=within)
 
 
-def _charts(data: Dashboard) -> dict[str, str]:
-    charts = {
-        "theme": rag_bar_chart(chart_id="chart-theme", title=data.by_theme.title, series=data.by_theme.series),
-        "party": rag_bar_chart(chart_id="chart-party", title=data.by_party.title, series=data.by_party.series, unit="obligations")
-        if data.by_party.series
-        else "",
-        "rag_trend": rag_trend_chart(chart_id="chart-rag-trend", title=data.rag_trend_table.caption, points=data.rag_trend),
-        "overdue_trend": overdue_trend_chart(
-            chart_id="chart-overdue-trend", title=data.overdue_trend_table.caption, points=data.overdue_trend
-        ),
-    }
-    if data.by_board is not None:
-        charts["board"] = rag_bar_chart(chart_id="chart-board", title=data.by_board.title, series=data.by_board.series)
-    if data.by_pilot is not None:
-        charts["pilot"] = rag_bar_chart(chart_id="chart-pilot", title=data.by_pilot.title, series=data.by_pilot.series)
-    return charts
-
-
-def _csv(data: Dashboard, key: str) -> HttpResponse:
+def _csv(data: Dashboard, key: str, cache_key: str | None) -> HttpResponse:
     """One table of the dashboard as CSV (UTF-8 with a byte-order mark, so spreadsheets read the
-    names right), every text cell formula-safe."""
-    table = data.tables().get(key)
-    if table is None:
+    names right), every text cell formula-safe; only that table's part is read, and the file is
+    kept per version of the data like the pages."""
+    if key not in Dashboard.TABLES:
         raise Http404("There is no table of that name on this dashboard.")
+    body = cache.get(f"{cache_key}|csv|{key}") if cache_key else None
+    if body is None:
+        table = data.table(key)
+        if table is None:
+            raise Http404("There is no table of that name on this dashboard.")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for row in table.csv_rows():
+            writer.writerow([csv_safe(v) for v in row])
+        body = out.getvalue()
+        if cache_key:
+            cache.set(f"{cache_key}|csv|{key}", body, DASHBOARD_CACHE_SECONDS)
     scope = data.scope
     name = {
         "all": "london",
@@ -234,7 +247,5 @@ def _csv(data: Dashboard, key: str) -> HttpResponse:
     name = "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in name.lower())
     response["Content-Disposition"] = f'attachment; filename="dashboard-{name}-{key}-{data.on.isoformat()}.csv"'
     response.write("\ufeff")
-    writer = csv.writer(response)
-    for row in table.csv_rows():
-        writer.writerow([csv_safe(v) for v in row])
+    response.write(body)
     return response

@@ -10,13 +10,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from pilots.models import Pilot
-from reporting.dashboards import Scope, build_dashboard
+from reporting.dashboards import Dashboard, Scope, build_dashboard
 
 from .conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
-# build_dashboard for all of London: themes, default agreements, commitments grouped by
+# Every part of the dashboard for all of London (each read when first used): themes, default agreements, commitments grouped by
 # theme/board/RAG/status/overdue, boards, commitments grouped by pilot, pilots, obligations grouped
 # by party, obligation windows, action windows, overdue obligations, overdue actions, obligations
 # due soon, actions due soon, the latest updates' ids and rows, and the trends' tallied days and
@@ -27,15 +27,24 @@ BOARD_QUERIES = 16
 PILOT_QUERIES = 15
 
 
+def read_all(dashboard: Dashboard) -> None:
+    """Use every part a page can show."""
+    dashboard.tables()
+    assert dashboard.default_agreements is not None and dashboard.boards and dashboard.pilots is not None
+    assert dashboard.parties is not None
+
+
 def test_build_dashboard_runs_the_same_queries_for_10_and_100_commitments(
     grow: Callable[[int], None], django_assert_num_queries: Any
 ) -> None:
     grow(10)
     with django_assert_num_queries(LONDON_QUERIES):
         small = build_dashboard(Scope())
+        read_all(small)
     grow(90)
     with django_assert_num_queries(LONDON_QUERIES):
         large = build_dashboard(Scope())
+        read_all(large)
 
     # The data did grow, so the constant count is not an empty page's.
     assert (small.totals.total, large.totals.total) == (10, 100)
@@ -59,10 +68,10 @@ def test_scoped_dashboards_run_a_constant_number_of_queries(
         "party": Scope(kind="party", party=party),
     }[kind]
     with django_assert_num_queries(expected):
-        build_dashboard(scope)
+        read_all(build_dashboard(scope))
     grow(90)
     with django_assert_num_queries(expected):
-        build_dashboard(scope)
+        read_all(build_dashboard(scope))
 
 
 @pytest.mark.parametrize(
@@ -80,3 +89,25 @@ def test_dashboard_pages_run_the_same_queries_for_10_and_100_commitments(grow: C
     assert len(large.captured_queries) == len(small.captured_queries)
     # The page adds only the session, the user and the header's roles to the dashboard's own.
     assert len(large.captured_queries) <= LONDON_QUERIES + 4
+
+
+def test_building_reads_nothing_and_each_page_reads_only_its_own_part(grow: Callable[[int], None], viewer: Any) -> None:
+    """A page pays only for the figures it shows: the summary reads the commitments' grouping, the
+    obligation and action counts, the boards and the pilots, never the party breakdown, the lists
+    or the trends; the trends page reads the tallies."""
+    grow(10)
+    with CaptureQueriesContext(connection) as built:
+        build_dashboard(Scope())
+    assert len(built.captured_queries) == 0
+    client = client_for(viewer)
+    with CaptureQueriesContext(connection) as summary:
+        assert client.get("/dashboard/").status_code == 200
+    sql = "\n".join(q["sql"] for q in summary.captured_queries)
+    assert "reporting_tally" not in sql  # the trends
+    assert '"boards_party"."slug"' not in sql  # the party breakdown
+    assert "commitments_statusupdate" not in sql and "LIMIT 50" not in sql  # the latest updates, the item lists
+    assert "commitments_commitmentpilot" not in sql  # the pilot breakdown
+    assert len(summary.captured_queries) <= 6 + 4  # its parts, plus the session, the user and the header's roles
+    with CaptureQueriesContext(connection) as trends:
+        assert client.get("/dashboard/trends/").status_code == 200
+    assert "reporting_tally" in "\n".join(q["sql"] for q in trends.captured_queries)

@@ -102,7 +102,7 @@ def test_the_page_escapes_hostile_names(dataset: Dataset, viewer: Any) -> None:
     dataset.party_a.name = '<script>alert("x")</script>'
     dataset.party_a.save()
 
-    html = client_for(viewer).get("/dashboard/").content.decode()
+    html = client_for(viewer).get("/dashboard/parties/").content.decode()
 
     assert '<script>alert("x")</script>' not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
