@@ -88,6 +88,7 @@ PUBLIC_PREFIXES = (
     "/accessibility/",
     "/privacy/",
     "/cookies/",
+    "/open-data/",  # published under the Open Government Licence, for anyone (issue 14)
     "/favicon.ico",
 )
 

@@ -373,6 +373,8 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-outbox": {"task": "commitments.tasks.deliver_outbox_task", "schedule": 60.0},
     # After the overdue pass, so the day's snapshot records the escalations it took (issue 13).
     "daily-snapshot": {"task": "reporting.tasks.daily_snapshot_task", "schedule": crontab(hour=6, minute=30)},
+    # After the snapshot: the day's open data package (issue 14).
+    "open-data": {"task": "reporting.tasks.build_open_data_task", "schedule": crontab(hour=6, minute=45)},
 }
 
 # --- Snapshots (issue 13) -------------------------------------------------------------------

@@ -25,6 +25,7 @@ urlpatterns = [
     path("dashboard/", include(reporting_urls.dashboard_patterns)),
     path("meetings/", include(reporting_urls.meeting_patterns)),
     path("periods/", include(reporting_urls.period_patterns)),
+    path("open-data/", include(reporting_urls.open_data_patterns)),
     path("notifications/", include("commitments.notifications.urls")),
     path("", include("commitments.urls")),
 ]

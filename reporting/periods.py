@@ -13,6 +13,7 @@ one of its meetings is being built (the paper would mix live and frozen figures)
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from django.db import transaction
@@ -23,9 +24,13 @@ from commitments import changes
 from commitments.lifecycle import london_today
 from commitments.models import Change, Report
 from commitments.services import InvalidUpdate, NotAllowed, ServiceError
+from devotracker.celery import hand_off_by_name
 
 from .models import LEADERS_COMMITTEE_CODE, ReportingPeriod, Snapshot
+from .opendata import OPEN_DATA_TASK
 from .snapshots import take_snapshot
+
+logger = logging.getLogger(__name__)
 
 # The years the product accepts for any date (as the services do for due dates).
 EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
@@ -129,7 +134,17 @@ def close_period(period: ReportingPeriod, *, by: Any, now: dt.datetime | None = 
         locked.closed_by = by if getattr(by, "is_authenticated", False) else None
         locked.save()
         changes.record(locked)
+        # The closed period's figures are published as open data once the close is committed.
+        transaction.on_commit(_publish_open_data)
     return locked
+
+
+def _publish_open_data() -> None:
+    """Queue the open data build (a broker that is down is logged; the daily build catches up)."""
+    try:
+        hand_off_by_name(OPEN_DATA_TASK)
+    except Exception as exc:  # the broker is down or refuses the message
+        logger.warning("could not queue the open data build", extra={"fields": {"error": type(exc).__name__}})
 
 
 def frozen_snapshot(period_id: int) -> Snapshot:

@@ -1,4 +1,5 @@
-"""Celery tasks of the reporting app: building the papers (issue 6) and the daily snapshot (issue 13).
+"""Celery tasks of the reporting app: building the papers (issue 6), the daily snapshot (issue 13) and
+the open data package (issue 14).
 
 Thin by design: an id in, the service (:func:`reporting.papers.build_report`) does the work and
 records success or failure on the Report row. ``acks_late`` with the project's
@@ -16,6 +17,7 @@ from celery import shared_task
 
 from devotracker.celery import reliable_job
 
+from .opendata import OPEN_DATA_TASK, build_package
 from .papers import build_report
 from .snapshots import daily_snapshot
 
@@ -35,3 +37,10 @@ def daily_snapshot_task(self: Any, today: str | None = None) -> dict[str, int]:
     """The daily snapshot (06:30 London, after the overdue pass has recorded the day's escalations),
     then retention. ``today``: an ISO date to run for a fixed London day. Idempotent."""
     return daily_snapshot(today=dt.date.fromisoformat(today) if today else None)
+
+
+@shared_task(name=OPEN_DATA_TASK, **reliable_job())
+def build_open_data_task(self: Any) -> dict[str, str]:
+    """Build and publish the open data package (daily at 06:45 London, after the snapshot, and
+    after a reporting period is closed). Idempotent: a rerun publishes the same figures afresh."""
+    return {"directory": build_package().name}

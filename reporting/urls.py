@@ -1,10 +1,10 @@
 """The reporting pages' URLs: the Leaders' Committee dashboards, mounted at /dashboard/, the
 meetings with their papers, mounted at /meetings/ (issue 6), and the reporting periods, mounted at
-/periods/ (issue 13). Three namespaces that devotracker/urls.py includes under their prefixes."""
+/periods/ (issue 13), and the open data, mounted at /open-data/ (issue 14). Four namespaces that devotracker/urls.py includes under their prefixes."""
 
 from django.urls import path
 
-from .views import dashboards, meetings, periods
+from .views import dashboards, meetings, opendata, periods
 
 dashboard_patterns = (
     [
@@ -41,4 +41,12 @@ period_patterns = (
         path("<int:pk>/close/", periods.period_close, name="close"),
     ],
     "periods",
+)
+
+open_data_patterns = (
+    [
+        path("", opendata.index, name="index"),
+        path("<str:name>", opendata.download, name="file"),
+    ],
+    "open-data",
 )

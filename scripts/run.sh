@@ -150,6 +150,9 @@ python manage.py backfill_tallies
 # After the overdue pass, so the report shows what it escalated; builds only when a paper is missing.
 log "build_demo_papers"
 python manage.py build_demo_papers
+# The public open data package (/open-data/), as the 06:45 job builds it each day.
+log "build_open_data"
+python manage.py build_open_data
 
 # --- web, worker, beat --------------------------------------------------------------------------
 port_bindable "$PORT" || die "port $PORT on 127.0.0.1 is already in use. Stop whatever is using it, or choose another port: PORT=8001 bash scripts/run.sh"

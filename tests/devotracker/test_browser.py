@@ -85,7 +85,7 @@ def test_sign_in_errors_are_summarised_focused_and_accessible(live_server: Any, 
     assert page.evaluate("document.activeElement.id") == "id_username"
 
 
-@pytest.mark.parametrize("path", ["/accessibility/", "/privacy/", "/cookies/"])
+@pytest.mark.parametrize("path", ["/accessibility/", "/privacy/", "/cookies/", "/open-data/"])
 def test_footer_pages_are_accessible_signed_out(live_server: Any, page: Any, watched: dict[str, list[str]], path: str) -> None:
     page.goto(f"{live_server.url}{path}")
 

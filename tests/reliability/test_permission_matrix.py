@@ -88,6 +88,9 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /health/":                            PUBLIC,
     "GET /accessibility/":                     PUBLIC,
     "GET /privacy/":                           PUBLIC,
+    "GET /open-data/":                         PUBLIC,  # the open data page (issue 14)
+    # Its files are public too; none is published in this fixture (tests/reporting/test_opendata.py reads them published).
+    "GET /open-data/datapackage.json":         (404, 404, 404, 404, 404, 404, 404, 404),
     # --- pages: writing ---------------------------------------------------------------------------
     "GET /commitments/TST-001/update/":        (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
     "POST /commitments/TST-001/update/":       (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
@@ -338,8 +341,20 @@ def test_every_page_url_pattern_is_in_the_matrix() -> None:
         return re.sub(r"\\", "", text).lstrip("/")
 
     covered = {shape(op.split(" ", 1)[1].split(" (")[0].split("?")[0]) for op in MATRIX}
-    # Keys of the fixture's objects, and the names of the dashboards' breakdown pages.
-    known_keys = {"TST-001", "SPB", "spb", "hackney", "party-a", "mou-2017", "capital-and-estates", "overdue", "trends", "due"}
+    # Keys of the fixture's objects, the names of the dashboards' breakdown pages, and an open data file.
+    known_keys = {
+        "TST-001",
+        "SPB",
+        "spb",
+        "hackney",
+        "party-a",
+        "mou-2017",
+        "capital-and-estates",
+        "overdue",
+        "trends",
+        "due",
+        "datapackage.json",
+    }
     covered |= {"/".join("*" if part in known_keys else part for part in c.split("/")) for c in covered}
     # Not operations on data: the sign-out form (tested in tests/boards/test_accounts.py), the password change
     # confirmation, the API's catch-all 404, the cookies page, and the ``.{format}`` suffixes.
