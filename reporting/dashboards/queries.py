@@ -91,7 +91,7 @@ class Dashboard:
 
     @cached_property
     def default_agreements(self) -> list[Agreement]:
-        return list(Agreement.objects.filter(in_dashboards_by_default=True).order_by("date", "slug"))
+        return self.scope.default_agreements
 
     # q3: one GROUP BY over commitments feeds the totals and the theme and board breakdowns.
     @cached_property
