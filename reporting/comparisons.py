@@ -32,6 +32,10 @@ KIND_HEADINGS: tuple[tuple[Kind, str], ...] = (("commitments", "Commitments"), (
 # Better is higher; "not assessed" has no rank, so a first rating is neither better nor worse.
 RAG_RANK = {"red": 0, "amber": 1, "green": 2}
 MOVEMENTS = ("improved", "worsened", "newly_overdue", "completed", "redated")
+# Up to this many moved items (all lists together), cut lists are read in one pass over the moved
+# rows; beyond it, each list reads its own first rows (issue 13: a long history is never read to
+# show fifty rows, and a short list does not cost a scan of its own).
+ONE_PASS_ROWS = 500
 MOVEMENT_LABELS = {
     "improved": "Improved (RAG)",
     "worsened": "Worsened (RAG)",
@@ -198,30 +202,42 @@ def movements(
     given), to today (or to the later snapshot ``to``, whose day ``on`` then is).
 
     Whole lists (``limit`` None): two queries, the rows that moved and the reasons of the re-dated
-    ones. Cut lists: the counts in one query, then each list's first ``limit`` rows (none when
-    ``limit`` is 0) and the listed re-dated items' reasons, so a long history is never read to
-    show fifty rows."""
+    ones. Cut lists: the counts in one query; then, when no more than :data:`ONE_PASS_ROWS` items
+    moved, the moved rows in one query, else each list's first ``limit`` rows (none when ``limit``
+    is 0); then the listed re-dated items' reasons. A long history is never read to show fifty rows."""
     on = on or london_today()
     compared = _compared(snapshot, kind, on=on, to=to, within=within).select_related(
         *(["theme"] if kind == "commitments" else ["commitment", "party"])
     )
     result = Movements(snapshot=snapshot, on=on)
-    if limit is None:
-        chosen: dict[str, list[Any]] = {name: [] for name in MOVEMENTS}
-        any_flag = Q()
-        for name in MOVEMENTS:
-            any_flag |= Q(**{f"moved_{name}": True})
+    any_flag = Q()
+    for name in MOVEMENTS:
+        any_flag |= Q(**{f"moved_{name}": True})
+
+    def one_pass() -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {name: [] for name in MOVEMENTS}
         for row in compared.filter(any_flag).order_by("pk"):
             for name in MOVEMENTS:
                 if getattr(row, f"moved_{name}"):
-                    chosen[name].append(row)
+                    found[name].append(row)
+        return found
+
+    if limit is None:
+        chosen = one_pass()
         result.totals = {name: len(rows) for name, rows in chosen.items()}
     else:
         result.totals = movement_counts(snapshot, kind, on=on, to=to, within=within)
-        chosen = {
-            name: list(compared.filter(**{f"moved_{name}": True}).order_by("pk")[:limit]) if limit and result.totals[name] else []
-            for name in MOVEMENTS
-        }
+        moved = sum(result.totals.values())
+        if not limit or not moved:
+            chosen = {name: [] for name in MOVEMENTS}
+        elif moved <= ONE_PASS_ROWS:
+            # Few moved: one pass reads them all (a list query for a short list would scan to the end).
+            chosen = {name: rows[:limit] for name, rows in one_pass().items()}
+        else:
+            chosen = {
+                name: list(compared.filter(**{f"moved_{name}": True}).order_by("pk")[:limit]) if result.totals[name] else []
+                for name in MOVEMENTS
+            }
     redated: list[Movement] = []
     for name, rows in chosen.items():
         for row in rows:

@@ -119,7 +119,10 @@ def test_with_previous_puts_the_snapshot_s_values_beside_each_row(world: dict[st
     assert StatusUpdate.objects.filter(obligation=better).exists()
 
 
-def test_the_counts_are_the_whole_lists_and_a_cut_list_is_the_first_of_the_whole(world: dict[str, Any]) -> None:
+@pytest.mark.parametrize("one_pass_rows", [500, 0], ids=["few moved: one pass", "many moved: a query per list"])
+def test_the_counts_are_the_whole_lists_and_a_cut_list_is_the_first_of_the_whole(
+    world: dict[str, Any], monkeypatch: Any, one_pass_rows: int
+) -> None:
     """The lists and the counts come from one rule evaluated in the database: the counts (one
     query, no row read) equal the whole lists' lengths, and a list cut to ``limit`` is the whole
     list's first rows, for commitments and obligations alike."""
