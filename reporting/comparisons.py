@@ -16,17 +16,16 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from django.db.models import BooleanField, Case, Count, ExpressionWrapper, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 
-from commitments.comparisons import PREVIOUS
+from commitments.comparisons import PREVIOUS, Kind
 from commitments.lifecycle import CLOSED_STATUSES, Status, london_today
 from commitments.models import Commitment, Obligation, StatusUpdate
 
 from .models import CommitmentState, ObligationState, Snapshot
 
-Kind = Literal["commitments", "obligations"]
 KIND_HEADINGS: tuple[tuple[Kind, str], ...] = (("commitments", "Commitments"), ("obligations", "Obligations"))
 
 # Better is higher; "not assessed" has no rank, so a first rating is neither better nor worse.
@@ -210,9 +209,7 @@ def movements(
         *(["theme"] if kind == "commitments" else ["commitment", "party"])
     )
     result = Movements(snapshot=snapshot, on=on)
-    any_flag = Q()
-    for name in MOVEMENTS:
-        any_flag |= Q(**{f"moved_{name}": True})
+    any_flag = Q(*(Q(**{f"moved_{name}": True}) for name in MOVEMENTS), _connector=Q.OR)
 
     def one_pass() -> dict[str, list[Any]]:
         found: dict[str, list[Any]] = {name: [] for name in MOVEMENTS}

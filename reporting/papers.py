@@ -26,7 +26,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -37,7 +37,7 @@ from commitments.sources import format_date
 
 from . import frozen as frozen_figures
 from .charts import rag_bar_chart
-from .comparisons import KIND_HEADINGS, Kind, movement_counts
+from .comparisons import KIND_HEADINGS, movement_counts
 from .dashboards import (
     RAG_KEYS,
     OverdueItem,
@@ -362,7 +362,7 @@ def movement_since_last_period(
     previous = previous_closed(period) if period is not None else previous_closed(None, board=meeting.board_id, before=meeting.date)
     if previous is None or previous.snapshot is None:
         return previous, []
-    within: dict[Kind, QuerySet[Any]] = {} if scope is None else {"commitments": scope.commitments(), "obligations": scope.obligations()}
+    within = scope.items() if scope is not None else {}
     rows = []
     for kind, heading in KIND_HEADINGS:
         counts = movement_counts(previous.snapshot, kind, on=as_of, to=frozen, within=within.get(kind))

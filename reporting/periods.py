@@ -190,14 +190,10 @@ def last_report(board: Board | None = None) -> ReportingPeriod | None:
     """The closed period a dashboard compares today with ("since the last report"): the board's
     latest, for a board's dashboard, else the Leaders' Committee's latest (whose cycle London-wide
     reporting follows), else any board's latest."""
-    closed = ReportingPeriod.objects.filter(state=ReportingPeriod.State.CLOSED, snapshot__isnull=False).select_related("snapshot", "board")
-    latest = closed.order_by("-starts_on", "-pk")
-    for candidate in (
-        latest.filter(board=board) if board is not None else None,
-        latest.filter(board__code=LEADERS_COMMITTEE_CODE),
-        latest,
-    ):
-        found = candidate.first() if candidate is not None else None
-        if found is not None:
-            return found
-    return None
+    latest = (
+        ReportingPeriod.objects.filter(state=ReportingPeriod.State.CLOSED, snapshot__isnull=False)
+        .select_related("snapshot", "board")
+        .order_by("-starts_on", "-pk")
+    )
+    found = latest.filter(board=board).first() if board is not None else None
+    return found or latest.filter(board__code=LEADERS_COMMITTEE_CODE).first() or latest.first()

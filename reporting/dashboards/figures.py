@@ -22,6 +22,7 @@ from django.db.models import QuerySet, Subquery
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 from boards.models import Board, Party
+from commitments.comparisons import Kind
 from commitments.models import Action, Agreement, Commitment, CommitmentPilot, Obligation, StatusUpdate
 from devotracker.people import name_of
 from pilots.models import Pilot
@@ -128,6 +129,11 @@ class Scope:
         if self.party is not None:
             qs = qs.filter(pk__in=Subquery(Obligation.objects.filter(party=self.party).values("commitment_id")))
         return qs
+
+    def items(self) -> dict[Kind, QuerySet[Any]]:
+        """The commitments and obligations this scope covers, by kind (what a comparison with a
+        reporting period is limited to)."""
+        return {"commitments": self.commitments(), "obligations": self.obligations()}
 
     def obligations(self) -> QuerySet[Obligation]:
         """The obligations this scope covers: under its commitments, and the party's own only."""

@@ -15,7 +15,6 @@ from functools import cached_property
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -29,7 +28,7 @@ from devotracker.spreadsheets import csv_safe
 from pilots.models import Pilot
 
 from ..charts import overdue_trend_chart, rag_bar_chart, rag_trend_chart
-from ..comparisons import Kind, movement_sections
+from ..comparisons import movement_sections
 from ..dashboards import Dashboard, Scope, build_dashboard
 from ..models import ReportingPeriod
 from ..periods import last_report
@@ -214,8 +213,7 @@ def _movements(scope: Scope, period: ReportingPeriod | None) -> list[dict[str, A
     page's content is not cached)."""
     if period is None or period.snapshot is None:
         return []
-    within: dict[Kind, QuerySet[Any]] = {"commitments": scope.commitments(), "obligations": scope.obligations()}
-    return movement_sections(period.snapshot, limit=CHANGES_LIMIT, within=within)
+    return movement_sections(period.snapshot, limit=CHANGES_LIMIT, within=scope.items())
 
 
 def _csv(data: Dashboard, key: str, cache_key: str | None) -> HttpResponse:
