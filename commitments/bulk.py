@@ -25,7 +25,7 @@ transient mark for the few statements that follow them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,6 +268,22 @@ def _take_step(target: _Target, step: int, where: str, params: Mapping[str, Any]
     )
 
 
+def _record_steps(target: _Target, steps: Iterable[int], params: Mapping[str, Any], now: dt.datetime) -> None:
+    """Record in the change log each escalation step this pass (stamp ``now``) took for the items
+    of ``target``: one row per item and step, its event ``escalated-<step>``."""
+    item_id = "action_id" if target.kind == "action" else "obligation_id"
+    only_obligations = "" if target.kind == "action" else "AND e.action_id IS NULL"
+    for step in steps:
+        record_select(
+            target.resource,
+            f"""SELECT CAST(t.id AS TEXT), t.id, t.version FROM {Escalation._meta.db_table} e JOIN {target.table} t ON t.id = e.{item_id}
+                WHERE e.created_at = %(now)s AND e.step = %(step)s AND e.target_type = '{target.kind}' {only_obligations}""",
+            {**params, "step": step},
+            at=now,
+            event=f"escalated-{step}",
+        )
+
+
 def _model(target: _Target) -> type[Action] | type[Obligation]:
     return Action if target.kind == "action" else Obligation
 
@@ -296,6 +312,7 @@ def flag_overdue_items(*, today: dt.date, now: dt.datetime, steps: list[tuple[in
     level_zero = max(day_zero, default=0)
     for target in _targets():
         p = _params(today=today, now=now, cleared=_CLEARED_MARK, level_zero=level_zero, **_CLOSED_PARAMS)
+        before = {step: counts[f"escalated_step_{step}"] for step, _ in steps}
 
         # (b) No longer overdue (closed, re-dated, or due date removed) but still marked.
         # One UPDATE per arm of "not overdue", each answered by a partial index on flagged items.
@@ -369,7 +386,11 @@ def flag_overdue_items(*, today: dt.date, now: dt.datetime, steps: list[tuple[in
         just_flagged = "t.escalation_level = %(level_zero)s AND t.overdue_since = %(today)s AND t.updated_at = %(now)s"
         if flagged:
             record_select(
-                target.resource, f"SELECT CAST(t.id AS TEXT), t.id, t.version FROM {target.table} t WHERE {just_flagged}", p, at=now
+                target.resource,
+                f"SELECT CAST(t.id AS TEXT), t.id, t.version FROM {target.table} t WHERE {just_flagged}",
+                p,
+                at=now,
+                event=Change.Event.OVERDUE,
             )
             for step in day_zero:
                 # Step 1's recipients by join (one grouping per statement); a day-0 step above it
@@ -383,6 +404,10 @@ def flag_overdue_items(*, today: dt.date, now: dt.datetime, steps: list[tuple[in
         for step, days in steps:
             behind = f"t.overdue_since IS NOT NULL AND t.overdue_since <= %(cutoff)s AND t.escalation_level IN ({_levels_below(step)}) AND {overdue_sql('t')}"
             counts[f"escalated_step_{step}"] += _take_step(target, step, behind, {**p, "step": step, "cutoff": _cutoff(today, days)})
+        # Each step taken is a change of its item in the log (the webhooks' item.escalated), said
+        # once per step: the rows this pass wrote, found by its stamp.
+        taken = {step: counts[f"escalated_step_{step}"] for step, _ in steps}
+        _record_steps(target, [step for step, n in taken.items() if n > before[step]], p, now)
         # escalation_level: the highest step reached in this overdue spell. It is bookkeeping for
         # the ladder, not part of any representation partners read, so no version bump.
         level_case = (

@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from django.db import connection, models, router
+from django.db import connection, models, router, transaction
 from django.db.models.deletion import Collector
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -56,17 +56,20 @@ def register(model: type[models.Model], resource: str, key: Callable[[Any], str]
     RESOURCES[model] = (resource, key)
 
 
-def record(instance: models.Model, op: str = Change.Op.UPDATE) -> Change | None:
+def record(instance: models.Model, op: str = Change.Op.UPDATE, *, event: str = Change.Event.NONE) -> Change | None:
     """Record that ``instance`` was created, updated or deleted (``op``), in the caller's
     transaction, when it is a resource partners read (``RESOURCES``); other models record nothing
     (so generic writers, the loader's upsert and the admin, can call it for any model). For a
-    delete, call it while the instance still has its key."""
+    delete, call it while the instance still has its key. ``event`` says why, when the change
+    means more than an update (a paper published, a period closed)."""
     if type(instance) not in RESOURCES:
         return None
     resource, key = RESOURCES[type(instance)]
-    return Change.objects.create(
-        resource=resource, key=key(instance), object_id=instance.pk, op=op, version=getattr(instance, "version", None)
+    change = Change.objects.create(
+        resource=resource, key=key(instance), object_id=instance.pk, op=op, version=getattr(instance, "version", None), event=event
     )
+    _announce()
+    return change
 
 
 def record_delete(objs: Iterable[models.Model]) -> int:
@@ -88,19 +91,36 @@ def record_delete(objs: Iterable[models.Model]) -> int:
 
 
 def record_select(
-    resource: str, select_sql: str, params: Mapping[str, Any], *, op: str = Change.Op.UPDATE, at: dt.datetime | None = None
+    resource: str,
+    select_sql: str,
+    params: Mapping[str, Any],
+    *,
+    op: str = Change.Op.UPDATE,
+    at: dt.datetime | None = None,
+    event: str = Change.Event.NONE,
 ) -> int:
     """Record changes of rows a set-based writer selects in SQL, with one ``INSERT … SELECT``.
 
     ``select_sql`` yields (key, object_id, version) per changed row; ``params`` are its named
-    parameters. Holds no rows in memory; returns the number of rows recorded."""
+    parameters; ``event`` says why, for every row (an item first flagged overdue, an escalation
+    step). Holds no rows in memory; returns the number of rows recorded."""
     table = Change._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (resource, op, at, key, object_id, version) SELECT %(_resource)s, %(_op)s, %(_at)s, x.* FROM ({select_sql}) x",
-            {**params, "_resource": resource, "_op": op, "_at": connection.ops.adapt_datetimefield_value(at or timezone.now())},
+            f"INSERT INTO {table} (resource, op, at, event, key, object_id, version) "
+            f"SELECT %(_resource)s, %(_op)s, %(_at)s, %(_event)s, x.* FROM ({select_sql}) x",
+            {
+                **params,
+                "_resource": resource,
+                "_op": op,
+                "_event": event,
+                "_at": connection.ops.adapt_datetimefield_value(at or timezone.now()),
+            },
         )
-        return max(cursor.rowcount, 0)
+        recorded = max(cursor.rowcount, 0)
+    if recorded:
+        _announce()
+    return recorded
 
 
 def record_bulk(model: type[models.Model], ids: Iterable[int], op: str = Change.Op.UPDATE) -> int:
@@ -112,7 +132,37 @@ def record_bulk(model: type[models.Model], ids: Iterable[int], op: str = Change.
         [Change(resource=resource, key=key(o), object_id=o.pk, op=op, version=getattr(o, "version", None)) for o in objs],
         batch_size=1000,
     )
+    if objs:
+        _announce()
     return len(objs)
+
+
+# Called once after each commit that recorded changes: the webhooks app follows the log from there
+# (registered at its ready(); this module may not import it).
+_listeners: list[Callable[[], None]] = []
+
+
+def on_recorded(listener: Callable[[], None]) -> None:
+    """Call ``listener`` after every commit that recorded changes (once per transaction), outside
+    it. A listener only nudges a follower of the log: the log itself is the record, so a listener
+    that fails (a broker down) loses nothing, and its exceptions are the listener's to handle."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _after_commit() -> None:
+    for listener in _listeners:
+        listener()
+
+
+def _announce() -> None:
+    """Arrange for the listeners to run once this transaction commits (once, however many changes
+    it records: the callback is registered only if it is not already waiting)."""
+    if not _listeners:
+        return
+    pending = connection.run_on_commit if connection.in_atomic_block else []
+    if not any(callback is _after_commit for _ids, callback, _robust in pending):
+        transaction.on_commit(_after_commit)
 
 
 def visible_horizon() -> int | None:

@@ -757,6 +757,15 @@ class Change(models.Model):
         UPDATE = "update", "Updated"
         DELETE = "delete", "Deleted"
 
+    class Event(models.TextChoices):
+        NONE = "", "Changed"
+        OVERDUE = "overdue", "First flagged overdue"
+        ESCALATED_1 = "escalated-1", "Escalation step 1 taken"
+        ESCALATED_2 = "escalated-2", "Escalation step 2 taken"
+        ESCALATED_3 = "escalated-3", "Escalation step 3 taken"
+        PUBLISHED = "published", "Paper published"
+        CLOSED = "closed", "Period closed"
+
     txid = models.BigIntegerField(db_default=0)
     resource = models.CharField(max_length=20)
     key = models.CharField(max_length=100, help_text="The resource's key in API URLs (ref, code, slug or id).")
@@ -764,6 +773,9 @@ class Change(models.Model):
     op = models.CharField(max_length=6, choices=Op.choices)
     version = models.PositiveIntegerField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now)
+    # Why, when a change means more than "updated" (issue 14): the webhooks' event types are read
+    # from it. Written by the one history writer with the change itself.
+    event = models.CharField(max_length=16, choices=Event.choices, blank=True, db_default="", default="")
 
     class Meta:
         ordering = ["txid", "id"]

@@ -41,6 +41,7 @@ _SECTIONS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("Boards", "boards:list", "all", ("boards",)),
     ("Pilots", "pilots:list", "all", ("pilots",)),
     ("Meetings", "meetings:list", "all", ("meetings",)),
+    ("Webhooks", "webhooks:list", "staff", ("webhooks",)),
     ("Admin", "admin:index", "staff", ("admin",)),
 ]
 

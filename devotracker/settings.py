@@ -129,6 +129,7 @@ INSTALLED_APPS = [
     "pilots",
     "commitments",
     "reporting",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -375,7 +376,27 @@ CELERY_BEAT_SCHEDULE = {
     "daily-snapshot": {"task": "reporting.tasks.daily_snapshot_task", "schedule": crontab(hour=6, minute=30)},
     # After the snapshot: the day's open data package (issue 14).
     "open-data": {"task": "reporting.tasks.build_open_data_task", "schedule": crontab(hour=6, minute=45)},
+    # Webhooks (issue 14): the sweep behind the after-commit hand-off, and the log's retention.
+    "webhooks-sweep": {"task": "webhooks.tasks.fan_out_task", "schedule": 30.0},
+    "webhooks-purge": {"task": "webhooks.tasks.purge_events_task", "schedule": crontab(hour=3, minute=40)},
 }
+
+# --- Webhooks (issue 14, docs/api.md "Webhooks") --------------------------------------------
+# Plain http:// endpoints are refused unless this is on (development only).
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", False)
+# Networks webhooks may reach although not public (e.g. "127.0.0.1/32" for a receiver on the same
+# host in development). Empty in production: private, loopback and link-local are refused.
+WEBHOOKS_ALLOWED_NETWORKS = env_list("WEBHOOKS_ALLOWED_NETWORKS", [])
+WEBHOOK_CONNECT_TIMEOUT = env_float("WEBHOOK_CONNECT_TIMEOUT", 3.0)
+WEBHOOK_READ_TIMEOUT = env_float("WEBHOOK_READ_TIMEOUT", 5.0)
+# Back-off: base × 4^(n-1) seconds, capped, ±20 % jitter; ten tries span about a day.
+WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 5.0)
+WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 8 * 60 * 60)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 10)
+WEBHOOK_DISABLE_AFTER_SECONDS = env_float("WEBHOOK_DISABLE_AFTER_SECONDS", 24 * 60 * 60)
+WEBHOOK_SECRET_GRACE_SECONDS = env_float("WEBHOOK_SECRET_GRACE_SECONDS", 24 * 60 * 60)
+WEBHOOK_DELIVERY_BUDGET_SECONDS = env_float("WEBHOOK_DELIVERY_BUDGET_SECONDS", 50.0)
+WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
 
 # --- Snapshots (issue 13) -------------------------------------------------------------------
 # Every snapshot of the last SNAPSHOT_DAILY_DAYS days is kept, then the last of each ISO week;

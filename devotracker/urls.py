@@ -27,6 +27,7 @@ urlpatterns = [
     path("periods/", include(reporting_urls.period_patterns)),
     path("open-data/", include(reporting_urls.open_data_patterns)),
     path("notifications/", include("commitments.notifications.urls")),
+    path("webhooks/", include("webhooks.urls")),
     path("", include("commitments.urls")),
 ]
 

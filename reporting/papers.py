@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from boards.models import Board, Meeting
 from commitments import changes, escalation
-from commitments.models import Agreement, Citation, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
+from commitments.models import Agreement, Change, Citation, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
 from commitments.sources import format_date
 
 from . import frozen as frozen_figures
@@ -114,7 +114,7 @@ def build_report(report_id: int, *, now: dt.datetime | None = None) -> Report | 
         report.pdf.save(pdf_filename(report), ContentFile(pdf), save=False)
         report.docx.save(paper_filename(report, "docx"), ContentFile(docx), save=False)
         report.save(update_fields=["html", "as_of", "built_at", "state", "error", "pdf", "docx", "updated_at"])
-        changes.record(report)
+        changes.record(report, event=Change.Event.PUBLISHED)
         job.outcome, job.counts = (
             JobRun.Outcome.SUCCESS,
             {

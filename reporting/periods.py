@@ -133,7 +133,7 @@ def close_period(period: ReportingPeriod, *, by: Any, now: dt.datetime | None = 
         locked.closed_at = now
         locked.closed_by = by if getattr(by, "is_authenticated", False) else None
         locked.save()
-        changes.record(locked)
+        changes.record(locked, event=Change.Event.CLOSED)
         # The closed period's figures are published as open data once the close is committed.
         transaction.on_commit(_publish_open_data)
     return locked

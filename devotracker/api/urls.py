@@ -19,15 +19,16 @@ from commitments.api import urls as commitments_urls
 from commitments.api.views import ChangeFeedHeadView, ChangeFeedView
 from pilots.api import urls as pilots_urls
 from reporting.api import urls as reporting_urls
+from webhooks.api import urls as webhooks_urls
 
 from .docs import ApiDocsView
 from .views import ApiRootView, api_not_found
 
 app_name = "api"
 
-# The order of the root's list: the commitments' collections, then the boards', the pilots' and the
-# reporting app's.
-APPS = (commitments_urls, boards_urls, pilots_urls, reporting_urls)
+# The order of the root's list: the commitments' collections, then the boards', the pilots', the
+# reporting app's and the webhooks'.
+APPS = (commitments_urls, boards_urls, pilots_urls, reporting_urls, webhooks_urls)
 
 router = SimpleRouter()
 for app in APPS:
