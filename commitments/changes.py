@@ -160,8 +160,8 @@ def _announce() -> None:
     it records: the callback is registered only if it is not already waiting)."""
     if not _listeners:
         return
-    pending = connection.run_on_commit if connection.in_atomic_block else []
-    if not any(callback is _after_commit for _ids, callback, _robust in pending):
+    pending: list[Any] = connection.run_on_commit if connection.in_atomic_block else []
+    if not any(entry[1] is _after_commit for entry in pending):
         transaction.on_commit(_after_commit)
 
 

@@ -31,7 +31,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 
 SCENARIOS="${1:-all}"
-case "$SCENARIOS" in load | redis | handoff | postgres | all) ;; *) die "usage: bash scripts/drill.sh [load|redis|handoff|postgres|all]" ;; esac
+case "$SCENARIOS" in load | redis | handoff | postgres | webhooks | all) ;; *) die "usage: bash scripts/drill.sh [load|redis|handoff|postgres|webhooks|all]" ;; esac
 USERS="${DRILL_USERS:-50}"
 LOAD_TIME="${DRILL_LOAD_TIME:-120}"
 FAULT_TIME="${DRILL_FAULT_TIME:-60}"
@@ -130,6 +130,8 @@ DEMO_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')"
 DRILL_PASSWORD="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(12))')"
 export SECRET_KEY DEMO_PASSWORD DRILL_PASSWORD
 export DEBUG=false PRODUCTION=false ALLOWED_HOSTS=127.0.0.1 SITE_URL="http://127.0.0.1:$WEB_PORT"
+# The webhooks drill's receiver is on loopback over plain http; retries capped at a minute.
+export WEBHOOKS_ALLOW_HTTP=true WEBHOOKS_ALLOWED_NETWORKS=127.0.0.1/32 WEBHOOK_RETRY_MAX_SECONDS=60
 export VAR_DIR="$TMP_ROOT/var" MEDIA_ROOT="$TMP_ROOT/var/media" EMAIL_FILE_PATH="$TMP_ROOT/mail"
 # Generous API limits: the drill measures the service, not the per-partner quota.
 export API_RATE_LIMIT=100000/minute API_WRITE_RATE_LIMIT=100000/minute LOG_LEVEL=WARNING
@@ -288,6 +290,20 @@ if [ "$SCENARIOS" = all ] || [ "$SCENARIOS" = postgres ]; then
     RESULT=1
   fi
   printf '%s\n' "${FIGURES[-1]}"
+fi
+
+if [ "$SCENARIOS" = all ] || [ "$SCENARIOS" = webhooks ]; then
+  # A real receiver in bench/drills/webhooks.py; the worker and beat deliver to it (loopback and
+  # plain http allowed for this drill only). Retries capped at a minute so recovery is measured
+  # in minutes; the schedule's shape is as in production.
+  log "webhooks: throughput and lag at 1,000 events, then the receiver down for ${DRILL_WEBHOOK_DOWN:-600} s"
+  "$VENV/bin/celery" -A devotracker beat --loglevel=WARNING -s "$TMP_ROOT/celerybeat-webhooks" >"$TMP_ROOT/beat-webhooks.log" 2>&1 &
+  BEAT_PID=$!
+  PIDS+=("$BEAT_PID")
+  out="$("$PY" -m bench.drills.webhooks --down "${DRILL_WEBHOOK_DOWN:-600}" --out "$TMP_ROOT/out/webhooks.json")" || RESULT=1
+  printf '%s\n' "$out"
+  FIGURES+=("$out")
+  stop_pid "$BEAT_PID"
 fi
 
 echo

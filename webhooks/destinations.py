@@ -107,7 +107,7 @@ def resolve(host: str, port: int) -> list[IPAddress]:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError) as exc:
             raise UnsafeDestination(f"The host name {host} does not resolve ({exc}).") from None
-        found = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+        found = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
     for address in found:
         if not is_public(address):
             raise UnsafeDestination(f"{host} resolves to {address}, which is not a public address.")

@@ -91,15 +91,19 @@ def envelope(event_type: str, at: dt.datetime, data: Any, **about: Any) -> str:
     return json.dumps({"type": event_type, "timestamp": _utc(at), "data": data, **about}, separators=(",", ":"), sort_keys=False)
 
 
-def _locked_cursor() -> Cursor:
-    """The follower's cursor, locked for this transaction; made at the feed's head the first time
-    (events start from when webhooks start, not from the beginning of history)."""
-    cursor = Cursor.objects.select_for_update().filter(name=CURSOR).first()
-    if cursor is None:
+def start_following() -> None:
+    """Make the follower's cursor at the feed's head if there is none yet: called when a
+    subscription is registered, so every change committed after that is followed (events start
+    from when webhooks start, not from the beginning of history)."""
+    if not Cursor.objects.filter(name=CURSOR).exists():
         txid, change_id = feed_head()
         Cursor.objects.get_or_create(name=CURSOR, defaults={"txid": txid, "change_id": change_id})
-        cursor = Cursor.objects.select_for_update().get(name=CURSOR)
-    return cursor
+
+
+def _locked_cursor() -> Cursor:
+    """The follower's cursor, locked for this transaction."""
+    start_following()
+    return Cursor.objects.select_for_update().get(name=CURSOR)
 
 
 def fan_out(*, limit: int = BATCH) -> tuple[int, set[int]]:
@@ -224,8 +228,13 @@ def deliver(subscription_id: int, *, budget: float | None = None) -> dict[str, i
     if not taken:
         return counts
     try:
-        subscription = Subscription.objects.get(pk=subscription_id)
-        signer = Signer(subscription, now)
+        subscription = Subscription.objects.select_related("party", "created_by").get(pk=subscription_id)
+        try:
+            signer = Signer(subscription, now)
+        except secrets.SecretUnreadable as exc:
+            # SECRET_KEY changed without the old one in SECRET_KEY_FALLBACKS: nothing can be signed.
+            disable(subscription, reason=f"{exc} Rotate the secret to resume.")
+            return counts
         deadline = time.monotonic() + budget
         while time.monotonic() < deadline and subscription.is_active:
             batch = list(due(subscription, timezone.now())[:50])
@@ -357,6 +366,9 @@ def next_due(subscription_id: int) -> dt.datetime | None:
 
 def hand_off_delivery(subscription_id: int, countdown: float | None = None) -> None:
     try:
-        hand_off_by_name(DELIVER_TASK, args=[subscription_id], **({"countdown": countdown} if countdown else {}))
+        if countdown:
+            hand_off_by_name(DELIVER_TASK, args=[subscription_id], countdown=countdown)
+        else:
+            hand_off_by_name(DELIVER_TASK, args=[subscription_id])
     except Exception as exc:
         logger.warning("could not hand off a webhook delivery", extra={"fields": {"error": type(exc).__name__}})

@@ -10,6 +10,7 @@ try to deliver it is an :class:`Attempt`, the delivery log the subscriber reads.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -42,7 +43,7 @@ class SubscriptionQuerySet(models.QuerySet["Subscription"]):
         still active (a revoked token reads nothing, so is told nothing)."""
         return self.filter(is_active=True, token__revoked_at__isnull=True, token__user__is_active=True)
 
-    def visible_to(self, user: object) -> SubscriptionQuerySet:
+    def visible_to(self, user: Any) -> SubscriptionQuerySet:
         """Administrators see every subscription; anyone else their own organisations'."""
         if getattr(user, "is_staff", False):
             return self

@@ -93,6 +93,7 @@ def register(
         secret=secrets.seal(secret),
         created_by=by if getattr(by, "is_authenticated", False) else None,
     )
+    dispatch.start_following()
     return subscription, secret
 
 
@@ -101,10 +102,13 @@ def change(subscription: Subscription, *, by: Any, **fields: Any) -> Subscriptio
     a disabled subscription clears its failure record; its waiting events are sent again."""
     if not can_manage(by, subscription.party):
         raise NotAllowed("You may only change your own organisation's webhooks.")
-    endpoint, wanted = clean(
-        endpoint=fields.get("endpoint", subscription.endpoint), event_types=fields.get("event_types", subscription.event_types)
-    )
-    subscription.endpoint, subscription.event_types = endpoint, wanted
+    if "endpoint" in fields or "event_types" in fields:
+        # Checked again only when they change: an address refused since it was registered (plain
+        # http:// allowed then, not now) must not stop the subscription being disabled.
+        endpoint, wanted = clean(
+            endpoint=fields.get("endpoint", subscription.endpoint), event_types=fields.get("event_types", subscription.event_types)
+        )
+        subscription.endpoint, subscription.event_types = endpoint, wanted
     for name in ("description", "contact_email"):
         if name in fields:
             setattr(subscription, name, fields[name])

@@ -52,7 +52,9 @@ def _secret_page(request: HttpRequest, subscription: Subscription, secret: str, 
 def subscription_add(request: HttpRequest) -> HttpResponse:
     """``/webhooks/new/``: register a subscription; the answer shows its secret, once."""
     _administrator(request)
-    form = SubscriptionForm(request.POST or None)
+    # Bound on every POST, even an empty one (``request.POST or None`` would show an empty POST
+    # the blank form again, without its errors).
+    form = SubscriptionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -46,6 +46,7 @@ from pilots.models import Pilot
 from ..models import (
     Action,
     Agreement,
+    Change,
     Citation,
     Commitment,
     CommitmentPilot,
@@ -560,6 +561,11 @@ class ChangeSerializer(serializers.Serializer):
     resource = serializers.CharField(read_only=True, help_text="The collection: commitments, obligations, …")
     key = serializers.CharField(read_only=True, help_text="The resource's key in URLs (ref, code, slug or id).")
     op = serializers.ChoiceField(choices=["create", "update", "delete"], read_only=True)
+    event = serializers.ChoiceField(
+        choices=Change.Event.values,
+        read_only=True,
+        help_text='Why, when more than "changed": overdue (first flagged), escalated-1/2/3 (a step of the ladder), published (a paper), closed (a period); "" otherwise.',
+    )
     version = serializers.IntegerField(read_only=True, allow_null=True, help_text="The item's version after the change (trackable items).")
     at = UTCDateTimeField(read_only=True)
     url = serializers.URLField(read_only=True, allow_null=True, help_text="Where the resource lives (404 after a delete).")

@@ -464,6 +464,7 @@ class ChangeFeedView(ApiViewMixin, generics.GenericAPIView):
                 "resource": c.resource,
                 "key": c.key,
                 "op": c.op,
+                "event": c.event,
                 "version": c.version,
                 "at": c.at,
                 "url": self._url(request, c.resource, c.key),

@@ -27,6 +27,7 @@ class _SiteRequest(HttpRequest):
         super().__init__()
         site = urlsplit(settings.SITE_URL)
         self._site_scheme = site.scheme or "http"
+        self._site_host = site.netloc or "localhost"
         self.method = "GET"
         self.path = self.path_info = path
         self.META = {
@@ -38,6 +39,11 @@ class _SiteRequest(HttpRequest):
 
     def _get_scheme(self) -> str:
         return self._site_scheme
+
+    def get_host(self) -> str:
+        # The site's own configured address, not a client's Host header: nothing to validate
+        # against ALLOWED_HOSTS (which a worker's settings need not list it in).
+        return self._site_host
 
 
 def resource_path(collection: str, key: str) -> str:
@@ -58,7 +64,7 @@ def represent(collection: str, key: str, *, user: Any, token: Any = None) -> dic
     if view_class is None or not actions or "get" not in actions:
         return None
     view = view_class(**getattr(match.func, "initkwargs", {}))
-    request = Request(_SiteRequest(path), authenticators=[ForcedAuthentication(user, token)])
+    request = Request(_SiteRequest(path), authenticators=[ForcedAuthentication(user, token)])  # type: ignore[list-item]
     view.action_map = actions
     view.action = actions["get"]
     view.args, view.kwargs = (), match.kwargs

@@ -4,6 +4,10 @@ Reading needs any token of a member of the organisation (administrators see all)
 changing, testing, rotating and redelivering need a write-scope token, and the subscription reads
 as the token that registered it. The secret is in the answer to ``POST`` and to
 ``rotate-secret/`` only.
+
+Bodies are JSON only. Reads carry no ``ETag``: the API's validators follow the change log, and a
+subscription and its delivery log change without any change of the data it serves (a validator
+from the log would answer 304 to a stale copy).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -22,14 +26,20 @@ from rest_framework.response import Response
 from boards.models import ApiToken, Party
 from devotracker.api.mixins import ApiViewMixin
 from devotracker.api.permissions import TokenScopeAllowsWrite
-from devotracker.api.schema import errors
+from devotracker.api.renderers import JSONParser
+from devotracker.api.schema import RETRY_AFTER, errors
+from devotracker.api.throttling import TokenRateThrottle, TokenWriteRateThrottle
 from devotracker.api.viewsets import INT_KEY
 
 from .. import services
 from ..models import Attempt, Event, Subscription
+from . import schema as _bodies_schema  # noqa: F401  # registers the request bodies' schema extensions
 from . import serializers as s
 
 MSG_ID = r"msg_[0-9a-f]{32}"
+LOCATION = OpenApiParameter(
+    "Location", OpenApiTypes.URI, OpenApiParameter.HEADER, response=[201], description="The subscription just registered."
+)
 
 
 def _refused(exc: services.Invalid) -> exceptions.ValidationError:
@@ -38,10 +48,20 @@ def _refused(exc: services.Invalid) -> exceptions.ValidationError:
 
 @extend_schema_view(
     list=extend_schema(
-        summary="List your organisation's webhook subscriptions", responses={200: s.SubscriptionSerializer, **errors(400, 401, 429)}
+        summary="List your organisation's webhook subscriptions",
+        parameters=[RETRY_AFTER],
+        responses={200: s.SubscriptionSerializer, **errors(400, 401, 404, 406, 429)},
     ),
-    retrieve=extend_schema(summary="One webhook subscription", responses={200: s.SubscriptionSerializer, **errors(401, 404, 429)}),
-    destroy=extend_schema(summary="Remove a webhook subscription", responses={204: None, **errors(401, 403, 404, 429)}),
+    retrieve=extend_schema(
+        summary="One webhook subscription",
+        parameters=[RETRY_AFTER],
+        responses={200: s.SubscriptionSerializer, **errors(401, 404, 406, 429)},
+    ),
+    destroy=extend_schema(
+        summary="Remove a webhook subscription",
+        parameters=[RETRY_AFTER],
+        responses={204: OpenApiResponse(description="Removed, with its delivery log."), **errors(401, 403, 404, 429)},
+    ),
 )
 class WebhookViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """Webhook subscriptions, keyed by ``id``."""
@@ -50,6 +70,10 @@ class WebhookViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     lookup_value_regex = INT_KEY
     filter_backends: list[Any] = []
     permission_classes = [*viewsets.GenericViewSet.permission_classes, TokenScopeAllowsWrite]
+    throttle_classes = [TokenRateThrottle, TokenWriteRateThrottle]
+    parser_classes = [JSONParser]
+    csv_export = False  # a list of subscriptions is not a table to download
+    unconditional_actions = ("list", "retrieve", "deliveries")
 
     def get_queryset(self) -> QuerySet[Subscription]:
         if getattr(self, "swagger_fake_view", False):
@@ -72,6 +96,7 @@ class WebhookViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
             "name is resolved and checked at every delivery."
         ),
         request=s.SubscriptionInputSerializer,
+        parameters=[LOCATION, RETRY_AFTER],
         responses={201: s.SubscriptionCreatedSerializer, **errors(400, 401, 403, 413, 415, 429)},
     )
     def create(self, request: Request) -> Response:
@@ -111,6 +136,7 @@ class WebhookViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     @extend_schema(
         summary="Change a webhook subscription",
         request=s.SubscriptionChangeSerializer,
+        parameters=[RETRY_AFTER],
         responses={200: s.SubscriptionSerializer, **errors(400, 401, 403, 404, 413, 415, 429)},
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
@@ -136,6 +162,7 @@ class WebhookViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
         summary="Rotate the signing secret",
         description="A new secret, shown this once; the previous one also signs until previous_secret_expires_at.",
         request=None,
+        parameters=[RETRY_AFTER],
         responses={200: s.SecretSerializer, **errors(401, 403, 404, 429)},
     )
     @action(detail=True, methods=["post"], url_path="rotate-secret")
@@ -147,7 +174,12 @@ class WebhookViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
             raise exceptions.PermissionDenied(str(exc)) from None
         return Response(s.SecretSerializer({"secret": secret, "previous_secret_expires_at": subscription.previous_secret_expires_at}).data)
 
-    @extend_schema(summary="Send a test event (ping)", request=None, responses={201: s.DeliverySerializer, **errors(401, 403, 404, 429)})
+    @extend_schema(
+        summary="Send a test event (ping)",
+        request=None,
+        parameters=[RETRY_AFTER],
+        responses={201: s.DeliverySerializer, **errors(401, 403, 404, 429)},
+    )
     @action(detail=True, methods=["post"])
     def test(self, request: Request, pk: str | None = None) -> Response:
         subscription = self.get_object()
@@ -164,8 +196,11 @@ class WebhookViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
 
     @extend_schema(
         summary="The delivery log: this subscription's events, newest first",
-        parameters=[OpenApiParameter("state", OpenApiTypes.STR, enum=Event.State.values, description="Only events in this state.")],
-        responses={200: s.DeliverySerializer(many=True), **errors(400, 401, 404, 429)},
+        parameters=[
+            OpenApiParameter("state", OpenApiTypes.STR, enum=Event.State.values, description="Only events in this state."),
+            RETRY_AFTER,
+        ],
+        responses={200: s.DeliverySerializer(many=True), **errors(400, 401, 404, 406, 429)},
     )
     @action(detail=True, methods=["get"], url_path="deliveries", url_name="deliveries")
     def deliveries(self, request: Request, pk: str | None = None) -> Response:
@@ -182,7 +217,8 @@ class WebhookViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     @extend_schema(
         summary="Deliver an event again (same webhook-id)",
         parameters=[
-            OpenApiParameter("msg_id", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=f"^{MSG_ID}$", description="The event's id.")
+            OpenApiParameter("msg_id", OpenApiTypes.STR, OpenApiParameter.PATH, pattern=f"^{MSG_ID}$", description="The event's id."),
+            RETRY_AFTER,
         ],
         request=None,
         responses={200: s.DeliverySerializer, **errors(401, 403, 404, 429)},
