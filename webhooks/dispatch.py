@@ -31,6 +31,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -336,12 +337,35 @@ def disable(subscription: Subscription, *, reason: str, at: dt.datetime | None =
 
 
 def nudge() -> None:
-    """After a commit that recorded changes: ask a worker to fan them out. A broker that is down
-    loses nothing (the periodic sweep finds the changes in the log)."""
+    """After a commit that recorded changes: ask a worker to fan them out, when anyone listens
+    (one indexed query on a small table; with no subscription, no broker round trip). A broker
+    that is down loses nothing (the periodic sweep finds the changes in the log)."""
     try:
+        if not Subscription.objects.receiving().exists():
+            return
+        if _pending(FAN_OUT_PENDING):
+            return
         hand_off_by_name(FAN_OUT_TASK)
     except Exception as exc:  # the log is the record; the sweep catches up
+        cache.delete(FAN_OUT_PENDING)
         logger.warning("could not hand off the webhooks fan-out", extra={"fields": {"error": type(exc).__name__}})
+
+
+# A hand-off already waiting for a worker makes another one pointless: the task clears its flag
+# when it starts, so a commit after that start hands off again (nothing waits for the sweep).
+# With CACHE_URL on Redis the flag is shared by every process; with the quick start's in-process
+# cache a process may skip hand-offs for PENDING_SECONDS after its last one (the sweep covers it).
+FAN_OUT_PENDING = "webhooks:fan-out-pending"
+PENDING_SECONDS = 5
+
+
+def _pending(key: str) -> bool:
+    """True when a hand-off for ``key`` is already waiting; otherwise marks one as waiting."""
+    return not cache.add(key, 1, timeout=PENDING_SECONDS)
+
+
+def delivery_pending_key(subscription_id: int) -> str:
+    return f"webhooks:deliver-pending:{subscription_id}"
 
 
 def subscriptions_due(now: dt.datetime | None = None) -> list[int]:
@@ -365,10 +389,15 @@ def next_due(subscription_id: int) -> dt.datetime | None:
 
 
 def hand_off_delivery(subscription_id: int, countdown: float | None = None) -> None:
+    """Ask a worker to deliver a subscription's due events (once: not when a hand-off is already
+    waiting), now or after ``countdown`` seconds (a retry due soon)."""
     try:
+        if not countdown and _pending(delivery_pending_key(subscription_id)):
+            return
         if countdown:
             hand_off_by_name(DELIVER_TASK, args=[subscription_id], countdown=countdown)
         else:
             hand_off_by_name(DELIVER_TASK, args=[subscription_id])
     except Exception as exc:
+        cache.delete(delivery_pending_key(subscription_id))
         logger.warning("could not hand off a webhook delivery", extra={"fields": {"error": type(exc).__name__}})

@@ -7,6 +7,7 @@ import time
 
 from celery import shared_task
 from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 
 from . import dispatch
@@ -20,6 +21,7 @@ def fan_out_task() -> dict[str, int]:
     """Turn new changes into events (batches until the log is read or the budget is spent), then
     hand each subscription with events due to a deliverer. Run after every commit that records
     changes and by beat as a sweep, so a missed hand-off only delays."""
+    cache.delete(dispatch.FAN_OUT_PENDING)  # a commit from now on hands off again
     deadline = time.monotonic() + FAN_OUT_BUDGET_SECONDS
     read = 0
     while time.monotonic() < deadline:
@@ -37,6 +39,7 @@ def fan_out_task() -> dict[str, int]:
 def deliver_task(subscription_id: int) -> dict[str, int]:
     """Deliver one subscription's due events; if its next event falls due within a minute, come
     back for it then (later ones are found by the sweep)."""
+    cache.delete(dispatch.delivery_pending_key(subscription_id))
     counts = dispatch.deliver(subscription_id)
     upcoming = dispatch.next_due(subscription_id)
     if upcoming is not None:

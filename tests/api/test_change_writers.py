@@ -73,8 +73,10 @@ def test_an_import_records_each_row_it_writes(obligation: Any, officer: Any) -> 
 def test_the_overdue_pass_records_flagged_and_cleared_items(obligation: Any) -> None:
     action = ActionFactory(obligation=obligation, due_date=TODAY - dt.timedelta(days=3))
     overdue.flag_overdue(today=TODAY)
-    assert logged() == [("actions", str(action.pk), "update")]
-    assert Change.objects.get().version == Action.objects.get(pk=action.pk).version == 2
+    # Flagged (its version bumped), then its day-0 escalation step: each change says why.
+    assert logged() == [("actions", str(action.pk), "update")] * 2
+    assert list(Change.objects.order_by("id").values_list("event", "version")) == [("overdue", 2), ("escalated-1", 2)]
+    assert Action.objects.get(pk=action.pk).version == 2
     Change.objects.all().delete()
     Action.objects.filter(pk=action.pk).update(status="complete", completed_date=TODAY)  # closed behind the services' back
     overdue.flag_overdue(today=TODAY + dt.timedelta(days=1))
