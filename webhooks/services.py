@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +22,8 @@ from boards.models import ApiToken, Membership, Party
 
 from . import destinations, dispatch, secrets
 from .models import Event, EventType, Subscription
+
+security = logging.getLogger("devotracker.security")
 
 SUBSCRIBABLE = [choice for choice in EventType.values if choice != EventType.PING]
 
@@ -62,6 +65,8 @@ def clean(*, endpoint: str, event_types: Iterable[str]) -> tuple[str, list[str]]
             literal = None
         if literal is not None and not destinations.is_public(literal):
             errors["endpoint"] = f"{literal} is not a public address."
+    if "endpoint" in errors:
+        security.warning("webhook endpoint refused", extra={"fields": {"endpoint": endpoint[:500], "reason": errors["endpoint"]}})
     wanted = list(dict.fromkeys(event_types))
     unknown = [name for name in wanted if name not in SUBSCRIBABLE]
     if unknown:

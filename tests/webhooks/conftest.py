@@ -33,12 +33,14 @@ class Receiver:
 
     url: str
     received: list[Received] = field(default_factory=list)
-    answers: deque[tuple[int, float, dict[str, str]]] = field(default_factory=deque)
+    answers: deque[tuple[int, float, dict[str, str], bytes]] = field(default_factory=deque)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def answer(self, status: int, *, delay: float = 0.0, headers: dict[str, str] | None = None, times: int = 1) -> None:
+    def answer(
+        self, status: int, *, delay: float = 0.0, headers: dict[str, str] | None = None, body: bytes = b"ok", times: int = 1
+    ) -> None:
         for _ in range(times):
-            self.answers.append((status, delay, headers or {}))
+            self.answers.append((status, delay, headers or {}, body))
 
     def verified(self, secret: str) -> list[dict[str, Any]]:
         """Every body received whose signature verifies with ``secret`` (the library's check)."""
@@ -75,16 +77,16 @@ def receiver() -> Iterator[Receiver]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             with state.lock:
                 state.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-                status, delay, headers = state.answers.popleft() if state.answers else (200, 0.0, {})
+                status, delay, headers, body = state.answers.popleft() if state.answers else (200, 0.0, {}, b"ok")
             if delay:
                 time.sleep(delay)
             try:
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", "2")
+                self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(b"ok")
+                self.wfile.write(body)
             except (BrokenPipeError, ConnectionResetError):
                 pass
 

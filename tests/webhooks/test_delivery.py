@@ -253,3 +253,12 @@ def test_a_redirect_is_not_followed(receiver: Receiver, partner_token: ApiToken,
     assert [r.path for r in receiver.received] == ["/hook"]
     attempt = Attempt.objects.get()
     assert attempt.outcome == Attempt.Outcome.FAILED and attempt.status_code == 302 and "redirect" in attempt.error
+
+
+def test_the_log_keeps_the_start_of_a_long_answer(receiver: Receiver, partner_token: ApiToken, admin_user: Any) -> None:
+    subscription, _secret = subscribe(receiver, partner_token, admin_user)
+    receiver.answer(200, body=b"x" * 50_000)
+    services.send_test(subscription, by=admin_user)
+    dispatch.deliver(subscription.pk, budget=2)
+    attempt = Attempt.objects.get()
+    assert attempt.outcome == Attempt.Outcome.DELIVERED and attempt.response_body == "x" * 1024

@@ -75,10 +75,10 @@ def test_a_name_resolving_to_a_private_address_is_refused() -> None:
         "https://10.0.0.5/",
     ],
 )
-def test_registration_refuses_private_literals(url: str, partner: Any, admin_user: Any, settings: Any) -> None:
+def test_registration_refuses_private_literals(url: str, partner: Any, admin_user: Any, settings: Any, caplog: Any) -> None:
     settings.WEBHOOKS_ALLOW_HTTP = True
     token = ApiToken.issue(user=partner, scope="write")[0]
-    with pytest.raises(services.Invalid) as refused:
+    with pytest.raises(services.Invalid) as refused, caplog.at_level(logging.WARNING, logger="devotracker.security"):
         services.register(
             by=admin_user,
             party=partner.memberships.first().party,
@@ -88,6 +88,7 @@ def test_registration_refuses_private_literals(url: str, partner: Any, admin_use
         )
     assert "endpoint" in refused.value.errors
     assert not Subscription.objects.exists()
+    assert [r.getMessage() for r in caplog.records] == ["webhook endpoint refused"]
 
 
 @pytest.mark.django_db(transaction=True)
