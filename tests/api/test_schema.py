@@ -58,6 +58,8 @@ def test_the_schema_is_valid_openapi_and_covers_every_endpoint(spec: dict[str, A
     assert {"/api/v1/commitments/{ref}/", "/api/v1/boards/{code}/", "/api/v1/obligations/{id}/", "/api/v1/reports/{id}/pdf/"} <= paths
     assert {"/api/v1/changes/", "/api/v1/changes/head/"} <= paths
     assert {f"/api/v1/{t}/updates/" for t in ("commitments/{ref}", "obligations/{id}", "actions/{id}")} <= paths
+    webhooks = ("", "{id}/", "{id}/deliveries/", "{id}/deliveries/{msg_id}/redeliver/", "{id}/rotate-secret/", "{id}/test/")
+    assert {f"/api/v1/webhooks/{w}" for w in webhooks} <= paths
     assert all(p.startswith("/api/v1/") for p in paths)
     assert "/api/v1/schema/" not in paths and "/api/v1/docs/" not in paths
 
@@ -82,9 +84,24 @@ def test_every_operation_documents_its_errors_in_the_error_shape(spec: dict[str,
         codes = set(op["responses"])
         assert {"401", "429"} <= codes, (path, method)
         assert op["responses"]["429"]["headers"]["Retry-After"]["schema"]["type"] == "integer"
-        if method == "get" and not path.endswith("/pdf/"):  # a PDF streams: no body hash
+        for code, response in op["responses"].items():
+            if code.startswith("4"):
+                assert response["content"]["application/json"]["schema"]["$ref"].endswith("/Error") or code in ("409", "412")
+        webhooks = path.startswith("/api/v1/webhooks/")
+        if method == "get" and webhooks:
+            # Subscriptions and their delivery logs change without any change of the data the API
+            # serves, which the validators follow: these answers carry none (never a stale 304).
+            assert "304" not in codes and "ETag" not in op["responses"]["200"].get("headers", {}), (path, method)
+        elif method == "get" and not path.endswith("/pdf/"):  # a PDF streams: no body hash
             assert "304" in codes and "ETag" in op["responses"]["200"]["headers"], (path, method)
-        if method == "post":
+        if method in ("post", "patch", "delete"):
+            assert "403" in codes, (path, method)  # a read-only token, whatever the body
+        if method in ("post", "patch") and "requestBody" in op:
+            assert {"400", "413", "415"} <= codes, (path, method)
+            assert list(op["requestBody"]["content"]) == ["application/json"], (path, method)
+        if "201" in codes and not path.endswith("/test/"):  # a test event is read in the delivery log
+            assert "Location" in op["responses"]["201"]["headers"], (path, method)
+        if method == "post" and path.endswith("/updates/"):
             assert {"201", "400", "401", "403", "404", "409", "412", "413", "415", "428", "429"} <= codes
             assert "Location" in op["responses"]["201"]["headers"]
             conflict = op["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]

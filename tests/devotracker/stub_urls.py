@@ -46,6 +46,7 @@ urlpatterns = [
     path("boards/", section("boards", [("", "list"), ("<str:code>/", "detail")])),
     path("pilots/", section("pilots", [("", "list")])),
     path("meetings/", section("meetings", [("", "list")])),
+    path("webhooks/", section("webhooks", [("", "list"), ("<int:pk>/", "detail")])),
     path("admin/", admin.site.urls),
     path("tag-sample/", tag_sample),
 ]

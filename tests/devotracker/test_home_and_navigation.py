@@ -66,10 +66,13 @@ def test_viewers_do_not_see_my_work(stub_pages: None, client: Client, viewer: An
     assert links == [("Dashboard", "page"), ("Commitments", ""), ("Boards", ""), ("Pilots", ""), ("Meetings", "")]
 
 
-def test_staff_see_admin(stub_pages: None, client: Client, admin_user: Any) -> None:
+def test_staff_see_webhooks_and_admin(stub_pages: None, client: Client, admin_user: Any) -> None:
     client.force_login(admin_user)
     texts = [text for text, _ in nav_links(client.get("/pilots/").content.decode())]
-    assert texts == ["Dashboard", "Commitments", "Boards", "Pilots", "Meetings", "Admin"]
+    assert texts == ["Dashboard", "Commitments", "Boards", "Pilots", "Meetings", "Webhooks", "Admin"]
+    assert dict(nav_links(client.get("/webhooks/").content.decode()))["Webhooks"] == "page"
+    on_subscription = dict(nav_links(client.get("/webhooks/3/").content.decode()))
+    assert on_subscription["Webhooks"] == "true" and on_subscription["Admin"] == ""
 
 
 def test_a_page_inside_a_section_marks_the_section(stub_pages: None, client: Client, secretary: Any) -> None:

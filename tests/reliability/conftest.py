@@ -3,10 +3,12 @@
 ``world`` is the partner API tests' small world (tests/api/conftest.py: TST-001 led by the SPB,
 party A's obligation with two actions, party B's obligation, a pilot, a borough, a meeting with a
 built report, history), reused so both suites test the same shape of data. ``rel_world`` adds what
-these tests also need: a PDF for the report and a Leaders' Committee meeting.
+these tests also need: a PDF for the report, a Leaders' Committee meeting, reporting periods, and
+party A's webhook subscription with one delivered event in its log.
 
 ``snapshot()`` is the record a denied or refused write must leave untouched: how many rows of
-every kind the services write, and the version of every trackable item.
+every kind the services write, the version of every trackable item, and the state of every
+webhook subscription and event.
 """
 
 from __future__ import annotations
@@ -20,10 +22,12 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.utils import timezone
 
-from boards.models import Meeting, Party, Profile
+from boards.models import ApiToken, Meeting, Party, Profile
 from commitments.models import Action, Change, Commitment, Obligation, OutboxMessage, Report, StatusUpdate
 from reporting.models import ReportingPeriod, Snapshot
 from reporting.snapshots import take_snapshot
+from webhooks import services as webhook_services
+from webhooks.models import Event, EventType, Subscription
 
 from ..api.conftest import World, world  # noqa: F401 - the fixture is used through pytest
 from ..factories import BoardFactory, MeetingFactory
@@ -33,8 +37,10 @@ TINY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%
 
 
 @pytest.fixture
-def rel_world(world: World) -> World:  # noqa: F811 - the imported fixture, requested by name
-    """The API world plus the report's PDF and a Leaders' Committee meeting."""
+def rel_world(world: World, partner: Any, admin_user: Any) -> World:  # noqa: F811 - the imported fixture, requested by name
+    """The API world plus the report's PDF, a Leaders' Committee meeting, reporting periods, and a
+    webhook subscription of party A (reading as a token of its partner system) whose log holds
+    one event, delivered."""
     world.report.pdf.save("report.pdf", ContentFile(TINY_PDF), save=True)
     world.report.docx.save("report.docx", ContentFile(b"PK\x03\x04 a Word file"), save=True)
     lc = BoardFactory(code="LC", slug="leaders-committee", name="Leaders' Committee", kind="committee")
@@ -55,12 +61,25 @@ def rel_world(world: World) -> World:  # noqa: F811 - the imported fixture, requ
         snapshot=frozen,
         closed_at=timezone.now(),
     )
+    token = ApiToken.issue(user=partner, scope=ApiToken.Scope.READ, name="webhooks")[0]
+    world.subscription = webhook_services.register(  # type: ignore[attr-defined]
+        by=admin_user,
+        party=partner.memberships.get().party,
+        token=token,
+        endpoint="https://hooks.party-a.example.org/devotracker",
+        event_types=[EventType.OBLIGATION_UPDATED],
+    )[0]
+    world.webhook_event = webhook_services.send_test(world.subscription, by=admin_user)  # type: ignore[attr-defined]
+    Event.objects.filter(pk=world.webhook_event.pk).update(  # type: ignore[attr-defined]
+        state=Event.State.DELIVERED, attempts=1, delivered_at=timezone.now(), next_attempt_at=None
+    )
+    world.webhook_event.refresh_from_db()  # type: ignore[attr-defined]
     return world
 
 
 def snapshot() -> dict[str, Any]:
     """Everything a write could change: row counts of what the services, the admin and the pages
-    write, and every trackable item's version. Two queries, so it can be taken around every request.
+    write, and every trackable item's version. Four queries, so it can be taken around every request.
     """
     counted = {
         "status_updates": StatusUpdate,
@@ -83,4 +102,14 @@ def snapshot() -> dict[str, Any]:
         row = cursor.fetchone()
         cursor.execute(f"SELECT * FROM ({versions}) AS v ORDER BY 1, 2")
         rows = cursor.fetchall()
-    return {**dict(zip([*counted, "digests_off"], row, strict=True)), "versions": rows}
+        # A subscription's every save stamps updated_at (a rotated secret, a change, a disabling).
+        cursor.execute(f"SELECT id, updated_at FROM {Subscription._meta.db_table} ORDER BY id")
+        subscriptions = cursor.fetchall()
+        cursor.execute(f"SELECT id, state, attempts FROM {Event._meta.db_table} ORDER BY id")
+        events = cursor.fetchall()
+    return {
+        **dict(zip([*counted, "digests_off"], row, strict=True)),
+        "versions": rows,
+        "webhook_subscriptions": subscriptions,
+        "webhook_events": events,
+    }

@@ -34,6 +34,7 @@ from rest_framework.test import APIClient
 
 from boards.models import ApiToken
 from commitments.models import Action, Commitment, Obligation, Report
+from webhooks.models import Event, Subscription
 
 from .conftest import snapshot
 
@@ -48,7 +49,10 @@ ROLES = ("anonymous", "viewer", "officer_a", "officer_b", "secretary", "admin", 
 # fmt: off
 # The policy. Columns: anonymous, viewer, officer_a, officer_b, secretary, admin, read_token, write_token.
 ALL_READ = (LOGIN, 200, 200, 200, 200, 200, LOGIN, LOGIN)   # every signed-in person reads every page
+STAFF_PAGE = (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN) # administrators' pages (webhooks)
+STAFF_POST = (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN)
 API_READ = (401, 200, 200, 200, 200, 200, 200, 200)         # every authenticated caller reads the API
+OWN_PARTY_READ = (401, 404, 200, 404, 404, 200, 200, 200)   # party A's webhooks: its members and administrators
 PUBLIC = (200, 200, 200, 200, 200, 200, 200, 200)           # sign-in, health, footer pages, API docs
 MATRIX: dict[str, tuple[Any, ...]] = {
     # --- pages: reading ---------------------------------------------------------------------------
@@ -113,6 +117,15 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /periods/{period}/close/":            (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN),
     "POST /periods/{period}/close/":           (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN),
     "POST /admin/boards/party/add/":           (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 302, LOGIN, LOGIN),
+    # --- pages: webhooks (issue 14), administrators only ------------------------------------------
+    "GET /webhooks/":                          STAFF_PAGE,
+    "GET /webhooks/new/":                      STAFF_PAGE,
+    "GET /webhooks/{subscription}/":           STAFF_PAGE,
+    "POST /webhooks/new/":                     (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN),  # 200: the secret, shown once
+    "POST /webhooks/{subscription}/test/":     STAFF_POST,
+    "POST /webhooks/{subscription}/state/":    STAFF_POST,
+    "POST /webhooks/{subscription}/rotate/":   (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN),  # 200: the new secret
+    "POST /webhooks/{subscription}/events/{event}/redeliver/": STAFF_POST,
     # --- API: reading -----------------------------------------------------------------------------
     "GET /api/v1/":                            PUBLIC,
     "GET /api/v1/schema/":                     PUBLIC,
@@ -154,6 +167,11 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /api/v1/periods/{closed_period}/actions/{action}/":              API_READ,
     "GET /api/v1/changes/":                    API_READ,
     "GET /api/v1/changes/head/":               API_READ,
+    # Webhook subscriptions (issue 14): everyone authenticated lists their own organisations' (the
+    # list answers 200 to all; others' are not in it), and another organisation's is a 404.
+    "GET /api/v1/webhooks/":                   API_READ,
+    "GET /api/v1/webhooks/{subscription}/":    OWN_PARTY_READ,
+    "GET /api/v1/webhooks/{subscription}/deliveries/": OWN_PARTY_READ,
     # --- API: writing -----------------------------------------------------------------------------
     "POST /api/v1/commitments/TST-001/updates/":        (401, 403, 403, 403, 201, 201, 403, 403),
     "POST /api/v1/obligations/{obligation}/updates/":   (401, 403, 201, 403, 201, 201, 403, 201),
@@ -162,6 +180,15 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /api/v1/commitments/ (create)":               (401, 405, 405, 405, 405, 405, 405, 405),
     "DELETE /api/v1/obligations/{obligation}/":         (401, 405, 405, 405, 405, 405, 405, 405),
     "PATCH /api/v1/actions/{action}/":                  (401, 405, 405, 405, 405, 405, 405, 405),
+    # Webhooks: registering reads as the token used, so needs a write token (a session is refused,
+    # administrators register on the page); the rest is for the organisation's members and
+    # administrators, and a token needs the write scope.
+    "POST /api/v1/webhooks/ (register)":                (401, 403, 403, 403, 403, 403, 403, 201),
+    "PATCH /api/v1/webhooks/{subscription}/":           (401, 404, 200, 404, 404, 200, 403, 200),
+    "POST /api/v1/webhooks/{subscription}/test/":       (401, 404, 201, 404, 404, 201, 403, 201),
+    "POST /api/v1/webhooks/{subscription}/rotate-secret/": (401, 404, 200, 404, 404, 200, 403, 200),
+    "POST /api/v1/webhooks/{subscription}/deliveries/{event}/redeliver/": (401, 404, 200, 404, 404, 200, 403, 200),
+    "DELETE /api/v1/webhooks/{subscription}/":          (401, 404, 204, 404, 404, 204, 403, 204),
 }
 # fmt: on
 
@@ -208,6 +235,8 @@ def _path(template: str, world: Any) -> str:
         "commitment_id": world.commitment.pk,
         "period": world.period.pk,
         "closed_period": world.closed_period.pk,
+        "subscription": world.subscription.pk,
+        "event": world.webhook_event.msg_id,
     }
     return template.split(" (")[0].format(**keys)
 
@@ -266,6 +295,10 @@ def perform(operation: str, client: APIClient, world: Any) -> Outcome:
         response = client.get(path)
     elif path.startswith("/api/v1/") and path.endswith("/updates/"):
         response = client.post(path, {"note": "Checked by the matrix.", "version": _target(path).version}, format="json")
+    elif path == "/api/v1/webhooks/":
+        response = client.post(path, {"endpoint": "https://hooks.example.org/matrix", "event_types": ["obligation.updated"]}, format="json")
+    elif path.startswith("/api/v1/webhooks/") and method == "PATCH":
+        response = client.patch(path, {"description": "Changed by the matrix."}, format="json")
     elif path.startswith("/api/v1/"):
         response = client.generic(method, path, "{}", content_type="application/json")
     elif path.endswith("/update/"):
@@ -276,6 +309,18 @@ def perform(operation: str, client: APIClient, world: Any) -> Outcome:
         )
     elif path.startswith("/notifications/"):
         response = client.post(path, {"digests": "no"})
+    elif path == "/webhooks/new/":
+        response = client.post(
+            path,
+            {
+                "party": world.subscription.party_id,
+                "token": world.subscription.token_id,
+                "endpoint": "https://hooks.example.org/matrix",
+                "event_types": ["obligation.updated"],
+            },
+        )
+    elif path.endswith("/state/"):
+        response = client.post(path, {"active": "false"})
     elif path == "/periods/new/":
         response = client.post(
             path,
@@ -288,7 +333,7 @@ def perform(operation: str, client: APIClient, world: Any) -> Outcome:
         )
     elif path == "/admin/boards/party/add/":
         response = client.post(path, {"name": "Matrix party", "slug": "matrix-party", "type": "other", "notes": "", "source": ""})
-    else:  # the meeting's build button
+    else:  # the meeting's build button, and the webhooks page's buttons
         response = client.post(path)
     return Outcome(response.status_code, response.get("Location", ""))
 
@@ -367,12 +412,19 @@ def test_every_page_url_pattern_is_in_the_matrix() -> None:
     assert not missing, f"URL patterns with no row in the permission matrix: {missing}"
 
 
-def prepare(operation: str) -> None:
+def prepare(operation: str, world: Any) -> None:
     """Reset what an earlier role's allowed write left that would hide the next role's: a build
     still in flight is returned to a second request rather than started again (a double-click
-    builds once), so each role's build starts from none in flight."""
+    builds once), so each role's build starts from none in flight; a removed webhook subscription
+    is put back (with its event), and a redelivered event is delivered again, so that the next
+    role's removal or redelivery has something to change."""
     if operation.endswith("/build/"):
         Report.objects.filter(state__in=[Report.State.PENDING, Report.State.BUILDING]).update(state=Report.State.FAILED)
+    if "webhooks/{subscription}" in operation and not Subscription.objects.filter(pk=world.subscription.pk).exists():
+        world.subscription.save(force_insert=True)
+        world.webhook_event.save(force_insert=True)
+    if operation.endswith("/redeliver/"):
+        Event.objects.filter(pk=world.webhook_event.pk).update(state=Event.State.DELIVERED, attempts=1, next_attempt_at=None)
 
 
 READS = [op for op in MATRIX if op.startswith("GET ")]
@@ -405,7 +457,7 @@ def test_who_may_write(
     clients = clients_for(rel_world, officer, other_officer, secretary, viewer, admin_user, partner)
     wrong = []
     for role, expected in zip(ROLES, MATRIX[operation], strict=True):
-        prepare(operation)
+        prepare(operation, rel_world)
         before = snapshot()
         outcome = perform(operation, clients[role], rel_world)
         after = snapshot()

@@ -8,6 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from boards.models import Party
 from devotracker.api.serializers import StrictCharField, StrictChoiceField, UTCDateTimeField
 
 from ..models import Attempt, Event, Subscription
@@ -25,15 +26,30 @@ class _NoUnknownFields(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON ``true`` or ``false`` only (DRF would also take ``1``, ``"yes"``, ``"on"``…), as the
+    schema says."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class SubscriptionSerializer(serializers.ModelSerializer):
     """A subscription as its organisation and administrators see it (never its secret)."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:webhook-detail")
     deliveries = serializers.HyperlinkedIdentityField(view_name="api:webhook-deliveries", help_text="The delivery log.")
-    party = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="The organisation it belongs to.")
+    party: serializers.SlugRelatedField[Party] = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="The organisation it belongs to."
+    )
     endpoint = serializers.URLField(read_only=True, help_text="Where events are sent.")
     event_types = serializers.ListField(child=serializers.ChoiceField(choices=SUBSCRIBABLE), read_only=True)
     token = serializers.CharField(source="token.prefix", read_only=True, help_text="The first characters of the token events are read as.")
+    contact_email = serializers.EmailField(
+        read_only=True, allow_blank=True, help_text="Told when the subscription is disabled after failing for a day; empty if none given."
+    )
     disabled_at = UTCDateTimeField(read_only=True, allow_null=True)
     failing_since = UTCDateTimeField(
         read_only=True, allow_null=True, help_text="When deliveries started failing; null when the last one succeeded."
@@ -97,7 +113,7 @@ class SubscriptionChangeSerializer(_NoUnknownFields):
     )
     description = StrictCharField(required=False, allow_blank=True, max_length=200)
     contact_email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
-    is_active = serializers.BooleanField(required=False, help_text="false pauses deliveries; true resumes them.")
+    is_active = StrictBooleanField(required=False, help_text="false pauses deliveries; true resumes them.")
 
 
 class SecretSerializer(serializers.Serializer):
@@ -146,4 +162,5 @@ class DeliverySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_payload(self, event: Event) -> dict[str, Any]:
-        return json.loads(event.body)  # type: ignore[no-any-return]
+        payload: dict[str, Any] = json.loads(event.body)
+        return payload
