@@ -40,6 +40,10 @@ body { background: #fafafa; margin: 0; }
 .swagger-ui .opblock.opblock-post .opblock-summary-method { background: #0b6e3f; }
 .swagger-ui .opblock.opblock-get { border-color: #0b5ea8; }
 .swagger-ui .opblock.opblock-post { border-color: #0b6e3f; }
+.swagger-ui .opblock.opblock-patch .opblock-summary-method { background: #00695c; }
+.swagger-ui .opblock.opblock-delete .opblock-summary-method { background: #b10e1e; }
+.swagger-ui .opblock.opblock-patch { border-color: #00695c; }
+.swagger-ui .opblock.opblock-delete { border-color: #b10e1e; }
 .swagger-ui .opblock .opblock-summary-control { min-height: 24px; }
 /* WCAG 2.2 target size: at least 24 by 24 pixels. */
 .swagger-ui .copy-to-clipboard { min-width: 24px; min-height: 24px; }
