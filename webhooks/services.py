@@ -86,6 +86,9 @@ def register(
         raise NotAllowed("You may only register webhooks for your own organisation.")
     if not token.is_active or not token.user.is_active:
         raise Invalid({"token": "This token is revoked or its user is inactive."})
+    if not Membership.objects.filter(user=token.user, party=party).exists():
+        # Events are read as the token: it must be the organisation's own.
+        raise Invalid({"token": f"This token's user ({token.user}) is not a member of {party.name}: choose one of theirs."})
     endpoint, wanted = clean(endpoint=endpoint, event_types=event_types)
     secret = secrets.new_secret()
     subscription = Subscription.objects.create(

@@ -195,6 +195,16 @@ def test_an_empty_form_is_refused_field_by_field(admin_user: Any) -> None:
     assert not Subscription.objects.exists()
 
 
+def test_a_token_of_another_organisation_is_refused(admin_user: Any, party_a: Any, other_officer: Any) -> None:
+    """Events are read as the token, so it must belong to a member of the organisation."""
+    theirs = ApiToken.issue(user=other_officer, scope=ApiToken.Scope.READ)[0]
+    response = _client(admin_user).post("/webhooks/new/", _form(party_a, theirs))
+    html = response.content.decode()
+    assert response.status_code == 200 and 'class="govuk-error-summary"' in html
+    assert 'href="#id_token"' in html and "is not a member of Party A" in html
+    assert not Subscription.objects.exists()
+
+
 def test_a_revoked_token_is_not_offered(admin_user: Any, party_a: Any, token: ApiToken) -> None:
     token.revoke()
     client = _client(admin_user)
