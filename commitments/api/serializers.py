@@ -18,7 +18,6 @@ read, so a page costs the same number of queries whatever its size.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.db import models
@@ -31,6 +30,7 @@ from boards.models import Meeting
 from devotracker.api.serializers import (
     HistoryLinkField,
     ModelSerializer,
+    NoUnknownFieldsSerializer,
     PartSerializer,
     StrictCharField,
     StrictChoiceField,
@@ -584,7 +584,7 @@ class CursorSerializer(serializers.Serializer):
 # --- writing an update ------------------------------------------------------------------------
 
 
-class UpdateInputSerializer(serializers.Serializer):
+class UpdateInputSerializer(NoUnknownFieldsSerializer):
     """The body of ``POST …/updates/``: what to change, why, and the version the writer saw.
 
     Types are strict (``progress`` is a JSON integer, not ``"50"``) and unknown fields are refused,
@@ -608,13 +608,6 @@ class UpdateInputSerializer(serializers.Serializer):
     version = StrictIntegerField(
         required=False, min_value=1, max_value=2_147_483_647, help_text='The version you saw; or send If-Match: "<version>".'
     )
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if isinstance(data, Mapping):
-            unknown = sorted(str(name) for name in data if name not in self.fields)
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 TARGET_SERIALIZERS: dict[type[models.Model], type[serializers.Serializer]] = {

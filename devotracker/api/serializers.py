@@ -14,6 +14,7 @@ list page's representation from the same serializers.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +39,18 @@ class UTCDateTimeField(serializers.DateTimeField):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("default_timezone", dt.UTC)
         super().__init__(*args, **kwargs)
+
+
+class NoUnknownFieldsSerializer(serializers.Serializer):
+    """A request body whose unknown fields are refused (400 naming each), so a typo cannot silently
+    drop part of a request."""
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, Mapping):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from rest_framework import serializers
 
 from boards.models import Party
-from devotracker.api.serializers import StrictCharField, StrictChoiceField, UTCDateTimeField
+from devotracker.api.serializers import NoUnknownFieldsSerializer, StrictCharField, StrictChoiceField, UTCDateTimeField
 
 from ..models import Attempt, Event, Subscription
 from ..services import SUBSCRIBABLE
-
-
-class _NoUnknownFields(serializers.Serializer):
-    """Unknown fields are refused, so a typo cannot silently drop part of a request."""
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        if isinstance(data, Mapping):
-            unknown = sorted(str(name) for name in data if name not in self.fields)
-            if unknown:
-                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
-        return super().to_internal_value(data)
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -89,7 +77,7 @@ class SubscriptionCreatedSerializer(SubscriptionSerializer):
         read_only_fields = fields
 
 
-class SubscriptionInputSerializer(_NoUnknownFields):
+class SubscriptionInputSerializer(NoUnknownFieldsSerializer):
     """The body of ``POST /webhooks/``. The subscription reads as the token that registers it,
     for that token's organisation (``party``: needed only when its user belongs to several)."""
 
@@ -104,7 +92,7 @@ class SubscriptionInputSerializer(_NoUnknownFields):
     party = StrictCharField(required=False, max_length=80, help_text="Your organisation's slug, if you belong to several.")
 
 
-class SubscriptionChangeSerializer(_NoUnknownFields):
+class SubscriptionChangeSerializer(NoUnknownFieldsSerializer):
     """The body of ``PATCH /webhooks/{id}/``: any of these."""
 
     endpoint = serializers.URLField(required=False, max_length=500)
