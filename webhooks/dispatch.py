@@ -22,6 +22,7 @@ missed (a disabled spell) from ``/api/v1/changes/?after=`` the last ``cursor`` i
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -201,10 +202,11 @@ class Signer:
     one too: the ``webhook-signature`` header then holds both, and either verifies."""
 
     def __init__(self, subscription: Subscription, now: dt.datetime) -> None:
-        found = [subscription.secret]
+        self.webhooks = [Webhook(secrets.unseal(subscription.secret))]  # SecretUnreadable: the caller's
         if subscription.previous_secret and subscription.previous_secret_expires_at and subscription.previous_secret_expires_at > now:
-            found.append(subscription.previous_secret)
-        self.webhooks = [Webhook(secrets.unseal(stored)) for stored in found]
+            # Rotated away from a secret that can no longer be read: the new one alone signs.
+            with contextlib.suppress(secrets.SecretUnreadable):
+                self.webhooks.append(Webhook(secrets.unseal(subscription.previous_secret)))
 
     def headers(self, msg_id: str, at: dt.datetime, body: bytes) -> dict[str, str]:
         return {

@@ -138,8 +138,13 @@ def rotate_secret(subscription: Subscription, *, by: Any, now: dt.datetime | Non
         raise NotAllowed("You may only change your own organisation's webhooks.")
     now = now or timezone.now()
     secret = secrets.new_secret()
-    subscription.previous_secret = subscription.secret
-    subscription.previous_secret_expires_at = now + dt.timedelta(seconds=float(settings.WEBHOOK_SECRET_GRACE_SECONDS))
+    try:
+        secrets.unseal(subscription.secret)
+    except secrets.SecretUnreadable:  # SECRET_KEY changed without a fallback: nothing to keep
+        subscription.previous_secret, subscription.previous_secret_expires_at = "", None
+    else:
+        subscription.previous_secret = subscription.secret
+        subscription.previous_secret_expires_at = now + dt.timedelta(seconds=float(settings.WEBHOOK_SECRET_GRACE_SECONDS))
     subscription.secret = secrets.seal(secret)
     subscription.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
     return secret

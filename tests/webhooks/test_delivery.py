@@ -262,3 +262,28 @@ def test_the_log_keeps_the_start_of_a_long_answer(receiver: Receiver, partner_to
     dispatch.deliver(subscription.pk, budget=2)
     attempt = Attempt.objects.get()
     assert attempt.outcome == Attempt.Outcome.DELIVERED and attempt.response_body == "x" * 1024
+
+
+def test_a_changed_secret_key_needs_its_fallback_or_a_rotation(
+    receiver: Receiver, partner_token: ApiToken, admin_user: Any, settings: Any
+) -> None:
+    subscription, old = subscribe(receiver, partner_token, admin_user)
+    first_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+    settings.SECRET_KEY_FALLBACKS = [first_key]  # the documented way: the old key still decrypts
+    services.send_test(subscription, by=admin_user)
+    pump(subscription)
+    assert len(receiver.verified(old)) == 1
+
+    settings.SECRET_KEY_FALLBACKS = []  # changed without a fallback: nothing can be signed
+    services.send_test(subscription, by=admin_user)
+    dispatch.deliver(subscription.pk, budget=2)
+    subscription.refresh_from_db()
+    assert not subscription.is_active and "cannot be decrypted" in subscription.disabled_reason
+    assert len(receiver.received) == 1
+
+    new = services.rotate_secret(subscription, by=admin_user)  # the way back: a new secret, then enable
+    services.change(subscription, by=admin_user, is_active=True)
+    pump(subscription)
+    assert len(receiver.received) == 2 and len(receiver.verified(new)) == 1
+    assert receiver.received[-1].headers["webhook-signature"].count("v1,") == 1
