@@ -88,6 +88,11 @@ class Subscription(models.Model):
     def wants(self, event_type: str) -> bool:
         return event_type == EventType.PING or event_type in self.event_types
 
+    def delivery_log(self) -> models.QuerySet[Event]:
+        """Its events, newest first, each with its tries (newest first): the delivery log the page
+        and the API show."""
+        return self.events.prefetch_related(models.Prefetch("attempt_log", queryset=Attempt.objects.order_by("-at", "-id"))).order_by("-id")
+
 
 class Event(models.Model):
     """One event for one subscription: the outbox row, kept until delivered or given up."""

@@ -39,6 +39,10 @@ class Invalid(ValueError):
         super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
         self.errors = errors
 
+    def field_errors(self) -> dict[str, list[str]]:
+        """The messages as forms and the API take them: a list per field."""
+        return {field: [message] for field, message in self.errors.items()}
+
 
 def can_manage(user: Any, party: Party) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from . import services
 from .forms import SubscriptionForm
-from .models import Attempt, Event, Subscription
+from .models import Event, Subscription
 
 LOG_LIMIT = 50
 
@@ -68,7 +68,7 @@ def subscription_add(request: HttpRequest) -> HttpResponse:
                 contact_email=data["contact_email"],
             )
         except services.Invalid as exc:
-            form.add_service_errors({field: [message] for field, message in exc.errors.items()})
+            form.add_service_errors(exc.field_errors())
         else:
             return _secret_page(request, subscription, secret, rotated=False)
     return render(request, "webhooks/subscription_form.html", {"form": form, "back_url": reverse("webhooks:list")})
@@ -78,11 +78,7 @@ def subscription_add(request: HttpRequest) -> HttpResponse:
 def subscription_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """``/webhooks/<id>/``: the subscription and its delivery log, newest first."""
     subscription = _subscription(request, pk)
-    events = list(
-        subscription.events.prefetch_related(Prefetch("attempt_log", queryset=Attempt.objects.order_by("-at", "-id"))).order_by("-id")[
-            :LOG_LIMIT
-        ]
-    )
+    events = list(subscription.delivery_log()[:LOG_LIMIT])
     return render(request, "webhooks/subscription_detail.html", {"subscription": subscription, "events": events, "limit": LOG_LIMIT})
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 
-from devotracker.api.schema import NO_NUL
+from devotracker.api.schema import closed_body
 
 # The service's range for a revised due date (``services.validate_update``), which a date format
 # alone cannot state: 2000-01-01 to 2100-12-31.
@@ -30,9 +30,6 @@ class UpdateInputBody(OpenApiSerializerExtension):
     def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
         schema: dict[str, Any] = auto_schema._map_serializer(self.target, direction, bypass_extensions=True)
         if direction == "request":
-            properties = schema["properties"]
-            schema["additionalProperties"] = False
-            properties["revised_due_date"]["pattern"] = REVISED_DUE_DATE_PATTERN
-            for text in (properties["reason"], properties["note"], properties["evidence"]["items"]):
-                text["pattern"] = NO_NUL
+            closed_body(schema, texts=("reason", "note", "evidence"))
+            schema["properties"]["revised_due_date"]["pattern"] = REVISED_DUE_DATE_PATTERN
         return schema

@@ -17,6 +17,7 @@ What this module adds to drf-spectacular's own inference:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -237,9 +238,29 @@ IF_MATCH = OpenApiParameter(
     OpenApiParameter.HEADER,
     description='The version you saw, quoted: If-Match: "3". A mismatch is 412. Alternative to "version" in the body.',
 )
-LOCATION = OpenApiParameter(
-    "Location", OpenApiTypes.URI, OpenApiParameter.HEADER, response=[201], description="The status update this write created."
-)
+
+
+def created_location(what: str) -> OpenApiParameter:
+    """The ``Location`` header of a 201: the address of ``what`` the write created."""
+    return OpenApiParameter("Location", OpenApiTypes.URI, OpenApiParameter.HEADER, response=[201], description=what)
+
+
+LOCATION = created_location("The status update this write created.")
+
+
+def closed_body(schema: dict[str, Any], texts: Iterable[str] = ()) -> dict[str, Any]:
+    """A request body's schema as :class:`~devotracker.api.serializers.NoUnknownFieldsSerializer`
+    checks it: no keys but its own (``additionalProperties: false``), and no NUL character in the
+    text properties ``texts`` (in each item, for a list of texts)."""
+    schema["additionalProperties"] = False
+    properties = schema.get("properties", {})
+    for name in texts:
+        if name in properties:
+            text = properties[name].get("items", properties[name])
+            text["pattern"] = NO_NUL
+    return schema
+
+
 LIST_FORMAT = OpenApiParameter(
     "format",
     OpenApiTypes.STR,

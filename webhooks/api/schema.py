@@ -8,26 +8,20 @@ from typing import Any
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 
-from devotracker.api.schema import NO_NUL
+from devotracker.api.schema import closed_body
 
-
-def _closed(schema: dict[str, Any]) -> dict[str, Any]:
-    schema["additionalProperties"] = False
-    for name in ("description", "party"):
-        if name in schema.get("properties", {}):
-            schema["properties"][name]["pattern"] = NO_NUL
-    return schema
+TEXTS = ("description", "party")
 
 
 class SubscriptionInputBody(OpenApiSerializerExtension):
     target_class = "webhooks.api.serializers.SubscriptionInputSerializer"
 
     def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        return _closed(auto_schema._map_serializer(self.target, direction, bypass_extensions=True))
+        return closed_body(auto_schema._map_serializer(self.target, direction, bypass_extensions=True), TEXTS)
 
 
 class SubscriptionChangeBody(OpenApiSerializerExtension):
     target_class = "webhooks.api.serializers.SubscriptionChangeSerializer"
 
     def map_serializer(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
-        return _closed(auto_schema._map_serializer(self.target, direction, bypass_extensions=True))
+        return closed_body(auto_schema._map_serializer(self.target, direction, bypass_extensions=True), TEXTS)

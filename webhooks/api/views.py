@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -27,23 +27,21 @@ from boards.models import ApiToken, Party
 from devotracker.api.mixins import ApiViewMixin
 from devotracker.api.permissions import TokenScopeAllowsWrite
 from devotracker.api.renderers import JSONParser
-from devotracker.api.schema import RETRY_AFTER, errors
+from devotracker.api.schema import RETRY_AFTER, created_location, errors
 from devotracker.api.throttling import TokenRateThrottle, TokenWriteRateThrottle
 from devotracker.api.viewsets import INT_KEY
 
 from .. import services
-from ..models import Attempt, Event, Subscription
+from ..models import Event, Subscription
 from . import schema as _bodies_schema  # noqa: F401  # registers the request bodies' schema extensions
 from . import serializers as s
 
 MSG_ID = r"msg_[0-9a-f]{32}"
-LOCATION = OpenApiParameter(
-    "Location", OpenApiTypes.URI, OpenApiParameter.HEADER, response=[201], description="The subscription just registered."
-)
+LOCATION = created_location("The subscription just registered.")
 
 
 def _refused(exc: services.Invalid) -> exceptions.ValidationError:
-    return exceptions.ValidationError({field: [message] for field, message in exc.errors.items()})
+    return exceptions.ValidationError(exc.field_errors())
 
 
 @extend_schema_view(
@@ -189,11 +187,6 @@ class WebhookViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
             raise exceptions.PermissionDenied(str(exc)) from None
         return Response(s.DeliverySerializer(event).data, status=status.HTTP_201_CREATED)
 
-    def _events(self, subscription: Subscription) -> QuerySet[Event]:
-        return subscription.events.prefetch_related(Prefetch("attempt_log", queryset=Attempt.objects.order_by("-at", "-id"))).order_by(
-            "-id"
-        )
-
     @extend_schema(
         summary="The delivery log: this subscription's events, newest first",
         parameters=[
@@ -205,7 +198,7 @@ class WebhookViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
     @action(detail=True, methods=["get"], url_path="deliveries", url_name="deliveries")
     def deliveries(self, request: Request, pk: str | None = None) -> Response:
         subscription = self.get_object()
-        events = self._events(subscription)
+        events = subscription.delivery_log()
         state = request.query_params.get("state")
         if state is not None:
             if state not in Event.State.values:
@@ -231,4 +224,4 @@ class WebhookViewSet(ApiViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMi
             services.redeliver(event, by=request.user)
         except services.NotAllowed as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
-        return Response(s.DeliverySerializer(self._events(subscription).get(pk=event.pk)).data)
+        return Response(s.DeliverySerializer(subscription.delivery_log().get(pk=event.pk)).data)
