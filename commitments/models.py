@@ -71,6 +71,14 @@ class TrackedState(models.Model):
     class Meta:
         abstract = True
 
+    @staticmethod
+    def assurance_constraint(prefix: str) -> models.CheckConstraint:
+        return models.CheckConstraint(
+            condition=Q(assurance_rag__in=["", *RAG_VALUES]),
+            name=f"{prefix}_assurance_rag_valid",
+            violation_error_message="Unknown RAG rating.",
+        )
+
     @classmethod
     def state_constraints(cls, prefix: str) -> list[models.BaseConstraint]:
         return [
@@ -107,6 +115,42 @@ class TrackedState(models.Model):
     def rule_status(self) -> str:
         """The status the overdue rule reads (a commitment's shown status)."""
         return self.status
+
+
+class Assured(models.Model):
+    """The assurance rating of an obligation or a commitment (issue 15): the RAG given by the lead
+    board's secretariat (London Councils' where no board leads), beside the owner's self-assessed
+    one (an obligation's ``rag``; a commitment's shown RAG). Who gave it, when and why are kept on
+    the item; every change is also a history row (:func:`commitments.services.record_assurance`).
+    Roll-ups and reports use the assurance rating where there is one (:attr:`rating_used`)."""
+
+    assurance_rag = models.CharField(max_length=5, choices=Rag.choices, default="", blank=True)
+    assurance_at = models.DateTimeField(null=True, blank=True)
+    assurance_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assurance_reason = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def self_assessed_rag(self) -> str:
+        """The owner's rating: an obligation's ``rag``, a commitment's shown RAG."""
+        return str(self.rag)  # type: ignore[attr-defined]
+
+    @property
+    def rating_used(self) -> str:
+        """The rating roll-ups and reports use: the assurance rating where there is one."""
+        return self.assurance_rag or self.self_assessed_rag
+
+    @property
+    def rating_source(self) -> str:
+        """Which rating :attr:`rating_used` is: ``assurance`` or ``self``."""
+        return "assurance" if self.assurance_rag else "self"
+
+    @property
+    def ratings_disagree(self) -> bool:
+        """An assurance rating is given and differs from the self-assessed one."""
+        return bool(self.assurance_rag) and self.assurance_rag != self.self_assessed_rag
 
 
 class Agreement(models.Model):
@@ -180,7 +224,7 @@ class Theme(models.Model):
         return self.name
 
 
-class Commitment(TrackedState):
+class Commitment(Assured, TrackedState):
     """One item of agreement text (an inventory entry), keyed by its stable ``ref`` (``EST-03``).
 
     Its own state fields hold the *assessed* state recorded by the lead board's secretariat
@@ -236,6 +280,7 @@ class Commitment(TrackedState):
         ordering = ["theme__order", "ref"]
         constraints = [
             *TrackedState.state_constraints("commitment"),
+            TrackedState.assurance_constraint("commitment"),
             models.CheckConstraint(condition=~Q(parent=models.F("pk")), name="commitment_not_own_parent"),
         ]
         indexes = [
@@ -266,6 +311,10 @@ class Commitment(TrackedState):
     def assessment_differs(self) -> bool:
         """True when the secretariat's assessment and the obligations' roll-up disagree."""
         return self.is_assessed and (self.status, self.rag) != (self.rollup_status, self.rollup_rag)
+
+    @property
+    def self_assessed_rag(self) -> str:
+        return self.shown_rag
 
     @property
     def due_date(self) -> dt.date | None:
@@ -407,7 +456,7 @@ class Clause(models.Model):
         return links
 
 
-class Obligation(TrackedState):
+class Obligation(Assured, TrackedState):
     """What one party owes under one commitment; a commitment with four parties has four."""
 
     # No single-column indexes on these two: the unique (commitment, party) constraint and the
@@ -424,6 +473,7 @@ class Obligation(TrackedState):
         ordering = ["commitment__ref", "party__name"]
         constraints = [
             *TrackedState.state_constraints("obligation"),
+            TrackedState.assurance_constraint("obligation"),
             models.UniqueConstraint(
                 fields=["commitment", "party"],
                 name="obligation_once_per_party",
