@@ -100,6 +100,13 @@ class Board(models.Model):
     status_at_mou = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     sources = models.JSONField(default=list, blank=True)
+    # Approval before publishing (issue 15): officers' updates to items under this board wait for
+    # its secretariat's approval. Off by default; switched by the secretariat (boards.services).
+    requires_approval = models.BooleanField(
+        default=False, help_text="Officers' updates to items under this board wait for its secretariat's approval."
+    )
+    approval_changed_at = models.DateTimeField(null=True, blank=True)
+    approval_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

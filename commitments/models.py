@@ -612,6 +612,10 @@ class StatusUpdate(models.Model):
     note = models.TextField(blank=True)
     evidence = models.JSONField(default=list, blank=True)
     is_demo = models.BooleanField(default=False)
+    # Set when the update was published by a secretariat's approval (issue 15): ``author`` wrote
+    # it, ``approved_by`` let it through.
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
 
     objects = querysets.StatusUpdateQuerySet.as_manager()
 
@@ -659,6 +663,126 @@ class StatusUpdate(models.Model):
             out.append(("Progress", f"{self.from_progress or 0}%", f"{self.to_progress}%"))
         if self.from_due_date != self.to_due_date and (self.from_due_date or self.to_due_date):
             out.append(("Due date", self.from_due_date, self.to_due_date))
+        return out
+
+
+class PendingUpdate(models.Model):
+    """An officer's update awaiting the secretariat's approval (issue 15: approval before publishing).
+
+    Where the lead board of an item's commitment has ``requires_approval`` on, an officer's update
+    is kept here instead of being applied: the item (and so every dashboard, paper, download,
+    webhook and API representation) keeps its published state until the board's secretariat
+    approves, when :func:`commitments.approval.approve` applies it through the one history writer.
+    At most one update per item is ``submitted`` at a time (a partial unique constraint), so none
+    is lost or applied twice; a returned one stays as the record of what was asked and why it was
+    returned.
+    """
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", "Awaiting approval"
+        RETURNED = "returned", "Returned"
+        APPROVED = "approved", "Approved"
+        REPLACED = "replaced", "Replaced"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    target_type = models.CharField(max_length=10, choices=StatusUpdate.TargetType.choices)
+    commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="pending_updates")
+    obligation = models.ForeignKey(Obligation, null=True, blank=True, on_delete=models.CASCADE, related_name="pending_updates")
+    action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.CASCADE, related_name="pending_updates")
+    party = models.ForeignKey(Party, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    board = models.ForeignKey(
+        Board, on_delete=models.PROTECT, related_name="pending_updates", help_text="The board whose approval it needs."
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="pending_updates")
+    source = models.CharField(max_length=10, choices=StatusUpdate.Source.choices, default=StatusUpdate.Source.WEB)
+    created_at = models.DateTimeField(default=timezone.now)
+    base_version = models.PositiveIntegerField(help_text="The item's published version the update was written against.")
+    # What the officer asked for; empty (None / "") where it leaves a field as it is.
+    status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    rag = models.CharField(max_length=5, blank=True)
+    changes_rag = models.BooleanField(default=False, help_text="Whether the update sets the RAG (an empty RAG clears it).")
+    progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    evidence = models.JSONField(default=list, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SUBMITTED)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True, help_text="The secretariat's comment when returning (or approving).")
+    published = models.OneToOneField(
+        StatusUpdate,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pending_update",
+        help_text="The history row its approval wrote.",
+    )
+    replaced_by = models.OneToOneField("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replaces")
+
+    objects = querysets.PendingUpdateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(target_type="commitment", obligation__isnull=True, action__isnull=True)
+                    | Q(target_type="obligation", obligation__isnull=False, action__isnull=True)
+                    | Q(target_type="action", action__isnull=False, obligation__isnull=False)
+                ),
+                name="pending_update_one_target",
+                violation_error_message="An update has exactly one target.",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["submitted", "returned", "approved", "replaced", "withdrawn"]), name="pending_update_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="submitted", decided_at__isnull=True) | (~Q(state="submitted") & Q(decided_at__isnull=False)),
+                name="pending_update_decided_when_not_submitted",
+            ),
+            # One update awaiting approval per item: a second is refused or replaces it explicitly.
+            models.UniqueConstraint(
+                fields=["action"], condition=Q(state="submitted", target_type="action"), name="pending_update_one_per_action"
+            ),
+            models.UniqueConstraint(
+                fields=["obligation"], condition=Q(state="submitted", target_type="obligation"), name="pending_update_one_per_obligation"
+            ),
+            models.UniqueConstraint(
+                fields=["commitment"], condition=Q(state="submitted", target_type="commitment"), name="pending_update_one_per_commitment"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["board", "state"], name="pending_update_board_state"),
+            models.Index(fields=["author", "state"], name="pending_update_author_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.target_type} update {self.pk} ({self.get_state_display().lower()})"
+
+    @property
+    def target(self) -> TrackedState:
+        return self.action or self.obligation or self.commitment
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == self.State.SUBMITTED
+
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """What it would change on the item as published now, as (label, now, asked)."""
+        target = self.target
+        out: list[tuple[str, Any, Any]] = []
+        if self.status and self.status != target.status:
+            out.append(("Status", Status(target.status).label, Status(self.status).label))
+        if self.changes_rag and self.rag != target.rag:
+            out.append(
+                ("RAG", Rag(target.rag).label if target.rag else "Not assessed", Rag(self.rag).label if self.rag else "Not assessed")
+            )
+        if self.progress is not None and self.progress != target.progress:
+            out.append(("Progress", f"{target.progress}%", f"{self.progress}%"))
+        due = target.rule_due_date
+        if self.due_date is not None and self.due_date != due:
+            out.append(("Due date", due, self.due_date))
         return out
 
 

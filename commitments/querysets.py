@@ -318,6 +318,32 @@ class ActionQuerySet(TrackedQuerySet):
         return self.filter(Q(obligation__party_id__in=_party_ids_for(user)) | Q(owner=user))
 
 
+class PendingUpdateQuerySet(models.QuerySet[Any]):
+    """Updates awaiting approval (issue 15). Only their author, their party's officers and the
+    deciding board's secretariat see them; everyone else sees the published state alone."""
+
+    def visible_to(self, user: Any) -> PendingUpdateQuerySet:
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if getattr(user, "is_superuser", False):
+            return self
+        return self.filter(Q(author=user) | Q(party_id__in=_party_ids_for(user)) | Q(board_id__in=_board_ids_for(user)))
+
+    def decidable_by(self, user: Any) -> PendingUpdateQuerySet:
+        """Those the user may approve or return: their boards' (administrators: all)."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        if getattr(user, "is_superuser", False):
+            return self
+        return self.filter(board_id__in=_board_ids_for(user))
+
+    def submitted(self) -> PendingUpdateQuerySet:
+        return self.filter(state="submitted")
+
+    def for_list(self) -> PendingUpdateQuerySet:
+        return self.select_related("commitment", "obligation__party", "action", "party", "board", "author", "decided_by", "published")
+
+
 class StatusUpdateQuerySet(models.QuerySet[Any]):
     def for_timeline(self) -> StatusUpdateQuerySet:
         return self.select_related("author", "party", "commitment", "obligation__party", "action")
