@@ -89,6 +89,7 @@ PUBLIC_PREFIXES = (
     "/privacy/",
     "/cookies/",
     "/open-data/",  # published under the Open Government Licence, for anyone (issue 14)
+    "/public/",  # the public progress view (issue 15; off unless PUBLIC_VIEW, then 404)
     "/favicon.ico",
 )
 
@@ -100,7 +101,9 @@ class LoginRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.user.is_authenticated and not request.path.startswith(PUBLIC_PREFIXES):
+        # The path first: a public page never loads the session or the user (it is the same for
+        # everyone, so it can be cached, and costs no query for either).
+        if not request.path.startswith(PUBLIC_PREFIXES) and not request.user.is_authenticated:
             login_url = reverse(settings.LOGIN_URL)
             return redirect(f"{login_url}?next={request.get_full_path()}")
         return self.get_response(request)

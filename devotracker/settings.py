@@ -10,6 +10,7 @@ looks for; it is the only switch, so production and development share one code p
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -400,6 +401,18 @@ WEBHOOK_DISABLE_AFTER_SECONDS = env_float("WEBHOOK_DISABLE_AFTER_SECONDS", 24 * 
 WEBHOOK_SECRET_GRACE_SECONDS = env_float("WEBHOOK_SECRET_GRACE_SECONDS", 24 * 60 * 60)
 WEBHOOK_DELIVERY_BUDGET_SECONDS = env_float("WEBHOOK_DELIVERY_BUDGET_SECONDS", 50.0)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
+
+# --- The public progress view (issue 15) ----------------------------------------------------
+# /public/: the published state of every commitment, for anyone, without signing in. On by default
+# in the quick start; a production deployment (PRODUCTION on) publishes it only when PUBLIC_VIEW
+# says so. Off, every /public/ address answers 404.
+PUBLIC_VIEW = env_bool("PUBLIC_VIEW", not PRODUCTION)
+# Its own rate limit, per client address (the API's throttle, reporting.public): past it, a 429 page.
+PUBLIC_RATE_LIMIT = os.environ.get("PUBLIC_RATE_LIMIT", "300/minute").strip()
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", PUBLIC_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"PUBLIC_RATE_LIMIT must be a number of requests per second, minute, hour or day such as 300/minute, not {PUBLIC_RATE_LIMIT!r}"
+    )
 
 # --- Snapshots (issue 13) -------------------------------------------------------------------
 # Every snapshot of the last SNAPSHOT_DAILY_DAYS days is kept, then the last of each ISO week;

@@ -26,6 +26,7 @@ urlpatterns = [
     path("meetings/", include(reporting_urls.meeting_patterns)),
     path("periods/", include(reporting_urls.period_patterns)),
     path("open-data/", include(reporting_urls.open_data_patterns)),
+    path("public/", include(reporting_urls.public_patterns)),
     path("notifications/", include("commitments.notifications.urls")),
     path("webhooks/", include("webhooks.urls")),
     path("", include("commitments.urls")),

@@ -137,6 +137,15 @@ def movement_counts(
     return qs.aggregate(**{name: Count("pk", filter=Q(**{f"moved_{name}": True})) for name in MOVEMENTS})
 
 
+def moved_lists(snapshot: Snapshot, kind: Kind, *, on: dt.date | None = None, within: QuerySet[Any] | None = None) -> dict[int, list[str]]:
+    """Which lists of :data:`MOVEMENTS` each item that moved since ``snapshot`` is in, by item id
+    (items that did not move are left out): one query, by the same rules as :func:`movements`, and
+    nothing but the flags is read (no reasons: the public view shows this, issue 15)."""
+    any_flag = Q(*(Q(**{f"moved_{name}": True}) for name in MOVEMENTS), _connector=Q.OR)
+    rows = _compared(snapshot, kind, on=on, within=within).filter(any_flag).values_list("pk", *(f"moved_{name}" for name in MOVEMENTS))
+    return {row[0]: [name for name, flag in zip(MOVEMENTS, row[1:], strict=True) if flag] for row in rows}
+
+
 @dataclass
 class Movement:
     """One item's change since the snapshot."""

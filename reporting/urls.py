@@ -1,10 +1,11 @@
 """The reporting pages' URLs: the Leaders' Committee dashboards, mounted at /dashboard/, the
 meetings with their papers, mounted at /meetings/ (issue 6), and the reporting periods, mounted at
-/periods/ (issue 13), and the open data, mounted at /open-data/ (issue 14). Four namespaces that devotracker/urls.py includes under their prefixes."""
+/periods/ (issue 13), the open data, mounted at /open-data/ (issue 14), and the public progress
+view, mounted at /public/ (issue 15). Five namespaces that devotracker/urls.py includes under their prefixes."""
 
 from django.urls import path
 
-from .views import dashboards, meetings, opendata, periods
+from .views import dashboards, meetings, opendata, periods, public
 
 dashboard_patterns = (
     [
@@ -49,4 +50,16 @@ open_data_patterns = (
         path("<str:name>", opendata.download, name="file"),
     ],
     "open-data",
+)
+
+# Stable, linkable addresses: a theme by slug, a board by code, a pilot by slug, a commitment by ref.
+public_patterns = (
+    [
+        path("", public.overview, name="overview"),
+        path("themes/<slug:slug>/", public.theme, name="theme"),
+        path("boards/<str:code>/", public.board, name="board"),
+        path("pilots/<slug:slug>/", public.pilot, name="pilot"),
+        path("commitments/<str:ref>/", public.commitment, name="commitment"),
+    ],
+    "public",
 )
