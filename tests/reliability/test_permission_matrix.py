@@ -53,7 +53,7 @@ STAFF_PAGE = (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN) # administrators' pa
 STAFF_POST = (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN)
 API_READ = (401, 200, 200, 200, 200, 200, 200, 200)         # every authenticated caller reads the API
 OWN_PARTY_READ = (401, 404, 200, 404, 404, 200, 200, 200)   # party A's webhooks: its members and administrators
-PUBLIC = (200, 200, 200, 200, 200, 200, 200, 200)           # sign-in, health, footer pages, API docs
+PUBLIC = (200, 200, 200, 200, 200, 200, 200, 200)           # sign-in, health, footer pages, API docs, /public/
 MATRIX: dict[str, tuple[Any, ...]] = {
     # --- pages: reading ---------------------------------------------------------------------------
     "GET /":                                   (LOGIN, 302, 302, 302, 302, 302, LOGIN, LOGIN),
@@ -95,6 +95,13 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /open-data/":                         PUBLIC,  # the open data page (issue 14)
     # Its files are public too; none is published in this fixture (tests/reporting/test_opendata.py reads them published).
     "GET /open-data/datapackage.json":         (404, 404, 404, 404, 404, 404, 404, 404),
+    # The public progress view (issue 15): anyone, signed in or not (PUBLIC_VIEW on, as in the quick start).
+    "GET /public/":                            PUBLIC,
+    "GET /public/themes/capital-and-estates/": PUBLIC,
+    "GET /public/boards/SPB/":                 PUBLIC,
+    "GET /public/pilots/hackney/":             PUBLIC,
+    "GET /public/commitments/TST-001/":        PUBLIC,
+    "POST /public/":                           (405, 405, 405, 405, 405, 405, 405, 405),  # nothing to write
     # --- pages: writing ---------------------------------------------------------------------------
     "GET /commitments/TST-001/update/":        (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
     "POST /commitments/TST-001/update/":       (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
