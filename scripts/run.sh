@@ -134,6 +134,8 @@ if [ -z "${DEMO_PASSWORD:-}" ]; then
   generated_password=1
 fi
 export DEMO_PASSWORD
+# The public progress view (/public/, no sign-in) is on in the quick start; PUBLIC_VIEW=false turns it off.
+export PUBLIC_VIEW="${PUBLIC_VIEW:-true}"
 
 # --- database and data (all idempotent) ----------------------------------------------------------
 log "migrate"
@@ -186,6 +188,9 @@ if [ -n "$generated_password" ]; then
   echo "Demo password: $DEMO_PASSWORD"
 fi
 echo "DevoTracker is ready at http://127.0.0.1:$PORT/"
+case "$PUBLIC_VIEW" in
+  1 | true | yes | on) echo "Public progress view (no sign-in): http://127.0.0.1:$PORT/public/" ;;
+esac
 log "press Ctrl-C to stop (logs: $LOG_DIR/web.log, $LOG_DIR/worker.log, $LOG_DIR/beat.log)"
 
 # Wait for a signal (handled by on_signal) or for one of the three to exit.

@@ -439,3 +439,31 @@ def test_nothing_private_appears_on_any_public_page_or_in_the_open_data(anonymou
     page = main(pages["/public/commitments/EST-01/"])
     assert "In progress" in page and "Not pursued" not in page and "45%" in page and "Red self-assessed" in page
     assert "Re-dated" in page
+
+
+# --- the settings ---------------------------------------------------------------------------------
+
+SHOW_SETTINGS = (
+    "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='devotracker.settings'; django.setup(); "
+    "from django.conf import settings as s; print(s.PUBLIC_VIEW, s.PUBLIC_RATE_LIMIT)"
+)
+
+
+def test_on_in_the_quick_start_off_in_production_unless_set_and_a_bad_rate_is_refused(tmp_path: Path) -> None:
+    from ..devotracker.test_settings import run_python
+
+    production = {"PRODUCTION": "true", "SECRET_KEY": "k" * 50, "ALLOWED_HOSTS": "tracker.example", "VAR_DIR": str(tmp_path)}
+    quick = run_python(SHOW_SETTINGS, DATABASE_URL="", VAR_DIR=str(tmp_path))
+    assert quick.returncode == 0, quick.stderr
+    assert quick.stdout.split() == ["True", "300/minute"]
+    assert run_python(SHOW_SETTINGS, **production).stdout.split() == ["False", "300/minute"]
+    assert run_python(SHOW_SETTINGS, **production, PUBLIC_VIEW="true", PUBLIC_RATE_LIMIT="20/second").stdout.split() == [
+        "True",
+        "20/second",
+    ]
+    assert run_python(SHOW_SETTINGS, DATABASE_URL="", VAR_DIR=str(tmp_path), PUBLIC_VIEW="off").stdout.split()[0] == "False"
+    for bad in ("lots", "0/minute", "10/fortnight", "10 per minute"):
+        result = run_python(SHOW_SETTINGS, DATABASE_URL="", VAR_DIR=str(tmp_path), PUBLIC_RATE_LIMIT=bad)
+        assert result.returncode != 0 and "PUBLIC_RATE_LIMIT must be" in result.stderr, bad
+    result = run_python(SHOW_SETTINGS, DATABASE_URL="", VAR_DIR=str(tmp_path), PUBLIC_VIEW="maybe")
+    assert result.returncode != 0 and "PUBLIC_VIEW must be one of" in result.stderr
