@@ -9,4 +9,5 @@ app_name = "boards"
 urlpatterns = [
     path("boards/", views.board_list, name="list"),
     path("boards/<str:code>/", views.board_detail, name="detail"),
+    path("boards/<str:code>/approval/", views.board_approval, name="approval"),
 ]

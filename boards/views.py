@@ -9,11 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
-from .models import Board
+from .models import Board, Membership
+from .services import ApprovalNotAllowed, set_requires_approval
 
 
 def board_list(request: HttpRequest) -> HttpResponse:
@@ -54,7 +58,9 @@ def board_detail(request: HttpRequest, code: str) -> HttpResponse:
     Queries: the board (1), every board's place in the reporting tree (1), reporting and supporting
     bodies (2), meetings (1), led and co-led commitments (2). Fixed, whatever the number of rows.
     """
-    board = get_object_or_404(Board.objects.select_related("chair", "owner", "reports_to", "supports"), code__iexact=code)
+    board = get_object_or_404(
+        Board.objects.select_related("chair", "owner", "reports_to", "supports", "approval_changed_by"), code__iexact=code
+    )
     by_id = {b.pk: b for b in Board.objects.only("id", "code", "name", "reports_to_id", "reports_to_basis")}
     led = list(board.led_commitments.select_related("theme").with_overdue().order_by("theme__order", "ref"))
     co_led = list(board.co_led_commitments.select_related("theme", "lead_board").with_overdue().order_by("ref"))
@@ -69,5 +75,34 @@ def board_detail(request: HttpRequest, code: str) -> HttpResponse:
             "meetings": list(board.meetings.order_by("-date")),
             "led": led,
             "co_led": co_led,
+            "can_switch_approval": _is_secretariat(request.user, board),
         },
     )
+
+
+def _is_secretariat(user: Any, board: Board) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser) or Membership.objects.filter(user=user, board=board, role=Membership.Role.SECRETARIAT).exists()
+
+
+@require_POST
+def board_approval(request: HttpRequest, code: str) -> HttpResponse:
+    """``/boards/<code>/approval/`` (POST, ``requires_approval`` = ``on``/``off``): the board's
+    secretariat switches approval before publishing (issue 15)."""
+    board = get_object_or_404(Board, code__iexact=code)
+    choice = request.POST.get("requires_approval", "")
+    if choice not in ("on", "off"):
+        messages.error(request, "Choose whether officers' updates need approval.")
+        return redirect("boards:detail", code=board.code)
+    try:
+        set_requires_approval(board, by=request.user, on=choice == "on")
+    except ApprovalNotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    if board.requires_approval:
+        messages.success(
+            request, f"Officers' updates to items under the {board.name} now need its secretariat's approval before they are published."
+        )
+    else:
+        messages.success(request, f"Officers' updates to items under the {board.name} are now published at once.")
+    return redirect("boards:detail", code=board.code)

@@ -30,7 +30,7 @@ from devotracker.filters import (
 )
 from pilots.models import Pilot
 
-from .models import Action, Agreement, Commitment, Obligation, Report, Status, StatusUpdate, Theme
+from .models import Action, Agreement, Commitment, Dependency, Obligation, PendingUpdate, Report, Status, StatusUpdate, Theme
 
 # ``?compare_to=<period>`` selects no rows: the API's views annotate each item's state in that
 # closed period (commitments.comparisons) before filtering; the filter checks and documents the id.
@@ -67,6 +67,22 @@ def filter_rag_values(queryset: QuerySet[Any], field: str, value: list[str]) -> 
     return queryset.filter(**{f"{field}__in": ["" if v == "none" else v for v in value]})
 
 
+def filter_ratings_disagree(queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
+    """``ratings_disagree=true`` / ``false``: items whose assurance rating differs from the
+    owner's (``ratings_disagree`` of the model's queryset), or not."""
+    if value in ("true", "false"):
+        return queryset.ratings_disagree(value == "true")  # type: ignore[attr-defined]
+    return queryset
+
+
+def filter_at_risk(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+    """``at_risk=true`` / ``false`` (issue 15): open items waiting on something overdue, not pursued
+    or rated red (``with_at_risk`` of the model's queryset), or not."""
+    if value in ("true", "false"):
+        return queryset.at_risk(value == "true")  # type: ignore[attr-defined]
+    return queryset
+
+
 def filter_in_dashboards(queryset: QuerySet[Any], agreement_path: str, value: str) -> QuerySet[Any]:
     """``in_dashboards=true``: only items of the agreements dashboards show by default."""
     if value in ("true", "false"):
@@ -91,7 +107,13 @@ class CommitmentFilterSet(filters.FilterSet):
     kind = filters.MultipleChoiceFilter(choices=Commitment.Kind.choices, label="Kind")
     status = filters.MultipleChoiceFilter(field_name="shown_status_db", choices=Status.choices, label="Status")
     rag = filters.MultipleChoiceFilter(choices=RAG_CHOICES, method="filter_rag", label="RAG")
+    # The two ratings (issue 15): the rating used (the assurance rating where one is given, else
+    # the shown RAG: what the dashboards count, so their figures drill down to it), and whether the
+    # two ratings differ.
+    rating_used = filters.MultipleChoiceFilter(choices=RAG_CHOICES, method="filter_rating_used", label="Rating used")
+    ratings_disagree = BooleanChoiceFilter(method="filter_ratings_disagree", label="Ratings differ")
     overdue = BooleanChoiceFilter(method="filter_overdue", label="Overdue")
+    at_risk = BooleanChoiceFilter(method=filter_at_risk, label="At risk (waiting on something overdue, not pursued or red)")
     due_before = DateFilter(field_name="target_date", lookup_expr="lt", label="Due before")
     due_after = DateFilter(field_name="target_date", lookup_expr="gt", label="Due after")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
@@ -141,6 +163,12 @@ class CommitmentFilterSet(filters.FilterSet):
     def filter_rag(self, queryset: QuerySet[Any], name: str, value: list[str]) -> QuerySet[Any]:
         return filter_rag_values(queryset, "shown_rag_db", value)
 
+    def filter_rating_used(self, queryset: QuerySet[Any], name: str, value: list[str]) -> QuerySet[Any]:
+        return filter_rag_values(queryset, "rating_used_db", value)
+
+    def filter_ratings_disagree(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return filter_ratings_disagree(queryset, value)
+
     def filter_overdue(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         if value == "true":
             return queryset.overdue()  # type: ignore[attr-defined]
@@ -180,9 +208,18 @@ class ObligationFilterSet(_TrackedFilterSet):
     pilot = TextFilter(field_name="commitment__pilot_links__pilot__slug", label="Pilot (slug)", max_length=80, distinct=True)
     in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
     compare_to = IdFilter(method=keep_rows, label=COMPARE_TO_LABEL)
+    # The two ratings (issue 15), as on commitments.
+    rating_used = filters.MultipleChoiceFilter(choices=RAG_CHOICES, method="filter_rating_used", label="Rating used")
+    ratings_disagree = BooleanChoiceFilter(method="filter_ratings_disagree", label="Ratings differ")
 
     def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         return filter_in_dashboards(queryset, "commitment__agreement", value)
+
+    def filter_rating_used(self, queryset: QuerySet[Any], name: str, value: list[str]) -> QuerySet[Any]:
+        return filter_rag_values(queryset.with_rating(), "rating_used_db", value)  # type: ignore[attr-defined]
+
+    def filter_ratings_disagree(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        return filter_ratings_disagree(queryset, value)
 
     ordering = OrderingFilter(
         keys={
@@ -214,6 +251,7 @@ class ActionFilterSet(_TrackedFilterSet):
     )
     # Added for the dashboards' drill-downs (issue 6): a pilot's and the default agreements' items.
     pilot = TextFilter(field_name="obligation__commitment__pilot_links__pilot__slug", label="Pilot (slug)", max_length=80, distinct=True)
+    at_risk = BooleanChoiceFilter(method=filter_at_risk, label="At risk (waiting on something overdue, not pursued or red)")
     in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
 
     def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
@@ -289,6 +327,36 @@ class ThemeFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
+class DependencyFilterSet(filters.FilterSet):
+    """``/api/v1/dependencies/`` (issue 15): by the item that waits (``commitment`` ref or
+    ``action`` id), by what it waits on (``prerequisite_commitment`` / ``prerequisite_action``),
+    by ``basis``, or by a commitment at either end (``involving``)."""
+
+    commitment = TextFilter(field_name="commitment__ref", lookup_expr="iexact", label="The waiting commitment (ref)", max_length=12)
+    action = IdFilter(field_name="action_id", label="The waiting action (id)")
+    prerequisite_commitment = TextFilter(
+        field_name="prerequisite_commitment__ref", lookup_expr="iexact", label="The commitment waited on (ref)", max_length=12
+    )
+    prerequisite_action = IdFilter(field_name="prerequisite_action_id", label="The action waited on (id)")
+    involving = TextFilter(method="filter_involving", label="A commitment at either end (ref)", max_length=12)
+    basis = ChoiceFilter(choices=Dependency.Basis.choices, label="Basis")
+    ordering = OrderingFilter(
+        keys={"id": SortKey(("id",)), "created_at": SortKey(("created_at",))},
+        default=("id",),
+        page_then=("id",),
+    )
+
+    class Meta:
+        model = Dependency
+        fields: list[str] = []
+
+    def filter_involving(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        ref = value.strip()
+        if not ref:
+            return queryset
+        return queryset.filter(Q(commitment__ref__iexact=ref) | Q(prerequisite_commitment__ref__iexact=ref))
+
+
 class ReportFilterSet(filters.FilterSet):
     meeting = IdFilter(field_name="meeting_id", label="Meeting (id)")
     kind = filters.MultipleChoiceFilter(choices=Report.Kind.choices, label="Kind")
@@ -307,4 +375,23 @@ class ReportFilterSet(filters.FilterSet):
 
     class Meta:
         model = Report
+        fields: list[str] = []
+
+
+class PendingUpdateFilterSet(filters.FilterSet):
+    """Updates awaiting approval (issue 15), for those who may see them."""
+
+    state = filters.MultipleChoiceFilter(choices=PendingUpdate.State.choices, label="State")
+    board = filters.CharFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)")
+    commitment = filters.CharFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)")
+    party = filters.CharFilter(field_name="party__slug", label="Party (slug)")
+    target_type = filters.ChoiceFilter(choices=StatusUpdate.TargetType.choices, label="Target type")
+
+    ordering = OrderingFilter(
+        keys={"id": SortKey(("id",)), "created_at": SortKey(("created_at", "id"))},
+        default=("-created_at", "-id"),
+    )
+
+    class Meta:
+        model = PendingUpdate
         fields: list[str] = []

@@ -160,6 +160,12 @@ class UpdateForm(ServiceErrorsForm):
         "Needed to mark something complete.",
     )
 
+    replace_pending = forms.BooleanField(
+        label="Replace the update awaiting approval with mine",
+        required=False,
+        help_text="The update awaiting approval is set aside (it stays in the record as replaced) and yours takes its place.",
+    )
+
     due_label = "Revised due date"
     status_hint = "Complete needs evidence below; it sets progress to 100%."
 
@@ -271,3 +277,79 @@ class ImportConfirmForm(forms.Form):
     """Step 2: confirm the previewed upload, identified by the token the preview stored."""
 
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
+class AddDependencyForm(ServiceErrorsForm):
+    """A secretariat's new dependency (issue 15): which item of the commitment waits (the
+    commitment or one of its actions) and what it waits on (a commitment's ref or an action's
+    number). :func:`commitments.dependencies.add_dependency` checks the rest (itself, a duplicate,
+    a cycle)."""
+
+    service_field_aliases = {"prerequisite": "prerequisite_commitment"}
+
+    waiting = forms.ChoiceField(
+        label="What waits",
+        error_messages={"required": "Select what waits", "invalid_choice": "Select what waits from the list"},
+    )
+    prerequisite_commitment = forms.CharField(
+        label="The commitment it waits on",
+        required=False,
+        max_length=12,
+        help_text="Its reference, for example EST-03. Or give an action's number below instead.",
+        error_messages={"max_length": "A commitment reference is 12 characters or fewer, for example EST-03"},
+    )
+    prerequisite_action = forms.CharField(
+        label="Or the action it waits on",
+        required=False,
+        max_length=12,
+        help_text="The action's number, shown beside it on its commitment's page as “Action 42”.",
+        error_messages={"max_length": "An action number is a whole number, for example 42"},
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["waiting"].choices = choices  # type: ignore[attr-defined]
+
+
+class DecisionForm(ServiceErrorsForm):
+    """A secretariat's decision on an update awaiting approval: approve (a comment optional) or
+    return (a comment required, checked by :func:`commitments.services.return_update`)."""
+
+    decision = forms.ChoiceField(
+        label="Your decision",
+        choices=[("approve", "Approve and publish it"), ("return", "Return it to the officer")],
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether to approve or return the update", "invalid_choice": "Select approve or return"},
+    )
+    comment = forms.CharField(
+        label="Comment",
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea,
+        help_text="Needed when you return it: say what the officer should change. The officer is e-mailed it.",
+        error_messages={"max_length": f"The comment must be {MAX_TEXT} characters or fewer"},
+    )
+
+
+class AssuranceForm(ServiceErrorsForm):
+    """The assurance rating of a commitment or an obligation (issue 15): the rating ("Not assessed"
+    clears it) and why, with the version the page was rendered from. The rules (a reason; a rating
+    different from the current one) are :func:`commitments.assurance.record_assurance`'s."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    rag = forms.ChoiceField(
+        label="Assurance rating",
+        choices=RAG_FORM_CHOICES,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text="Your independent view. Red: at risk and needs help; amber: some risk; green: on track. Not assessed clears it.",
+        error_messages={"invalid_choice": "Select an assurance rating from the list"},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea,
+        required=False,
+        max_length=MAX_TEXT,
+        help_text="Why you give this rating: it is shown beside it, in the history and in papers.",
+        error_messages={"max_length": f"The reason must be {MAX_TEXT} characters or fewer"},
+    )

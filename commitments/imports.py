@@ -111,6 +111,8 @@ class RowResult:
     changes: list[tuple[str, str, str]] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
     unchanged: bool = False
+    # Kept for the lead board's approval rather than published (issue 15).
+    submitted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -487,7 +489,8 @@ def apply_rows(rows: Iterable[SheetRow], user: Any) -> list[RowResult]:
             if result.unchanged or result.action is None or result.data is None:
                 continue
             try:
-                record_update(result.action, by=user, version=result.version, data=result.data, source=StatusUpdate.Source.IMPORT)
+                written = record_update(result.action, by=user, version=result.version, data=result.data, source=StatusUpdate.Source.IMPORT)
+                result.submitted = not isinstance(written, StatusUpdate)
             except VersionConflict as exc:
                 result.error("version", f"Action {result.action.pk} was changed by someone else just now: {exc.message}")
             except NotAllowed:

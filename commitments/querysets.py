@@ -12,7 +12,8 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
-from django.db.models import Case, F, Q, When
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from .lifecycle import open_q, overdue_case, overdue_q
@@ -62,6 +63,86 @@ def _brief(path: str, *names: str) -> list[str]:
     return [f"{path}__{name}" for name in names]
 
 
+# --- the two ratings (issue 15) -----------------------------------------------------------------
+#
+# The one SQL form of the rule every roll-up, count and report follows: the rating used is the
+# assurance rating where one is given, else the owner's own (an obligation's ``rag``, a
+# commitment's shown RAG, ``shown_rag_db``). ``Assured.rating_used`` is the same rule in Python.
+
+
+def rating_used_expr(own: str = "rag", prefix: str = "") -> Coalesce:
+    """The rating used, as an expression: ``COALESCE(NULLIF(assurance_rag, ''), <own rating>)``;
+    ``prefix`` reaches the item through a relation (``"obligation__"``)."""
+    return Coalesce(NullIf(F(f"{prefix}assurance_rag"), Value("")), F(f"{prefix}{own}"))
+
+
+def ratings_disagree_q(own: str = "rag", prefix: str = "") -> Q:
+    """An assurance rating is given and differs from the owner's own."""
+    return ~Q(**{f"{prefix}assurance_rag": ""}) & ~Q(**{f"{prefix}assurance_rag": F(f"{prefix}{own}")})
+
+
+# --- dependencies: at risk (issue 15) -----------------------------------------------------------
+#
+# An open item is *at risk* when something it waits on (a Dependency's prerequisite) is overdue (the
+# one rule, through the querysets' ``with_overdue``), not pursued, or rated red (a commitment's
+# rating used, ``rating_used_expr``; an action's RAG). Only direct prerequisites count. Computed in
+# SQL as an EXISTS over the item's few dependencies, each prerequisite looked up by its key, so a
+# list annotated with it costs no extra query.
+
+
+def prerequisite_in_trouble_q(on: dt.date | None = None) -> Q:
+    """On a Dependency row: its prerequisite is overdue, not pursued or rated red."""
+    from .lifecycle import Status
+    from .models import Action, Commitment
+
+    commitments = (
+        Commitment.objects.filter(pk=models.OuterRef("prerequisite_commitment_id"))
+        .with_overdue(on)
+        .annotate(at_risk_rating=rating_used_expr("shown_rag_db"))
+        .filter(Q(is_overdue=True) | Q(shown_status_db=Status.NOT_PURSUED) | Q(at_risk_rating="red"))
+    )
+    actions = (
+        Action.objects.filter(pk=models.OuterRef("prerequisite_action_id"))
+        .with_overdue(on)
+        .filter(Q(is_overdue=True) | Q(status=Status.NOT_PURSUED) | Q(rag="red"))
+    )
+    return Q(models.Exists(commitments.values("pk"))) | Q(models.Exists(actions.values("pk")))
+
+
+def dependency_prefetches() -> list[models.Prefetch[Any]]:
+    """``waiting_on_links`` and ``holding_up_links`` with the other end's key: two queries for a
+    page of commitments or actions (the API's ``waiting_on`` / ``holding_up``)."""
+    from .models import Dependency
+
+    return [
+        models.Prefetch(
+            "waiting_on_links",
+            queryset=Dependency.objects.select_related("prerequisite_commitment")
+            .only("commitment", "action", "prerequisite_action", "prerequisite_commitment__ref")
+            .order_by("id"),
+        ),
+        models.Prefetch(
+            "holding_up_links",
+            queryset=Dependency.objects.select_related("commitment")
+            .only("prerequisite_commitment", "prerequisite_action", "action", "commitment__ref")
+            .order_by("id"),
+        ),
+    ]
+
+
+def at_risk_case(dependent: str, on: dt.date | None = None, *, status_field: str = "status") -> Case:
+    """``at_risk`` as a boolean annotation of commitments (``dependent="commitment"``, with their
+    shown status) or actions (``dependent="action"``)."""
+    from .models import Dependency
+
+    waiting = Dependency.objects.filter(**{dependent: models.OuterRef("pk")}).filter(prerequisite_in_trouble_q(on))
+    return Case(
+        When(Q(models.Exists(waiting.values("pk"))) & open_q(status_field=status_field), then=Value(True)),
+        default=Value(False),
+        output_field=models.BooleanField(),
+    )
+
+
 class TrackedQuerySet(models.QuerySet[Any]):
     """Shared by obligations and actions: both have ``due_date`` and ``status``."""
 
@@ -90,7 +171,13 @@ class CommitmentQuerySet(models.QuerySet[Any]):
             shown_status_db=Case(When(assessed, then=F("status")), default=F("rollup_status")),
             shown_rag_db=Case(When(assessed, then=F("rag")), default=F("rollup_rag")),
             shown_progress_db=Case(When(assessed, then=F("progress")), default=F("rollup_progress")),
-        )
+        ).annotate(rating_used_db=rating_used_expr("shown_rag_db"))
+
+    def ratings_disagree(self, value: bool = True) -> CommitmentQuerySet:
+        """Commitments whose assurance rating differs from their shown RAG (or, ``False``, not)."""
+        qs = self if "shown_rag_db" in self.query.annotations else self.with_shown_state()
+        condition = ratings_disagree_q("shown_rag_db")
+        return qs.filter(condition) if value else qs.exclude(condition)
 
     def with_overdue(self, on: dt.date | None = None) -> CommitmentQuerySet:
         qs = self if "shown_status_db" in self.query.annotations else self.with_shown_state()
@@ -102,15 +189,24 @@ class CommitmentQuerySet(models.QuerySet[Any]):
     def not_overdue(self, on: dt.date | None = None) -> CommitmentQuerySet:
         return self.with_overdue(on).filter(is_overdue=False)
 
+    def with_at_risk(self, on: dt.date | None = None) -> CommitmentQuerySet:
+        """Annotate ``at_risk``: open, and waiting on something overdue, not pursued or rated red."""
+        qs = self if "shown_status_db" in self.query.annotations else self.with_shown_state()
+        return qs.annotate(at_risk=at_risk_case("commitment", on, status_field="shown_status_db"))
+
+    def at_risk(self, value: bool = True, on: dt.date | None = None) -> CommitmentQuerySet:
+        qs = self if "at_risk" in self.query.annotations and on is None else self.with_at_risk(on)
+        return qs.filter(at_risk=value)
+
     def for_list(self, on: dt.date | None = None) -> CommitmentQuerySet:
         """A page of commitments with theme, lead board and agreement joined: one query."""
-        return self.select_related("theme", "lead_board", "agreement", "parent").with_overdue(on)
+        return self.select_related("theme", "lead_board", "agreement", "parent").with_overdue(on).with_at_risk(on)
 
     def for_detail(self, on: dt.date | None = None) -> CommitmentQuerySet:
         """One commitment with everything its page shows, in a fixed number of queries."""
         from .models import Action, Obligation, StatusUpdate
 
-        return self.for_list(on).prefetch_related(
+        return self.for_list(on).select_related("assurance_by").prefetch_related(
             "citations",
             "co_lead_boards",
             "other_parties",
@@ -122,15 +218,15 @@ class CommitmentQuerySet(models.QuerySet[Any]):
             "links_in__source",
             models.Prefetch(
                 "obligations",
-                queryset=Obligation.objects.select_related("party", "owner").with_overdue(on).order_by("party__name"),
+                queryset=Obligation.objects.select_related("party", "owner", "assurance_by").with_overdue(on).order_by("party__name"),
             ),
             models.Prefetch(
                 "obligations__actions",
-                queryset=Action.objects.select_related("owner").with_overdue(on).order_by("due_date", "id"),
+                queryset=Action.objects.select_related("owner").with_overdue(on).with_at_risk(on).order_by("due_date", "id"),
             ),
             models.Prefetch(
                 "updates",
-                queryset=StatusUpdate.objects.select_related("author", "party", "obligation__party", "action").order_by(
+                queryset=StatusUpdate.objects.select_related("author", "approved_by", "party", "obligation__party", "action").order_by(
                     "-created_at", "-id"
                 ),
             ),
@@ -145,7 +241,7 @@ class CommitmentQuerySet(models.QuerySet[Any]):
         from .models import Commitment, CommitmentPilot, Obligation
 
         return (
-            self.select_related("theme", "lead_board", "agreement", "parent", "assessed_by")
+            self.select_related("theme", "lead_board", "agreement", "parent", "assessed_by", "assurance_by")
             .only(
                 *own_fields(Commitment),
                 *_brief("theme", "slug", "name"),
@@ -153,9 +249,12 @@ class CommitmentQuerySet(models.QuerySet[Any]):
                 *_brief("agreement", "slug", "short_name"),
                 *_brief("parent", "ref", "title"),
                 *_brief("assessed_by", *USER_BRIEF),
+                *_brief("assurance_by", *USER_BRIEF),
             )
             .with_overdue(on)
+            .with_at_risk(on)
             .prefetch_related(
+                *dependency_prefetches(),
                 models.Prefetch("co_lead_boards", queryset=Board.objects.only("code", "name", "is_mou_board")),
                 models.Prefetch(
                     "pilot_links",
@@ -251,6 +350,14 @@ class CommitmentQuerySet(models.QuerySet[Any]):
 
 
 class ObligationQuerySet(TrackedQuerySet):
+    def with_rating(self) -> ObligationQuerySet:
+        """Annotate the rating used (``rating_used_db``): the assurance rating, else the owner's."""
+        return self.annotate(rating_used_db=rating_used_expr())  # type: ignore[return-value]
+
+    def ratings_disagree(self, value: bool = True) -> ObligationQuerySet:
+        """Obligations whose assurance rating differs from the owner's (or, ``False``, not)."""
+        return self.filter(ratings_disagree_q()) if value else self.exclude(ratings_disagree_q())  # type: ignore[return-value]
+
     def for_list(self, on: dt.date | None = None) -> ObligationQuerySet:
         return self.select_related("commitment", "commitment__theme", "party", "owner").with_overdue(on)  # type: ignore[return-value]
 
@@ -269,7 +376,7 @@ class ObligationQuerySet(TrackedQuerySet):
         from .models import Action
 
         return (
-            self.select_related("commitment", "party", "owner")
+            self.select_related("commitment", "party", "owner", "assurance_by")
             .with_overdue(on)
             .prefetch_related(  # type: ignore[return-value]
                 models.Prefetch("actions", queryset=Action.objects.select_related("owner").with_overdue(on).order_by("due_date", "id"))
@@ -282,10 +389,20 @@ class ObligationQuerySet(TrackedQuerySet):
 
 
 class ActionQuerySet(TrackedQuerySet):
+    def with_at_risk(self, on: dt.date | None = None) -> ActionQuerySet:
+        """Annotate ``at_risk``: open, and waiting on something overdue, not pursued or rated red."""
+        return self.annotate(at_risk=at_risk_case("action", on))  # type: ignore[return-value]
+
+    def at_risk(self, value: bool = True, on: dt.date | None = None) -> ActionQuerySet:
+        qs = self if "at_risk" in self.query.annotations and on is None else self.with_at_risk(on)
+        return qs.filter(at_risk=value)  # type: ignore[return-value]
+
     def for_list(self, on: dt.date | None = None) -> ActionQuerySet:
-        return self.select_related(
-            "obligation", "obligation__party", "obligation__commitment", "obligation__commitment__theme", "owner"
-        ).with_overdue(on)  # type: ignore[return-value]
+        return (
+            self.select_related("obligation", "obligation__party", "obligation__commitment", "obligation__commitment__theme", "owner")
+            .with_overdue(on)
+            .with_at_risk(on)
+        )  # type: ignore[return-value]
 
     def writable_by(self, user: Any) -> ActionQuerySet:
         if not user.is_authenticated:
@@ -312,6 +429,8 @@ class ActionQuerySet(TrackedQuerySet):
                 *_brief("owner", *USER_BRIEF),
             )
             .with_overdue(on)
+            .with_at_risk(on)
+            .prefetch_related(*dependency_prefetches())
         )
 
     def owed_by_user(self, user: Any) -> ActionQuerySet:
@@ -384,4 +503,4 @@ class StatusUpdateQuerySet(models.QuerySet[Any]):
 
     def for_api(self) -> StatusUpdateQuerySet:
         """History rows for the API with everything they reference joined: one query."""
-        return self.select_related("author", "party", "commitment", "obligation__party", "action")
+        return self.select_related("author", "approved_by", "party", "commitment", "obligation__party", "action")

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from . import changes as change_log
 from .lifecycle import is_overdue
+from .querysets import rating_used_expr
 from .models import (
     RAG_SEVERITY,
     RAG_VALUES,
@@ -32,6 +33,7 @@ from .models import (
     Escalation,
     Obligation,
     OutboxMessage,
+    PendingUpdate,
     Status,
     StatusUpdate,
     TrackedState,
@@ -74,6 +76,23 @@ class VersionConflict(ServiceError):
     def __init__(self, message: str, current: TrackedState) -> None:
         super().__init__(message)
         self.current = current
+
+
+class PendingExists(ServiceError):
+    """The item has an update awaiting approval: a later one is refused until it is decided,
+    unless the writer replaces it explicitly (issue 15). ``pending`` is the one waiting."""
+
+    code = "pending_update"
+
+    def __init__(self, message: str, pending: PendingUpdate) -> None:
+        super().__init__(message)
+        self.pending = pending
+
+
+class AlreadyDecided(ServiceError):
+    """An approval or return of an update that is no longer awaiting a decision."""
+
+    code = "already_decided"
 
 
 # --- permissions ------------------------------------------------------------------------------
@@ -215,15 +234,21 @@ def record_update(
     source: str = StatusUpdate.Source.WEB,
     now: dt.datetime | None = None,
     check_permission: bool = True,
-) -> StatusUpdate:
+    replace_pending: bool = False,
+) -> StatusUpdate | PendingUpdate:
     """Record an update of a commitment's assessed state, an obligation or an action.
 
     Checks ``by`` may write the target, that ``version`` is the target's current version (the
-    version the writer saw), and the rules of :func:`validate_update`; then, in one transaction,
-    writes the new state (version + 1), a StatusUpdate row with before and after, clears the
-    overdue record when the item is completed or re-dated, refreshes the commitment's roll-up, and
-    queues notifications. Raises NotAllowed, VersionConflict or InvalidUpdate; nothing is written
-    when it raises.
+    version the writer saw), and the rules of :func:`validate_update`. Then, in one transaction:
+
+    - where the lead board of the item's commitment requires approval and ``by`` is not its
+      secretariat (issue 15), keeps the update as a :class:`PendingUpdate` awaiting that
+      secretariat and returns it; the item keeps its published state;
+    - otherwise publishes it (:func:`_publish`) and returns the history row.
+
+    An item with an update awaiting approval takes no other update until that one is decided,
+    unless ``replace_pending`` says the writer replaces it (PendingExists otherwise). Raises
+    NotAllowed, VersionConflict, PendingExists or InvalidUpdate; nothing is written when it raises.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -240,61 +265,94 @@ def record_update(
         changes, errors = validate_update(locked, data)
         if errors:
             raise InvalidUpdate("Check the update: some fields need attention.", errors)
-
-        before_due = _due_date(locked)
-        update = StatusUpdate(
-            target_type=_target_type(locked),
-            author=by if getattr(by, "is_authenticated", False) else None,
-            created_at=now,
-            source=source,
-            from_status=locked.status,
-            from_rag=locked.rag,
-            from_progress=locked.progress,
-            from_due_date=before_due,
-            reason=changes["reason"],
-            note=changes["note"],
-            evidence=changes["evidence"],
-        )
-        if "status" in changes:
-            locked.status = changes["status"]
-        if "rag" in changes:
-            locked.rag = changes["rag"]
-        if "progress" in changes:
-            locked.progress = changes["progress"]
-        if "due_date" in changes:
-            if isinstance(locked, Commitment):
-                locked.target_date = changes["due_date"]
-                locked.target_date_precision = "day"
-            else:
-                locked.due_date = changes["due_date"]  # type: ignore[attr-defined]
-        if isinstance(locked, Action):
-            if locked.status == Status.COMPLETE and locked.completed_date is None:
-                locked.completed_date = timezone.localdate(now)
-            elif locked.status != Status.COMPLETE:
-                locked.completed_date = None
-        if isinstance(locked, Commitment):
-            locked.assessed_at = now
-            locked.assessed_by = by if getattr(by, "is_authenticated", False) else None
-
-        today = timezone.localdate(now)
-        _clear_overdue_if_resolved(locked, today, now)
-        locked.version += 1
-        locked.save()
-        change_log.record(locked)
-
-        update.to_status = locked.status
-        update.to_rag = locked.rag
-        update.to_progress = locked.progress
-        update.to_due_date = _due_date(locked)
-        update.version = locked.version
-        _attach_target(update, locked)
-        update.save()
-        change_log.record(update, Change.Op.CREATE)
-
-        if isinstance(locked, Obligation):
-            refresh_rollup(locked.commitment_id)
+        waiting = pending_update_for(locked, lock=True)
+        if waiting is not None and not replace_pending:
+            raise PendingExists(
+                f"An update by {_person(waiting.author)} is awaiting approval by the {waiting.board.name} secretariat. "
+                "It must be approved or returned first, or you can replace it with yours.",
+                pending=waiting,
+            )
+        if waiting is not None:  # replaced: decided first, as only one may await approval
+            _decide(waiting, PendingUpdate.State.REPLACED, by=by, now=now, comment="Replaced by a later update.")
+        board = approval_board(by, locked)
+        if board is not None:
+            result: StatusUpdate | PendingUpdate = _submit(locked, by=by, board=board, changes=changes, source=source, now=now)
+            if waiting is not None:
+                PendingUpdate.objects.filter(pk=waiting.pk).update(replaced_by=result)
+        else:
+            result = _publish(locked, by=by, changes=changes, source=source, now=now)
         target.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
-        return update
+        return result
+
+
+def _publish(
+    locked: TrackedState,
+    *,
+    by: Any,
+    changes: dict[str, Any],
+    source: str,
+    now: dt.datetime,
+    approved_by: Any = None,
+) -> StatusUpdate:
+    """Apply validated ``changes`` to the locked item and write its history row: the one place
+    an item's published state changes by hand (an officer's, a secretariat's or an approved
+    update). Writes the new state (version + 1), a StatusUpdate with before and after, clears the
+    overdue record when the item is completed or re-dated, refreshes the commitment's roll-up."""
+    before_due = _due_date(locked)
+    update = StatusUpdate(
+        target_type=_target_type(locked),
+        author=by if getattr(by, "is_authenticated", False) else None,
+        created_at=now,
+        source=source,
+        from_status=locked.status,
+        from_rag=locked.rag,
+        from_progress=locked.progress,
+        from_due_date=before_due,
+        reason=changes["reason"],
+        note=changes["note"],
+        evidence=changes["evidence"],
+        approved_by=approved_by,
+        approved_at=now if approved_by is not None else None,
+    )
+    if "status" in changes:
+        locked.status = changes["status"]
+    if "rag" in changes:
+        locked.rag = changes["rag"]
+    if "progress" in changes:
+        locked.progress = changes["progress"]
+    if "due_date" in changes:
+        if isinstance(locked, Commitment):
+            locked.target_date = changes["due_date"]
+            locked.target_date_precision = "day"
+        else:
+            locked.due_date = changes["due_date"]  # type: ignore[attr-defined]
+    if isinstance(locked, Action):
+        if locked.status == Status.COMPLETE and locked.completed_date is None:
+            locked.completed_date = timezone.localdate(now)
+        elif locked.status != Status.COMPLETE:
+            locked.completed_date = None
+    if isinstance(locked, Commitment):
+        locked.assessed_at = now
+        locked.assessed_by = by if getattr(by, "is_authenticated", False) else None
+
+    today = timezone.localdate(now)
+    _clear_overdue_if_resolved(locked, today, now)
+    locked.version += 1
+    locked.save()
+    change_log.record(locked)
+
+    update.to_status = locked.status
+    update.to_rag = locked.rag
+    update.to_progress = locked.progress
+    update.to_due_date = _due_date(locked)
+    update.version = locked.version
+    _attach_target(update, locked)
+    update.save()
+    change_log.record(update, Change.Op.CREATE)
+
+    if isinstance(locked, Obligation):
+        refresh_rollup(locked.commitment_id)
+    return update
 
 
 def _attach_target(update: StatusUpdate, target: TrackedState) -> None:
@@ -331,7 +389,7 @@ def _clear_overdue_if_resolved(target: TrackedState, today: dt.date, now: dt.dat
 
 
 def rollup_of(obligations: Sequence[tuple[str, str, int]]) -> tuple[str, str, int]:
-    """The roll-up of (status, rag, progress) triples (DESIGN.md §10): RAG the worst, progress the
+    """The roll-up of (status, rating used, progress) triples (DESIGN.md §10): RAG the worst, progress the
     mean (rounded), status complete when all are complete, not started when none has started,
     else in progress. No obligations: not started, not assessed, 0."""
     if not obligations:
@@ -356,7 +414,12 @@ def refresh_rollup(commitment_id: int) -> None:
     records an update of the commitment: what partners see of it (its shown state) changed, and
     ``updated_since`` and the sync feed must say so (issue 4). An unchanged roll-up writes nothing.
     """
-    rows = list(Obligation.objects.filter(commitment_id=commitment_id).values_list("status", "rag", "progress"))
+    # Each obligation counts with the rating used: its assurance rating where one is given (issue 15).
+    rows = list(
+        Obligation.objects.filter(commitment_id=commitment_id)
+        .annotate(rating=rating_used_expr())
+        .values_list("status", "rating", "progress")
+    )
     status, rag, progress = rollup_of(rows)
     changed = (
         Commitment.objects.filter(pk=commitment_id)
@@ -373,8 +436,10 @@ def refresh_all_rollups(commitment_ids: Iterable[int] | None = None) -> int:
     if commitment_ids is not None:
         qs = qs.filter(pk__in=list(commitment_ids))
     grouped: dict[int, list[tuple[str, str, int]]] = {}
-    for cid, status, rag, progress in Obligation.objects.filter(commitment__in=qs).values_list(
-        "commitment_id", "status", "rag", "progress"
+    for cid, status, rag, progress in (
+        Obligation.objects.filter(commitment__in=qs)
+        .annotate(rating=rating_used_expr())
+        .values_list("commitment_id", "status", "rating", "progress")
     ):
         grouped.setdefault(cid, []).append((status, rag, progress))
     commitments = list(qs.only("pk", "rollup_status", "rollup_rag", "rollup_progress"))
@@ -443,6 +508,188 @@ def add_action(
         return action
 
 
+# --- approval before publishing (issue 15) ------------------------------------------------------
+
+
+def _person(user: Any) -> str:
+    if user is None:
+        return "someone"
+    return user.get_full_name() or user.get_username()
+
+
+def _commitment_of(target: TrackedState) -> Commitment:
+    if isinstance(target, Commitment):
+        return target
+    if isinstance(target, Obligation):
+        return target.commitment
+    return target.obligation.commitment  # type: ignore[attr-defined]
+
+
+def approval_board(user: Any, target: TrackedState) -> Any:
+    """The board whose approval ``user``'s update of ``target`` needs, or None when it publishes
+    at once: the lead board of the item's commitment, where that board requires approval and the
+    user is neither its secretariat nor an administrator."""
+    board = _commitment_of(target).lead_board
+    if board is None or not board.requires_approval:
+        return None
+    if getattr(user, "is_superuser", False) or board.pk in _secretariat_boards(user):
+        return None
+    return board
+
+
+def _secretariat_boards(user: Any) -> list[int]:
+    from .querysets import _board_ids_for
+
+    return _board_ids_for(user) if getattr(user, "is_authenticated", False) else []
+
+
+def pending_update_for(target: TrackedState, *, lock: bool = False) -> PendingUpdate | None:
+    """The item's update awaiting approval, if any (at most one: a partial unique constraint)."""
+    qs = PendingUpdate.objects.submitted().filter(target_type=_target_type(target))
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    field_name = {Commitment: "commitment_id", Obligation: "obligation_id", Action: "action_id"}[type(target)]
+    return qs.select_related("author", "board").filter(**{field_name: target.pk}).first()
+
+
+def _submit(locked: TrackedState, *, by: Any, board: Any, changes: dict[str, Any], source: str, now: dt.datetime) -> PendingUpdate:
+    """Keep a validated update awaiting ``board``'s approval; the item is not touched."""
+    pending = PendingUpdate(
+        target_type=_target_type(locked),
+        board=board,
+        author=by if getattr(by, "is_authenticated", False) else None,
+        source=source,
+        created_at=now,
+        base_version=locked.version,
+        status=changes.get("status", ""),
+        rag=changes.get("rag", ""),
+        changes_rag="rag" in changes,
+        progress=changes.get("progress"),
+        due_date=changes.get("due_date"),
+        reason=changes["reason"],
+        note=changes["note"],
+        evidence=changes["evidence"],
+    )
+    if isinstance(locked, Commitment):
+        pending.commitment = locked
+    elif isinstance(locked, Obligation):
+        pending.obligation, pending.commitment_id, pending.party_id = locked, locked.commitment_id, locked.party_id
+    else:
+        assert isinstance(locked, Action)
+        obligation = locked.obligation
+        pending.action, pending.obligation = locked, obligation
+        pending.commitment_id, pending.party_id = obligation.commitment_id, obligation.party_id
+    pending.save()
+    _tell_secretariat(pending)
+    return pending
+
+
+def _as_input(pending: PendingUpdate) -> UpdateInput:
+    return UpdateInput(
+        status=pending.status or None,
+        rag=pending.rag if pending.changes_rag else None,
+        progress=pending.progress,
+        revised_due_date=pending.due_date,
+        reason=pending.reason,
+        note=pending.note,
+        evidence=list(pending.evidence or []),
+    )
+
+
+def _decidable(pending: PendingUpdate, by: Any, verb: str) -> PendingUpdate:
+    """Lock the pending update and check ``by`` may decide it now; raise otherwise."""
+    if not getattr(by, "is_authenticated", False) or not getattr(by, "is_active", False):
+        raise NotAllowed(f"You do not have permission to {verb} this update.")
+    locked = PendingUpdate.objects.select_for_update(of=("self",)).select_related("board", "author").get(pk=pending.pk)
+    if not (getattr(by, "is_superuser", False) or locked.board_id in _secretariat_boards(by)):
+        raise NotAllowed(f"Only the {locked.board.name} secretariat may {verb} this update.")
+    if locked.author_id is not None and locked.author_id == by.pk:
+        raise NotAllowed(f"You cannot {verb} your own update: another member of the secretariat must decide it.")
+    if locked.state != PendingUpdate.State.SUBMITTED:
+        raise AlreadyDecided(f"This update has already been decided ({locked.get_state_display().lower()}).")
+    return locked
+
+
+def _decide(pending: PendingUpdate, state: str, *, by: Any, now: dt.datetime, comment: str) -> None:
+    pending.state, pending.decided_by, pending.decided_at, pending.comment = state, by, now, comment
+    pending.save(update_fields=["state", "decided_by", "decided_at", "comment"])
+
+
+def approve_update(pending: PendingUpdate, *, by: Any, comment: str = "", now: dt.datetime | None = None) -> StatusUpdate:
+    """Publish an update awaiting approval: the board's secretariat (not its author) approves it,
+    and it is applied to the item as it is now through :func:`_publish`, with the officer as its
+    author and ``by`` as its approver. Once only: a decided update is refused (AlreadyDecided).
+    Raises InvalidUpdate when it no longer applies (say, the item was closed meanwhile); the
+    secretariat can then return it."""
+    now = now or timezone.now()
+    comment = _clean_text(comment)
+    if len(comment) > MAX_TEXT:
+        raise InvalidUpdate("Check the comment.", {"comment": [f"The comment must be {MAX_TEXT} characters or fewer."]})
+    with transaction.atomic():
+        locked_pending = _decidable(pending, by, "approve")
+        target = _lock(locked_pending.target)
+        changes, errors = validate_update(target, _as_input(locked_pending))
+        if errors:
+            messages = [m for field_errors in errors.values() for m in field_errors]
+            raise InvalidUpdate(
+                "This update no longer applies to the item as it is now: " + " ".join(messages) + " Return it to the officer instead.",
+                {"__all__": messages},
+            )
+        update = _publish(target, by=locked_pending.author, changes=changes, source=locked_pending.source, now=now, approved_by=by)
+        _decide(locked_pending, PendingUpdate.State.APPROVED, by=by, now=now, comment=comment)
+        PendingUpdate.objects.filter(pk=locked_pending.pk).update(published=update)
+        _tell_author(locked_pending, approved=True)
+        pending.__dict__.update({k: v for k, v in locked_pending.__dict__.items() if not k.startswith("_")})
+        pending.published = update
+        return update
+
+
+def return_update(pending: PendingUpdate, *, by: Any, comment: str, now: dt.datetime | None = None) -> PendingUpdate:
+    """Return an update awaiting approval to its author with the secretariat's comment (required):
+    nothing is published; the officer is told and may submit again."""
+    now = now or timezone.now()
+    comment = _clean_text(comment)
+    errors: dict[str, list[str]] = {}
+    if not comment:
+        errors["comment"] = ["Say why you are returning the update, so the officer can put it right."]
+    elif len(comment) > MAX_TEXT:
+        errors["comment"] = [f"The comment must be {MAX_TEXT} characters or fewer."]
+    with transaction.atomic():
+        locked_pending = _decidable(pending, by, "return")
+        if errors:
+            raise InvalidUpdate("Check the comment.", errors)
+        _decide(locked_pending, PendingUpdate.State.RETURNED, by=by, now=now, comment=comment)
+        _tell_author(locked_pending, approved=False)
+        pending.__dict__.update({k: v for k, v in locked_pending.__dict__.items() if not k.startswith("_")})
+        return pending
+
+
+def withdraw_update(pending: PendingUpdate, *, by: Any, now: dt.datetime | None = None) -> PendingUpdate:
+    """The author takes back an update still awaiting approval."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = PendingUpdate.objects.select_for_update().get(pk=pending.pk)
+        if not getattr(by, "is_authenticated", False) or locked.author_id != by.pk:
+            raise NotAllowed("Only the author of an update can withdraw it.")
+        if locked.state != PendingUpdate.State.SUBMITTED:
+            raise AlreadyDecided(f"This update has already been decided ({locked.get_state_display().lower()}).")
+        _decide(locked, PendingUpdate.State.WITHDRAWN, by=by, now=now, comment="")
+        pending.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+        return pending
+
+
+def _tell_secretariat(pending: PendingUpdate) -> None:
+    from .notifications import approval_emails
+
+    approval_emails.queue_submitted(pending)
+
+
+def _tell_author(pending: PendingUpdate, *, approved: bool) -> None:
+    from .notifications import approval_emails
+
+    approval_emails.queue_decided(pending, approved=approved)
+
+
 # --- outbox -----------------------------------------------------------------------------------
 
 
@@ -464,18 +711,25 @@ def rag_counts(qs: Any, field_name: str = "rag") -> dict[str, int]:
 
 
 __all__ = [
+    "AlreadyDecided",
     "InvalidUpdate",
     "NotAllowed",
+    "PendingExists",
     "ServiceError",
     "UpdateInput",
     "VersionConflict",
     "add_action",
+    "approval_board",
+    "approve_update",
     "can_write",
     "london_today",
+    "pending_update_for",
     "queue_message",
     "rag_counts",
     "record_update",
     "refresh_all_rollups",
     "refresh_rollup",
+    "return_update",
     "rollup_of",
+    "withdraw_update",
 ]

@@ -37,6 +37,7 @@ def _url(name: str) -> str | None:
 _SECTIONS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("Dashboard", "dashboard:index", "all", ("dashboard",)),
     ("My work", "commitments:my-work", "work", ("commitments:my-work",)),
+    ("Approvals", "commitments:pending-list", "work", ("commitments:pending-list", "commitments:pending-detail")),
     ("Commitments", "commitments:list", "all", ("commitments",)),
     ("Boards", "boards:list", "all", ("boards",)),
     ("Pilots", "pilots:list", "all", ("pilots",)),

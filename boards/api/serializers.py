@@ -71,6 +71,7 @@ class BoardSerializer(ModelSerializer):
             "supports_basis",
             "status_at_mou",
             "notes",
+            "requires_approval",
             "commitments_url",
             "updated_at",
         ]

@@ -32,6 +32,7 @@ from devotracker.api.serializers import (
     ModelSerializer,
     NoUnknownFieldsSerializer,
     PartSerializer,
+    StrictBooleanField,
     StrictCharField,
     StrictChoiceField,
     StrictDateField,
@@ -50,6 +51,7 @@ from ..models import (
     Citation,
     Commitment,
     CommitmentPilot,
+    Dependency,
     Obligation,
     Report,
     Status,
@@ -117,6 +119,85 @@ class ReportBriefSerializer(serializers.HyperlinkedModelSerializer):
         fields = ["url", "id", "kind", "state"]
 
 
+# --- the two ratings (issue 15) -------------------------------------------------------------------
+
+RATING_SOURCES = [("assurance", "The assurance rating"), ("self", "The self-assessed rating")]
+
+
+class AssuranceSerializer(serializers.Serializer):
+    """The assurance rating: given by the lead board's secretariat (Leaders' Committee's where no
+    board leads), with who gave it, when and why; ``rag`` is "" until one is given (or once cleared)."""
+
+    rag = serializers.ChoiceField(source="assurance_rag", choices=RAG_CHOICES, read_only=True, allow_blank=True)
+    by = serializers.CharField(source="assurance_by.username", read_only=True, allow_null=True, help_text="Username of who gave it.")
+    at = UTCDateTimeField(source="assurance_at", read_only=True, allow_null=True)
+    reason = serializers.CharField(source="assurance_reason", read_only=True)
+
+
+class RatingsMixin(serializers.Serializer):
+    """The two ratings of a commitment or an obligation, and which one roll-ups and reports use."""
+
+    self_assessed_rag = serializers.ChoiceField(
+        choices=RAG_CHOICES, read_only=True, allow_blank=True, help_text="The owner's rating (a commitment's: its shown RAG)."
+    )
+    assurance_rag = serializers.ChoiceField(choices=RAG_CHOICES, read_only=True, allow_blank=True, help_text="The assurance rating.")
+    assurance = AssuranceSerializer(source="*", read_only=True)
+    rating_used = serializers.ChoiceField(
+        choices=RAG_CHOICES,
+        read_only=True,
+        allow_blank=True,
+        help_text="The assurance rating where one is given, else the self-assessed one.",
+    )
+    rating_source = serializers.ChoiceField(choices=RATING_SOURCES, read_only=True, help_text="Which rating rating_used is.")
+    ratings_disagree = serializers.BooleanField(
+        read_only=True, help_text="An assurance rating is given and differs from the self-assessed one."
+    )
+
+    RATING_FIELDS = ["self_assessed_rag", "assurance_rag", "assurance", "rating_used", "rating_source", "ratings_disagree"]
+
+
+# --- dependencies (issue 15) ---------------------------------------------------------------------
+
+
+class WaitingOnSerializer(serializers.ModelSerializer):
+    """Something an item waits on: a commitment (its ref) or an action (its id); ``url`` is the
+    dependency itself (``/api/v1/dependencies/{id}/``)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:dependency-detail")
+    commitment = serializers.CharField(
+        source="prerequisite_commitment.ref", read_only=True, allow_null=True, help_text="The commitment waited on (ref), or null."
+    )
+    action = serializers.IntegerField(source="prerequisite_action_id", read_only=True, allow_null=True, help_text="The action waited on (id), or null.")
+
+    class Meta:
+        model = Dependency
+        fields = ["url", "id", "commitment", "action"]
+
+
+class HoldingUpSerializer(serializers.ModelSerializer):
+    """Something an item holds up (that waits on it): a commitment (its ref) or an action (its id)."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="api:dependency-detail")
+    commitment = serializers.CharField(source="commitment.ref", read_only=True, allow_null=True, help_text="The waiting commitment (ref), or null.")
+    action = serializers.IntegerField(source="action_id", read_only=True, allow_null=True, help_text="The waiting action (id), or null.")
+
+    class Meta:
+        model = Dependency
+        fields = ["url", "id", "commitment", "action"]
+
+
+class DependentsMixin(serializers.Serializer):
+    """``at_risk``, ``waiting_on`` and ``holding_up`` of a commitment or an action."""
+
+    at_risk = serializers.BooleanField(
+        read_only=True, help_text="Open, and waiting on something overdue, not pursued or rated red (see waiting_on)."
+    )
+    waiting_on = WaitingOnSerializer(source="waiting_on_links", many=True, read_only=True)
+    holding_up = HoldingUpSerializer(source="holding_up_links", many=True, read_only=True)
+
+    DEPENDENCY_FIELDS = ["at_risk", "waiting_on", "holding_up"]
+
+
 # --- trackable state ----------------------------------------------------------------------------
 
 
@@ -164,8 +245,8 @@ class ObligationSummarySerializer(_TrackedSerializer):
         fields = ["url", "id", "party", "owner", *_TrackedSerializer.STATE_FIELDS]
 
 
-class ObligationSerializer(_TrackedSerializer):
-    """What one party owes under one commitment, with its actions."""
+class ObligationSerializer(RatingsMixin, _TrackedSerializer):
+    """What one party owes under one commitment, with its actions and its two ratings."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:obligation-detail")
     commitment = CommitmentBriefSerializer(read_only=True)
@@ -183,6 +264,7 @@ class ObligationSerializer(_TrackedSerializer):
             "party",
             "owner",
             *_TrackedSerializer.STATE_FIELDS,
+            *RatingsMixin.RATING_FIELDS,
             "created_at",
             "is_demo",
             "previous",
@@ -191,8 +273,8 @@ class ObligationSerializer(_TrackedSerializer):
         ]
 
 
-class ActionSerializer(_TrackedSerializer):
-    """A dated step under an obligation."""
+class ActionSerializer(DependentsMixin, _TrackedSerializer):
+    """A dated step under an obligation, with what it waits on and holds up."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:action-detail")
     obligation = ObligationBriefSerializer(read_only=True)
@@ -213,6 +295,7 @@ class ActionSerializer(_TrackedSerializer):
             "completed_date",
             "created_at",
             "is_demo",
+            *DependentsMixin.DEPENDENCY_FIELDS,
             "updates_url",
         ]
 
@@ -284,7 +367,7 @@ class CitationSerializer(serializers.ModelSerializer):
         ]
 
 
-class CommitmentSerializer(ModelSerializer):
+class CommitmentSerializer(DependentsMixin, RatingsMixin, ModelSerializer):
     """A commitment of the inventory, keyed by ``ref``, with its obligations.
 
     ``status``/``rag``/``progress`` are the shown state (DESIGN.md §10); ``assessment`` is null
@@ -345,6 +428,8 @@ class CommitmentSerializer(ModelSerializer):
             "assessment",
             "rollup",
             "assessment_differs",
+            *RatingsMixin.RATING_FIELDS,
+            *DependentsMixin.DEPENDENCY_FIELDS,
             "previous",
             "obligations",
             "updates_url",
@@ -382,6 +467,9 @@ class StateSerializer(serializers.Serializer):
     rag = serializers.CharField(read_only=True)
     progress = serializers.IntegerField(read_only=True, allow_null=True)
     due_date = serializers.DateField(read_only=True, allow_null=True)
+    assurance_rag = serializers.CharField(
+        read_only=True, help_text="The assurance rating; before and after differ when the update changed it."
+    )
 
 
 class StatusUpdateSerializer(ModelSerializer):
@@ -393,6 +481,7 @@ class StatusUpdateSerializer(ModelSerializer):
     action = ActionBriefSerializer(read_only=True, allow_null=True)
     party = PartyBriefSerializer(read_only=True, allow_null=True)
     author = UserBriefSerializer(read_only=True, allow_null=True)
+    approved_by = UserBriefSerializer(read_only=True, allow_null=True, help_text="Who approved it, where it needed approval.")
     before = serializers.SerializerMethodField()
     after = serializers.SerializerMethodField()
     evidence = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -408,6 +497,8 @@ class StatusUpdateSerializer(ModelSerializer):
             "action",
             "party",
             "author",
+            "approved_by",
+            "approved_at",
             "source",
             "created_at",
             "version",
@@ -425,6 +516,7 @@ class StatusUpdateSerializer(ModelSerializer):
             "rag": obj.from_rag,
             "progress": obj.from_progress,
             "due_date": obj.from_due_date.isoformat() if obj.from_due_date else None,
+            "assurance_rag": obj.from_assurance_rag,
         }
 
     @extend_schema_field(StateSerializer)
@@ -434,6 +526,7 @@ class StatusUpdateSerializer(ModelSerializer):
             "rag": obj.to_rag,
             "progress": obj.to_progress,
             "due_date": obj.to_due_date.isoformat() if obj.to_due_date else None,
+            "assurance_rag": obj.to_assurance_rag,
         }
 
 
@@ -608,6 +701,22 @@ class UpdateInputSerializer(NoUnknownFieldsSerializer):
     version = StrictIntegerField(
         required=False, min_value=1, max_value=2_147_483_647, help_text='The version you saw; or send If-Match: "<version>".'
     )
+    replace_pending = StrictBooleanField(
+        required=False,
+        default=False,
+        help_text="true replaces the item's update awaiting approval with this one; without it such an item answers 409 "
+        '(code "pending_update").',
+    )
+
+
+class AssuranceInputSerializer(NoUnknownFieldsSerializer):
+    """The body of ``POST …/assurance/``: the assurance rating ("" clears it), why, and the version
+    the writer saw. Unknown fields are refused; the service checks the rest (a reason, a rating
+    different from the current one)."""
+
+    rag = StrictChoiceField(choices=RAG_CHOICES, allow_blank=True, help_text='red, amber or green; "" clears the assurance rating.')
+    reason = StrictCharField(allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False, help_text="Why (required).")
+    version = StrictIntegerField(min_value=1, max_value=2_147_483_647, help_text="The version you saw (409 on a mismatch).")
 
 
 TARGET_SERIALIZERS: dict[type[models.Model], type[serializers.Serializer]] = {

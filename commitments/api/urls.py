@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import views
+from . import pending, views
+from .dependencies import DependencyViewSet
 
 # (collection, viewset, route basename), in the order the API's root lists them.
 routes: list[tuple[str, Any, str]] = [
@@ -15,6 +16,8 @@ routes: list[tuple[str, Any, str]] = [
     ("obligations", views.ObligationViewSet, "obligation"),
     ("actions", views.ActionViewSet, "action"),
     ("status-updates", views.StatusUpdateViewSet, "statusupdate"),
+    ("dependencies", DependencyViewSet, "dependency"),
+    ("pending-updates", pending.PendingUpdateViewSet, "pendingupdate"),
     ("meetings", views.MeetingViewSet, "meeting"),
     ("reports", views.ReportViewSet, "report"),
 ]

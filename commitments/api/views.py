@@ -48,9 +48,11 @@ from devotracker.api.throttling import TokenRateThrottle, TokenWriteRateThrottle
 from devotracker.api.viewsets import INT_KEY, ReadViewSet
 
 from .. import changes, comparisons, filtersets, services
-from ..models import Action, Agreement, Commitment, Obligation, Report, StatusUpdate, Theme
+from ..models import Action, Agreement, Commitment, Obligation, PendingUpdate, Report, StatusUpdate, Theme
 from . import schema as _write_body_schema  # noqa: F401  # registers the write body's schema extension
 from . import serializers as s
+from .pending import PendingUpdateSerializer
+from .assurance import CommitmentAssuranceMixin, ObligationAssuranceMixin
 
 # A status update is a few kilobytes at most (5,000-character texts, 20 pieces of evidence).
 MAX_WRITE_BODY = 256 * 1024
@@ -121,16 +123,38 @@ class UpdateWriteMixin:
             evidence=list(data.get("evidence", [])),
         )
         try:
-            update = services.record_update(target, by=request.user, version=version, data=update_input, source=StatusUpdate.Source.API)
+            update = services.record_update(
+                target,
+                by=request.user,
+                version=version,
+                data=update_input,
+                source=StatusUpdate.Source.API,
+                replace_pending=data.get("replace_pending", False),
+            )
         except services.NotAllowed as exc:
             raise exceptions.PermissionDenied(exc.message) from None
         except services.VersionConflict as exc:
             conflict = PreconditionFailed if header_version is not None else VersionConflict
             raise conflict(exc.message, extra={"current": self._represent(target)}) from None
+        except services.PendingExists as exc:
+            pending_url = reverse("api:pendingupdate-detail", kwargs={"pk": exc.pending.pk}, request=request)
+            raise PendingUpdateWaiting(exc.message, extra={"pending_update": pending_url, "current": self._represent(target)}) from None
         except services.InvalidUpdate as exc:
             raise exceptions.ValidationError(exc.errors or {"non_field_errors": [exc.message]}) from None
+        if isinstance(update, PendingUpdate):
+            # Approval before publishing (issue 15): accepted, not applied; the item is unchanged.
+            location = reverse("api:pendingupdate-detail", kwargs={"pk": update.pk}, request=request)
+            body = PendingUpdateSerializer(PendingUpdate.objects.for_list().get(pk=update.pk), context=self.get_serializer_context())  # type: ignore[attr-defined]
+            return Response(body.data, status=202, headers={"Location": location})
         location = reverse("api:statusupdate-detail", kwargs={"pk": update.pk}, request=request)
         return Response(self._represent(target), status=201, headers={"Location": location})
+
+
+class PendingUpdateWaiting(VersionConflict):
+    """409: the item has an update awaiting approval (send ``replace_pending: true`` to replace it)."""
+
+    default_detail = "This item has an update awaiting approval."
+    default_code = "pending_update"
 
 
 WRITE_OPTIONS: dict[str, Any] = {
@@ -164,14 +188,14 @@ def compared(view: Any, queryset: Any, kind: comparisons.Kind) -> Any:
 
 
 @document_read_viewset("commitments", s.CommitmentSerializer, s.CommitmentDetailSerializer, key="ref")
-class CommitmentViewSet(UpdateWriteMixin, ReadViewSet):
+class CommitmentViewSet(CommitmentAssuranceMixin, UpdateWriteMixin, ReadViewSet):
     """The inventory's commitments, keyed by ``ref``, with their shown state and obligations."""
 
     lookup_field = "ref"
     filterset_class = filtersets.CommitmentFilterSet
 
     def get_queryset(self) -> Any:
-        if self.action in ("retrieve", "updates"):
+        if self.action in ("retrieve", "updates", "assurance"):
             return compared(self, Commitment.objects.for_api_detail(), "commitments")
         return compared(self, Commitment.objects.for_api(), "commitments")
 
@@ -187,7 +211,7 @@ class CommitmentViewSet(UpdateWriteMixin, ReadViewSet):
             return self.row_plan().render_ids(self._base, queryset.page_ids(bottom, top), self._links)
         return queryset.page(bottom, top)
 
-    @document_write("commitment", s.CommitmentDetailSerializer, s.UpdateInputSerializer)
+    @document_write("commitment", s.CommitmentDetailSerializer, s.UpdateInputSerializer, accepted=PendingUpdateSerializer)
     @action(**WRITE_OPTIONS)
     def updates(self, request: Request, ref: str | None = None) -> Response:
         """Record the lead board secretariat's assessment of a commitment."""
@@ -195,7 +219,7 @@ class CommitmentViewSet(UpdateWriteMixin, ReadViewSet):
 
 
 @document_read_viewset("obligations", s.ObligationSerializer)
-class ObligationViewSet(UpdateWriteMixin, ReadViewSet):
+class ObligationViewSet(ObligationAssuranceMixin, UpdateWriteMixin, ReadViewSet):
     """What each party owes under each commitment, with its actions."""
 
     lookup_value_regex = INT_KEY
@@ -206,7 +230,7 @@ class ObligationViewSet(UpdateWriteMixin, ReadViewSet):
     def get_queryset(self) -> Any:
         return compared(self, Obligation.objects.for_api(), "obligations")
 
-    @document_write("obligation", s.ObligationSerializer, s.UpdateInputSerializer)
+    @document_write("obligation", s.ObligationSerializer, s.UpdateInputSerializer, accepted=PendingUpdateSerializer)
     @action(**WRITE_OPTIONS)
     def updates(self, request: Request, pk: str | None = None) -> Response:
         """Record an update of an obligation (its party's officers, or the lead board's secretariat)."""
@@ -227,7 +251,7 @@ class ActionViewSet(UpdateWriteMixin, ReadViewSet):
 
     plain_rows = True
 
-    @document_write("action", s.ActionSerializer, s.UpdateInputSerializer)
+    @document_write("action", s.ActionSerializer, s.UpdateInputSerializer, accepted=PendingUpdateSerializer)
     @action(**WRITE_OPTIONS)
     def updates(self, request: Request, pk: str | None = None) -> Response:
         """Record an update of an action."""

@@ -8,6 +8,7 @@ reads (a fixed number of queries per page, however many rows), and a service fro
 403 to someone who may not write) and again by the service when it writes.
 """
 
+from .approvals import pending_detail, pending_list, pending_withdraw
 from .imports import import_confirm, import_template, import_upload
 from .lists import action_list, commitment_detail, commitment_list, my_work, obligation_list
 from .updates import action_add, action_update, commitment_update, obligation_update
@@ -25,4 +26,7 @@ __all__ = [
     "my_work",
     "obligation_list",
     "obligation_update",
+    "pending_detail",
+    "pending_list",
+    "pending_withdraw",
 ]

@@ -120,8 +120,12 @@ def import_confirm(request: HttpRequest) -> HttpResponse:
         request.session.pop(IMPORT_SESSION_KEY, None)
         return _preview(request, exc.results, filename=stash.get("filename", ""), token=None, status=409)
     request.session.pop(IMPORT_SESSION_KEY, None)
-    saved = sum(1 for r in results if not r.unchanged)
-    messages.success(request, f"{saved} action update{'s' if saved != 1 else ''} saved from {stash.get('filename', 'the spreadsheet')}.")
+    submitted = sum(1 for r in results if r.submitted)
+    saved = sum(1 for r in results if not r.unchanged) - submitted
+    text = f"{saved} action update{'s' if saved != 1 else ''} saved from {stash.get('filename', 'the spreadsheet')}."
+    if submitted:
+        text += f" {submitted} {'were' if submitted != 1 else 'was'} submitted for the lead board's approval and will be published when approved."
+    messages.success(request, text)
     return redirect("commitments:my-work")
 
 

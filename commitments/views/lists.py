@@ -15,8 +15,10 @@ from django.shortcuts import get_object_or_404, render
 from boards.models import Membership, Party
 from pilots.models import Pilot
 
+from .. import dependencies
+from ..assurance import can_assure
 from ..filtersets import ActionFilterSet, CommitmentFilterSet, ObligationFilterSet
-from ..models import Action, Agreement, Commitment, Obligation, Theme, london_today
+from ..models import Action, Agreement, Commitment, Obligation, PendingUpdate, Theme, london_today
 from .common import (
     filtered_list,
     tidy_query,
@@ -158,6 +160,20 @@ def commitment_or_404(ref: str, qs: QuerySet[Any] | None = None) -> Commitment:
     return get_object_or_404(qs if qs is not None else Commitment.objects.all(), ref__iexact=ref)
 
 
+def _mark_pending(user: Any, commitment: Commitment, obligations: list[Obligation]) -> None:
+    """Set ``pending_update`` on the commitment, its obligations and their (prefetched) actions:
+    the update awaiting approval the user may see, else None (issue 15). One query."""
+    pending = {
+        (p.target_type, p.action_id or p.obligation_id or p.commitment_id): p
+        for p in PendingUpdate.objects.visible_to(user).submitted().filter(commitment=commitment).select_related("author", "board")
+    }
+    commitment.pending_update = pending.get(("commitment", commitment.pk))  # type: ignore[attr-defined]
+    for o in obligations:
+        o.pending_update = pending.get(("obligation", o.pk))  # type: ignore[attr-defined]
+        for a in o.actions.all():
+            a.pending_update = pending.get(("action", a.pk))
+
+
 def commitment_detail(request: HttpRequest, ref: str) -> HttpResponse:
     """``/commitments/<ref>/``: the text and its sources, who leads it, every party's obligation
     with its actions, and the full timeline of updates.
@@ -174,6 +190,13 @@ def commitment_detail(request: HttpRequest, ref: str) -> HttpResponse:
     # one permission query covers both.
     writable = writable_obligation_ids(user, obligations)
     can_assess = Commitment.objects.writable_by(user).filter(pk=commitment.pk).exists()
+    # The assurance rating of the commitment and of its obligations: one assurer for all (issue 15).
+    can_give_assurance = can_assure(user, commitment)
+    _mark_pending(user, commitment, obligations)
+    dependency_links = dependencies.for_commitment_page(commitment, today)
+    for o in obligations:
+        for a in o.actions.all():
+            a.dependency_links = dependency_links.get(dependencies.node(a))
     return render(
         request,
         "commitments/commitment_detail.html",
@@ -182,9 +205,11 @@ def commitment_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "obligations": obligations,
             "writable_obligations": writable,
             "can_assess": can_assess,
+            "can_assure": can_give_assurance,
             "timeline": list(commitment.updates.all()),
             "pilot_links": list(commitment.pilot_links.all()),
             "links_out": list(commitment.links_out.all()),
             "links_in": list(commitment.links_in.all()),
+            "dependency_links": dependency_links.get(dependencies.node(commitment)),
         },
     )

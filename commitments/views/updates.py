@@ -14,8 +14,18 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from ..forms import ActionUpdateForm, AddActionForm, CommitmentUpdateForm, UpdateForm
-from ..models import Action, Commitment, Obligation, Rag, Status, StatusUpdate, TrackedState
-from ..services import InvalidUpdate, NotAllowed, VersionConflict, add_action, can_write, record_update
+from ..models import Action, Commitment, Obligation, PendingUpdate, Rag, Status, StatusUpdate, TrackedState
+from ..services import (
+    InvalidUpdate,
+    NotAllowed,
+    PendingExists,
+    VersionConflict,
+    add_action,
+    approval_board,
+    can_write,
+    pending_update_for,
+    record_update,
+)
 from ..templatetags.tracker import possessive
 from .lists import commitment_or_404
 
@@ -76,6 +86,33 @@ def _pretty_iso(text: str) -> str:
         return "None"
 
 
+def _returned_to_resubmit(request: HttpRequest, target: TrackedState) -> PendingUpdate | None:
+    """The returned update named by ``?resubmit=<id>``, when it is this item's and the user's to
+    see; None otherwise (a bad or foreign id is ignored: the form simply starts from the item)."""
+    raw = request.GET.get("resubmit", "")
+    if not raw.isdigit() or len(raw) > 12:
+        return None
+    field_name = {Commitment: "commitment_id", Obligation: "obligation_id", Action: "action_id"}[type(target)]
+    return (
+        PendingUpdate.objects.visible_to(request.user)
+        .filter(pk=int(raw), state=PendingUpdate.State.RETURNED, target_type=type(target).__name__.lower(), **{field_name: target.pk})
+        .first()
+    )
+
+
+def _resubmit_initial(returned: PendingUpdate) -> dict[str, Any]:
+    initial: dict[str, Any] = {"reason": returned.reason, "note": returned.note, "evidence": "\n".join(returned.evidence or [])}
+    if returned.status:
+        initial["status"] = returned.status
+    if returned.changes_rag:
+        initial["rag"] = returned.rag
+    if returned.progress is not None:
+        initial["progress"] = returned.progress
+    if returned.due_date is not None:
+        initial["revised_due_date"] = returned.due_date
+    return initial
+
+
 def _update_page(
     request: HttpRequest,
     *,
@@ -96,19 +133,38 @@ def _update_page(
         form = form_class(request.POST, target=target)
         if form.is_valid():
             try:
-                record_update(target, by=request.user, version=form.cleaned_data["version"], data=form.to_update_input())
+                result = record_update(
+                    target,
+                    by=request.user,
+                    version=form.cleaned_data["version"],
+                    data=form.to_update_input(),
+                    replace_pending=form.cleaned_data.get("replace_pending", False),
+                )
             except NotAllowed:
                 raise PermissionDenied("You may not update this.") from None
             except VersionConflict as exc:
                 conflict, data = _conflict(form, request.POST, exc.current)
                 form = form_class(data, target=exc.current)
+            except PendingExists as exc:
+                form.add_error("replace_pending", exc.message)
             except InvalidUpdate as exc:
                 form.add_service_errors(exc.errors)
             else:
+                if isinstance(result, PendingUpdate):
+                    messages.success(
+                        request,
+                        f"Your update has been submitted for approval by the {result.board.name} secretariat. "
+                        "It will be published when they approve it.",
+                    )
+                    return redirect("commitments:pending-detail", pk=result.pk)
                 messages.success(request, success_message)
                 return redirect(f"{back_url}#timeline")
     else:
-        form = form_class(initial=form_class.initial_for(target, _due(target)), target=target)
+        initial = form_class.initial_for(target, _due(target))
+        returned = _returned_to_resubmit(request, target)
+        if returned is not None:  # "Submit again" from a returned update: start from what was asked
+            initial.update(_resubmit_initial(returned))
+        form = form_class(initial=initial, target=target)
     return render(
         request,
         "commitments/update_form.html",
@@ -120,6 +176,8 @@ def _update_page(
             "caption": caption,
             "back_url": back_url,
             "conflict": conflict,
+            "pending": pending_update_for(target),
+            "approval_board": approval_board(request.user, target),
             "due": _due(target),
             # A commitment's target date may be known to the month or year only (DESIGN.md §3).
             "due_precision": (target.target_date_precision or "day") if isinstance(target, Commitment) else "day",

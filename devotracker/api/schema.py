@@ -304,8 +304,9 @@ def document_read_viewset(
     )
 
 
-def document_write(target: str, target_serializer: type[serializers.Serializer], input_serializer: Any) -> Any:
-    """``extend_schema`` for ``POST …/updates/`` on one kind of target."""
+def document_write(target: str, target_serializer: type[serializers.Serializer], input_serializer: Any, accepted: Any = None) -> Any:
+    """``extend_schema`` for ``POST …/updates/`` on one kind of target; ``accepted``: the
+    representation of an update kept for approval (202)."""
     conflict = conflict_serializer(f"{target.capitalize()}Conflict", target_serializer)
     return extend_schema(
         summary=f"Record an update of this {target}",
@@ -316,12 +317,17 @@ def document_write(target: str, target_serializer: type[serializers.Serializer],
             "and the created status update's address in Location. Besides the body's schema, three rules "
             "depend on the target as it is now; breaking one is a 400: a change of status, RAG or due date "
             "(a value different from the current one) needs a reason; a change of status to complete needs "
-            "evidence; and an update must change something or add a note or evidence."
+            "evidence; and an update must change something or add a note or evidence. Where the lead board of "
+            "the item's commitment requires approval and you are not its secretariat, the update is kept for "
+            "approval instead: 202 answers with the pending update (its address in Location) and the item is "
+            "unchanged until the secretariat approves it; an item whose update awaits approval answers 409 (code "
+            '"pending_update", its address in pending_update) unless the body says replace_pending: true.'
         ),
         request=input_serializer,
         parameters=[IF_MATCH, LOCATION, RETRY_AFTER],
         responses={
             201: target_serializer,
+            **({202: OpenApiResponse(accepted, description="Kept for the secretariat's approval; not yet published.")} if accepted else {}),
             **errors(400, 401, 403, 404),
             409: OpenApiResponse(conflict, description=_ERROR_TEXT[409]),
             412: OpenApiResponse(conflict, description=_ERROR_TEXT[412]),

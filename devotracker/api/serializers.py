@@ -82,6 +82,17 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON ``true`` or ``false`` only: ``"yes"``, ``1`` and ``"true"`` are refused, not coerced."""
+
+    default_error_messages = {"invalid": "Give true or false (a JSON boolean)."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
 class StrictChoiceField(serializers.ChoiceField):
     """A choice given as a JSON string; numbers and booleans are refused rather than stringified."""
 

@@ -26,7 +26,7 @@ def test_boards_are_served_by_the_boards_app(read_token: str, board: Any) -> Non
     assert body["commitments_url"] == "http://testserver/api/v1/commitments/?board=SPB"
     assert list(body) == [
         "url", "code", "slug", "name", "kind", "role", "is_mou_board", "chair", "chair_basis", "owner", "reports_to",
-        "reports_to_basis", "supports", "supports_basis", "status_at_mou", "notes", "commitments_url", "updated_at",
+        "reports_to_basis", "supports", "supports_basis", "status_at_mou", "notes", "requires_approval", "commitments_url", "updated_at",
     ]  # fmt: skip
 
 

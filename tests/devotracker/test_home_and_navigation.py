@@ -57,7 +57,7 @@ def test_home_needs_sign_in(client: Client) -> None:
 def test_officers_see_my_work_and_not_admin(stub_pages: None, client: Client, officer: Any) -> None:
     client.force_login(officer)
     links = nav_links(client.get("/commitments/").content.decode())
-    assert links == [("Dashboard", ""), ("My work", ""), ("Commitments", "page"), ("Boards", ""), ("Pilots", ""), ("Meetings", "")]
+    assert links == [("Dashboard", ""), ("My work", ""), ("Approvals", ""), ("Commitments", "page"), ("Boards", ""), ("Pilots", ""), ("Meetings", "")]
 
 
 def test_viewers_do_not_see_my_work(stub_pages: None, client: Client, viewer: Any) -> None:

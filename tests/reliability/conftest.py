@@ -22,8 +22,8 @@ from django.core.files.base import ContentFile
 from django.db import connection
 from django.utils import timezone
 
-from boards.models import ApiToken, Meeting, Party, Profile
-from commitments.models import Action, Change, Commitment, Obligation, OutboxMessage, Report, StatusUpdate
+from boards.models import ApiToken, Board, Meeting, Party, Profile
+from commitments.models import Action, Change, Commitment, Obligation, OutboxMessage, PendingUpdate, Report, StatusUpdate
 from reporting.models import ReportingPeriod, Snapshot
 from reporting.snapshots import take_snapshot
 from webhooks import services as webhook_services
@@ -74,6 +74,20 @@ def rel_world(world: World, partner: Any, admin_user: Any) -> World:  # noqa: F8
         state=Event.State.DELIVERED, attempts=1, delivered_at=timezone.now(), next_attempt_at=None
     )
     world.webhook_event.refresh_from_db()  # type: ignore[attr-defined]
+    # An officer of party A's update of its late action, awaiting the SPB secretariat (issue 15);
+    # a note only, so that approving it again (each role in turn) still applies.
+    late = world.late_action
+    world.pending = PendingUpdate.objects.create(  # type: ignore[attr-defined]
+        target_type="action",
+        action=late,
+        obligation=late.obligation,
+        commitment=late.obligation.commitment,
+        party=late.obligation.party,
+        board=world.board,
+        author=late.obligation.party.memberships.get(user__username="alice").user,
+        base_version=late.version,
+        note="Awaiting the matrix.",
+    )
     return world
 
 
@@ -107,9 +121,15 @@ def snapshot() -> dict[str, Any]:
         subscriptions = cursor.fetchall()
         cursor.execute(f"SELECT id, state, attempts FROM {Event._meta.db_table} ORDER BY id")
         events = cursor.fetchall()
+        cursor.execute(f"SELECT id, state FROM {PendingUpdate._meta.db_table} ORDER BY id")
+        pending = cursor.fetchall()
+        cursor.execute(f"SELECT id, requires_approval FROM {Board._meta.db_table} ORDER BY id")
+        approval = cursor.fetchall()
     return {
         **dict(zip([*counted, "digests_off"], row, strict=True)),
         "versions": rows,
         "webhook_subscriptions": subscriptions,
         "webhook_events": events,
+        "pending_updates": pending,
+        "boards_requiring_approval": approval,
     }

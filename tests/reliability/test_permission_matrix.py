@@ -32,8 +32,8 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from boards.models import ApiToken
-from commitments.models import Action, Commitment, Obligation, Report
+from boards.models import ApiToken, Board
+from commitments.models import Action, Commitment, Obligation, PendingUpdate, Report
 from webhooks.models import Event, Subscription
 
 from .conftest import snapshot
@@ -85,6 +85,10 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /periods/":                           ALL_READ,
     "GET /periods/{period}/":                  ALL_READ,
     "GET /accounts/password/change/":          ALL_READ,
+    # Approval before publishing (issue 15): the list is everyone's (each sees what they may);
+    # an update awaiting approval is seen by its author's party and the deciding board's secretariat.
+    "GET /approvals/":                         ALL_READ,
+    "GET /approvals/{pending}/":               (LOGIN, 404, 200, 404, 200, 200, LOGIN, LOGIN),
     "GET /import/template.csv":                (LOGIN, 403, 200, 200, 200, 200, LOGIN, LOGIN),
     "GET /admin/":                             (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, LOGIN, LOGIN),
     "GET /admin/admin/logentry/":              (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, LOGIN, LOGIN),
@@ -123,6 +127,10 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /periods/new/":                      (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN),
     "GET /periods/{period}/close/":            (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN),
     "POST /periods/{period}/close/":           (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN),
+    "POST /approvals/{pending}/ (approve)":    (LOGIN, 404, 403, 404, 302, 302, LOGIN, LOGIN),  # not its author's to decide
+    "POST /approvals/{pending}/ (return)":     (LOGIN, 404, 403, 404, 302, 302, LOGIN, LOGIN),
+    "POST /approvals/{pending}/withdraw/":     (LOGIN, 404, 302, 404, 403, 403, LOGIN, LOGIN),  # its author only
+    "POST /boards/SPB/approval/":              (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),  # the board's secretariat
     "POST /admin/boards/party/add/":           (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 302, LOGIN, LOGIN),
     # --- pages: webhooks (issue 14), administrators only ------------------------------------------
     "GET /webhooks/":                          STAFF_PAGE,
@@ -172,6 +180,8 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /api/v1/periods/{closed_period}/obligations/{obligation}/":      API_READ,
     "GET /api/v1/periods/{closed_period}/actions/":                       API_READ,
     "GET /api/v1/periods/{closed_period}/actions/{action}/":              API_READ,
+    "GET /api/v1/pending-updates/":            API_READ,
+    "GET /api/v1/pending-updates/{pending}/":  (401, 404, 200, 404, 200, 200, 200, 200),
     "GET /api/v1/changes/":                    API_READ,
     "GET /api/v1/changes/head/":               API_READ,
     # Webhook subscriptions (issue 14): everyone authenticated lists their own organisations' (the
@@ -184,6 +194,9 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /api/v1/obligations/{obligation}/updates/":   (401, 403, 201, 403, 201, 201, 403, 201),
     "POST /api/v1/obligations/{other}/updates/":        (401, 403, 403, 201, 201, 201, 403, 403),
     "POST /api/v1/actions/{action}/updates/":           (401, 403, 201, 403, 201, 201, 403, 201),
+    "POST /api/v1/pending-updates/{pending}/approve/":  (401, 404, 403, 404, 200, 200, 403, 403),
+    "POST /api/v1/pending-updates/{pending}/return/":   (401, 404, 403, 404, 200, 200, 403, 403),
+    "POST /api/v1/pending-updates/{pending}/withdraw/": (401, 404, 200, 404, 403, 403, 403, 403),
     "POST /api/v1/commitments/ (create)":               (401, 405, 405, 405, 405, 405, 405, 405),
     "DELETE /api/v1/obligations/{obligation}/":         (401, 405, 405, 405, 405, 405, 405, 405),
     "PATCH /api/v1/actions/{action}/":                  (401, 405, 405, 405, 405, 405, 405, 405),
@@ -244,6 +257,7 @@ def _path(template: str, world: Any) -> str:
         "closed_period": world.closed_period.pk,
         "subscription": world.subscription.pk,
         "event": world.webhook_event.msg_id,
+        "pending": world.pending.pk,
     }
     return template.split(" (")[0].format(**keys)
 
@@ -300,6 +314,13 @@ def perform(operation: str, client: APIClient, world: Any) -> Outcome:
         response = _upload(client, world)
     elif method == "GET":
         response = client.get(path)
+    elif path.startswith("/api/v1/pending-updates/") and path.endswith("/return/"):
+        response = client.post(path, {"comment": "Returned by the matrix."}, format="json")
+    elif re.match(r"^/approvals/\d+/$", path):
+        decision = "return" if "(return)" in operation else "approve"
+        response = client.post(path, {"decision": decision, "comment": "Decided by the matrix."})
+    elif path.startswith("/boards/") and path.endswith("/approval/"):
+        response = client.post(path, {"requires_approval": "on"})
     elif path.startswith("/api/v1/") and path.endswith("/updates/"):
         response = client.post(path, {"note": "Checked by the matrix.", "version": _target(path).version}, format="json")
     elif path == "/api/v1/webhooks/":
@@ -430,6 +451,12 @@ def prepare(operation: str, world: Any) -> None:
     if "webhooks/{subscription}" in operation and not Subscription.objects.filter(pk=world.subscription.pk).exists():
         world.subscription.save(force_insert=True)
         world.webhook_event.save(force_insert=True)
+    if "{pending}" in operation:  # an earlier role's decision is undone, so the next one has something to decide
+        PendingUpdate.objects.filter(pk=world.pending.pk).update(
+            state=PendingUpdate.State.SUBMITTED, decided_by=None, decided_at=None, comment="", published=None
+        )
+    if operation.endswith("/approval/"):
+        Board.objects.filter(pk=world.board.pk).update(requires_approval=False)
     if operation.endswith("/redeliver/"):
         Event.objects.filter(pk=world.webhook_event.pk).update(state=Event.State.DELIVERED, attempts=1, next_attempt_at=None)
 
