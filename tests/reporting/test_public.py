@@ -193,6 +193,37 @@ def test_an_update_awaiting_approval_is_not_shown(anonymous: Client, dataset: Da
     assert "In progress" in page and "40%" in page and "Red" in page and "Complete" not in page
 
 
+def test_the_public_view_changes_only_when_the_secretariat_approves(anonymous: Client, dataset: Dataset, officer: Any) -> None:
+    """Approval before publishing (issue 15, "Done when"): an officer's update under a board that
+    approves is submitted, returned, resubmitted and approved; the public page changes only then."""
+    from commitments import services
+
+    if not (hasattr(services, "approve_update") and hasattr(services, "return_update") and hasattr(Board, "requires_approval")):
+        pytest.skip("TODO(issue 15): approval before publishing is not in commitments.services yet")
+    Board.objects.filter(pk=dataset.spb.pk).update(requires_approval=True)
+    secretary = dataset_secretary(dataset)
+    path = "/public/commitments/EST-02/"  # rolls up from party A's one obligation, amber
+
+    def rating() -> str:
+        page = main(get(anonymous, path))
+        return next(word for word in ("Red", "Amber", "Green") if f"{word} self-assessed" in page)
+
+    def submit() -> Any:
+        o = Obligation.objects.get(pk=dataset.obligations["today"].pk)
+        return record_update(o, by=officer, version=o.version, data=UpdateInput(rag="red", reason="Budget cut"))
+
+    assert rating() == "Amber"
+    pending = submit()
+    assert isinstance(pending, commitment_models.PendingUpdate)
+    assert rating() == "Amber"
+    services.return_update(pending, by=secretary, comment="Say which budget")
+    assert rating() == "Amber"
+    pending = submit()
+    assert rating() == "Amber"
+    services.approve_update(pending, by=secretary)
+    assert rating() == "Red"
+
+
 def test_movement_since_the_last_closed_period(anonymous: Client, dataset: Dataset, closed_period: Any) -> None:
     assess(dataset, "EST-01", rag="green", reason="Funding agreed")  # red -> green: improved
     page = main(get(anonymous, "/public/commitments/EST-01/"))
