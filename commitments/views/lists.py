@@ -8,9 +8,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 
 from boards.models import Membership, Party
 from pilots.models import Pilot
@@ -29,13 +30,18 @@ from .common import (
 # --- my work ----------------------------------------------------------------------------------
 
 
+# Updates returned to their author are pointed out on My work for this long (issue 15).
+RETURNED_SHOWN_DAYS = 30
+
+
 def my_work(request: HttpRequest) -> HttpResponse:
     """``/my-work/``: the open obligations and actions the user's parties owe (or the user owns),
     overdue first, then by due date; for secretariat members also those under the commitments
     their boards lead, and those commitments. Counts at the top.
 
     Queries: memberships (1), officer parties (1), obligations (1), actions (1), led commitments
-    (1, secretariat only), write permissions (2); the number of rows does not change it.
+    (1, secretariat only), updates awaiting approval (1), write permissions (2); the number of rows
+    does not change it.
     """
     user: Any = request.user
     today = london_today()
@@ -53,6 +59,13 @@ def my_work(request: HttpRequest) -> HttpResponse:
     obligations = list(obligations_qs.for_list(today).open().order_by(*order))
     actions = list(actions_qs.for_list(today).open().order_by(*order))
     led = list(Commitment.objects.filter(lead_board_id__in=board_ids).for_list(today).order_by("ref")) if board_ids else []
+
+    recent = timezone.now() - dt.timedelta(days=RETURNED_SHOWN_DAYS)
+    approvals = PendingUpdate.objects.visible_to(user).aggregate(
+        to_decide=Count("pk", filter=Q(state="submitted", board_id__in=board_ids)),
+        waiting=Count("pk", filter=Q(state="submitted") & ~Q(board_id__in=board_ids)),
+        returned=Count("pk", filter=Q(state="returned", author_id=user.pk, decided_at__gte=recent)),
+    )
 
     items = [*obligations, *actions]
     counts = {
@@ -73,6 +86,8 @@ def my_work(request: HttpRequest) -> HttpResponse:
             "writable_obligations": writable_obligation_ids(user, obligations),
             "writable_actions": writable_action_ids(user, actions),
             "may_import": bool(user.is_superuser) or bool(memberships),
+            "approvals": approvals,
+            "returned_shown_days": RETURNED_SHOWN_DAYS,
         },
     )
 

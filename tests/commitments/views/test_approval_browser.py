@@ -45,7 +45,7 @@ def person(browser: Any, built_css: None, live_server: Any) -> Iterator[Callable
 
 def _public_url(live_server: Any, ref: str) -> str | None:
     try:
-        return live_server.url + reverse("reporting:public-commitment", args=[ref])
+        return live_server.url + reverse("public:commitment", args=[ref])
     except NoReverseMatch:
         return None
 
