@@ -28,6 +28,7 @@ class BoardAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_mou_board"]
     search_fields = ["code", "name"]
     autocomplete_fields = ["chair", "owner", "reports_to", "supports"]
+    readonly_fields = ["approval_changed_at", "approval_changed_by"]
 
 
 @admin.register(Membership)

@@ -31,10 +31,12 @@ from .models import (
     Commitment,
     CommitmentLink,
     CommitmentPilot,
+    Dependency,
     Escalation,
     JobRun,
     Obligation,
     OutboxMessage,
+    PendingUpdate,
     Report,
     Signatory,
     StatusUpdate,
@@ -195,6 +197,29 @@ class StatusUpdateAdmin(ReadOnlyAdmin):
     search_fields = ["commitment__ref", "author__username", "note", "reason"]
     date_hierarchy = "created_at"
     list_select_related = ["commitment", "party", "author"]
+
+
+@admin.register(PendingUpdate)
+class PendingUpdateAdmin(ReadOnlyAdmin):
+    """Read only: updates awaiting approval are decided on /approvals/ (or through the API), where
+    commitments.services checks who may decide and that each is decided once."""
+
+    list_display = ["created_at", "target_type", "commitment", "party", "board", "author", "state", "decided_by", "decided_at"]
+    list_filter = ["state", "target_type", "board"]
+    search_fields = ["commitment__ref", "author__username", "note", "reason", "comment"]
+    date_hierarchy = "created_at"
+    list_select_related = ["commitment", "party", "board", "author", "decided_by"]
+
+
+@admin.register(Dependency)
+class DependencyAdmin(ReadOnlyAdmin):
+    """Read only: dependencies are added and removed on the commitment pages or through the API
+    (commitments.dependencies refuses cycles and keeps the history); the sources' come from the data."""
+
+    list_display = ["id", "commitment", "action", "prerequisite_commitment", "prerequisite_action", "basis", "created_by", "created_at"]
+    list_filter = ["basis"]
+    search_fields = ["commitment__ref", "prerequisite_commitment__ref", "source_key", "source_note"]
+    list_select_related = ["commitment", "action", "prerequisite_commitment", "prerequisite_action", "created_by"]
 
 
 @admin.register(Escalation)
