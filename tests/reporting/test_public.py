@@ -498,3 +498,41 @@ def test_on_in_the_quick_start_off_in_production_unless_set_and_a_bad_rate_is_re
         assert result.returncode != 0 and "PUBLIC_RATE_LIMIT must be" in result.stderr, bad
     result = run_python(SHOW_SETTINGS, DATABASE_URL="", VAR_DIR=str(tmp_path), PUBLIC_VIEW="maybe")
     assert result.returncode != 0 and "PUBLIC_VIEW must be one of" in result.stderr
+
+
+# --- the real data ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def real_data(settings: Any) -> None:
+    """The quick start's data: the MoU inventory and the demo's owners, actions and two years of history."""
+    import io
+
+    from django.core.management import call_command
+
+    settings.DEMO_PASSWORD = "a-demo-password-for-tests"
+    call_command("load_mou", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("load_demo", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_on_the_real_data_every_page_answers_and_no_person_or_private_text_appears(anonymous: Client, real_data: None) -> None:
+    from django.contrib.auth import get_user_model
+
+    pages = {path: response for path, response in crawl(anonymous, "/public/") if path.startswith("/public/")}
+    refs = set(Commitment.objects.values_list("ref", flat=True))
+    assert len(refs) == 83
+    assert {f"/public/commitments/{ref}/" for ref in refs} <= set(pages)
+    assert f"Commitments {len(refs)}" in main(pages["/public/"])
+    people: set[str] = set()
+    for user in get_user_model().objects.all():
+        # Usernames that are plain words ("officer", "partner") are words of the pages too.
+        people |= {user.email, *([user.username] if "." in user.username else [])}
+        if user.first_name and user.last_name:
+            people.add(f"{user.first_name} {user.last_name}")
+    texts = {t for t in StatusUpdate.objects.values_list("reason", flat=True) if len(t) > 30}
+    texts |= {t for t in StatusUpdate.objects.values_list("note", flat=True) if len(t) > 30}
+    assert people and texts
+    for path, response in pages.items():
+        body = text(response)
+        for value in people | texts:
+            assert value and value not in body, f"{path} shows {value!r}"
