@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from boards.models import Basis, Board, Meeting, Party
@@ -124,10 +124,12 @@ class Assured(models.Model):
     the item; every change is also a history row (:func:`commitments.services.record_assurance`).
     Roll-ups and reports use the assurance rating where there is one (:attr:`rating_used`)."""
 
-    assurance_rag = models.CharField(max_length=5, choices=Rag.choices, default="", blank=True)
+    # Defaults in the database too, so set-based writers that insert rows (bench.loadgen) need not
+    # name these columns.
+    assurance_rag = models.CharField(max_length=5, choices=Rag.choices, default="", db_default="", blank=True)
     assurance_at = models.DateTimeField(null=True, blank=True)
     assurance_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    assurance_reason = models.TextField(blank=True)
+    assurance_reason = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         abstract = True
@@ -356,6 +358,100 @@ class CommitmentLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source_id} {self.get_kind_display().lower()} {self.target_id}"
+
+
+class Dependency(models.Model):
+    """One item waits on another (issue 15): the *dependent* (a commitment or an action) cannot
+    move until its *prerequisite* (a commitment or an action, under any commitment) has.
+
+    Exactly one of ``commitment``/``action`` names the dependent, exactly one of
+    ``prerequisite_commitment``/``prerequisite_action`` the prerequisite. A dependency from the
+    sources (``basis="sources"``) keeps where the inventory gives it: the entry (``source_key``),
+    its field (``source_field``: ``followed_up_by``, ``parent``, ``conditions``…) and the words or
+    citation it rests on (``source_note``). Writes go through :mod:`commitments.dependencies`, which
+    also refuses cycles (a constraint cannot see a chain).
+    """
+
+    class Basis(models.TextChoices):
+        SOURCES = "sources", "From the sources"
+        SECRETARIAT = "secretariat", "Added by a secretariat"
+
+    commitment = models.ForeignKey(Commitment, null=True, blank=True, on_delete=models.CASCADE, related_name="waiting_on_links")
+    action = models.ForeignKey("Action", null=True, blank=True, on_delete=models.CASCADE, related_name="waiting_on_links")
+    prerequisite_commitment = models.ForeignKey(
+        Commitment, null=True, blank=True, on_delete=models.CASCADE, related_name="holding_up_links"
+    )
+    prerequisite_action = models.ForeignKey("Action", null=True, blank=True, on_delete=models.CASCADE, related_name="holding_up_links")
+    basis = models.CharField(max_length=12, choices=Basis.choices, default=Basis.SECRETARIAT)
+    source_key = models.CharField(max_length=80, blank=True, help_text="The inventory entry the dependency is read from.")
+    source_field = models.CharField(max_length=40, blank=True, help_text="The entry's field that gives it.")
+    source_note = models.TextField(blank=True, help_text="The words or citation it rests on.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "dependencies"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(commitment__isnull=False, action__isnull=True) | Q(commitment__isnull=True, action__isnull=False),
+                name="dependency_one_dependent",
+                violation_error_message="A dependency is of exactly one commitment or action.",
+            ),
+            models.CheckConstraint(
+                condition=Q(prerequisite_commitment__isnull=False, prerequisite_action__isnull=True)
+                | Q(prerequisite_commitment__isnull=True, prerequisite_action__isnull=False),
+                name="dependency_one_prerequisite",
+                violation_error_message="A dependency waits on exactly one commitment or action.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(commitment__isnull=True) | Q(prerequisite_commitment__isnull=True) | ~Q(commitment=F("prerequisite_commitment"))
+                )
+                & (Q(action__isnull=True) | Q(prerequisite_action__isnull=True) | ~Q(action=F("prerequisite_action"))),
+                name="dependency_not_on_itself",
+                violation_error_message="An item cannot wait on itself.",
+            ),
+            models.CheckConstraint(
+                condition=Q(basis__in=["sources", "secretariat"]), name="dependency_basis_valid", violation_error_message="Unknown basis."
+            ),
+            # One per pair, for each of the four shapes (a unique constraint over nullable columns
+            # would let NULLs repeat).
+            *(
+                models.UniqueConstraint(
+                    fields=[dependent, prerequisite],
+                    condition=Q(**{f"{dependent}__isnull": False, f"{prerequisite}__isnull": False}),
+                    name=f"dependency_once_{dependent[0]}{prerequisite.split('_')[1][0]}",
+                    violation_error_message="This item already waits on that one.",
+                )
+                for dependent in ("commitment", "action")
+                for prerequisite in ("prerequisite_commitment", "prerequisite_action")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dependent_label} waits on {self.prerequisite_label}"
+
+    @property
+    def dependent(self) -> TrackedState:
+        return self.commitment if self.commitment_id else self.action  # type: ignore[return-value]
+
+    @property
+    def prerequisite(self) -> TrackedState:
+        return self.prerequisite_commitment if self.prerequisite_commitment_id else self.prerequisite_action  # type: ignore[return-value]
+
+    @staticmethod
+    def label_of(item: Any) -> str:
+        """How pages, notes and messages name an item: a commitment by ref, an action by number."""
+        return item.ref if isinstance(item, Commitment) else f"action {item.pk}"
+
+    @property
+    def dependent_label(self) -> str:
+        return self.label_of(self.dependent)
+
+    @property
+    def prerequisite_label(self) -> str:
+        return self.label_of(self.prerequisite)
 
 
 class Citation(models.Model):
@@ -607,6 +703,10 @@ class StatusUpdate(models.Model):
     to_progress = models.PositiveSmallIntegerField(null=True, blank=True)
     from_due_date = models.DateField(null=True, blank=True)
     to_due_date = models.DateField(null=True, blank=True)
+    # The assurance rating (issue 15): a row written by commitments.assurance changes it (the two
+    # differ); every other row leaves both empty (the set-based writers' inserts use the defaults).
+    from_assurance_rag = models.CharField(max_length=5, blank=True, default="", db_default="")
+    to_assurance_rag = models.CharField(max_length=5, blank=True, default="", db_default="")
     version = models.PositiveIntegerField(help_text="The target's version after this update.")
     reason = models.TextField(blank=True)
     note = models.TextField(blank=True)
@@ -657,6 +757,14 @@ class StatusUpdate(models.Model):
                     "RAG",
                     Rag(self.from_rag).label if self.from_rag else "Not assessed",
                     Rag(self.to_rag).label if self.to_rag else "Not assessed",
+                )
+            )
+        if self.from_assurance_rag != self.to_assurance_rag:
+            out.append(
+                (
+                    "Assurance RAG",
+                    Rag(self.from_assurance_rag).label if self.from_assurance_rag else "Not assessed",
+                    Rag(self.to_assurance_rag).label if self.to_assurance_rag else "Not assessed",
                 )
             )
         if self.to_progress is not None and self.from_progress != self.to_progress:

@@ -206,30 +206,34 @@ class CommitmentQuerySet(models.QuerySet[Any]):
         """One commitment with everything its page shows, in a fixed number of queries."""
         from .models import Action, Obligation, StatusUpdate
 
-        return self.for_list(on).select_related("assurance_by").prefetch_related(
-            "citations",
-            "co_lead_boards",
-            "other_parties",
-            "recipients",
-            "pilot_links__pilot",
-            "children",
-            "clauses",
-            "links_out__target",
-            "links_in__source",
-            models.Prefetch(
-                "obligations",
-                queryset=Obligation.objects.select_related("party", "owner", "assurance_by").with_overdue(on).order_by("party__name"),
-            ),
-            models.Prefetch(
-                "obligations__actions",
-                queryset=Action.objects.select_related("owner").with_overdue(on).with_at_risk(on).order_by("due_date", "id"),
-            ),
-            models.Prefetch(
-                "updates",
-                queryset=StatusUpdate.objects.select_related("author", "approved_by", "party", "obligation__party", "action").order_by(
-                    "-created_at", "-id"
+        return (
+            self.for_list(on)
+            .select_related("assurance_by")
+            .prefetch_related(
+                "citations",
+                "co_lead_boards",
+                "other_parties",
+                "recipients",
+                "pilot_links__pilot",
+                "children",
+                "clauses",
+                "links_out__target",
+                "links_in__source",
+                models.Prefetch(
+                    "obligations",
+                    queryset=Obligation.objects.select_related("party", "owner", "assurance_by").with_overdue(on).order_by("party__name"),
                 ),
-            ),
+                models.Prefetch(
+                    "obligations__actions",
+                    queryset=Action.objects.select_related("owner").with_overdue(on).with_at_risk(on).order_by("due_date", "id"),
+                ),
+                models.Prefetch(
+                    "updates",
+                    queryset=StatusUpdate.objects.select_related("author", "approved_by", "party", "obligation__party", "action").order_by(
+                        "-created_at", "-id"
+                    ),
+                ),
+            )
         )
 
     def for_api(self, on: dt.date | None = None) -> CommitmentQuerySet:

@@ -23,7 +23,6 @@ from django.utils import timezone
 
 from . import changes as change_log
 from .lifecycle import is_overdue
-from .querysets import rating_used_expr
 from .models import (
     RAG_SEVERITY,
     RAG_VALUES,
@@ -39,6 +38,7 @@ from .models import (
     TrackedState,
     london_today,
 )
+from .querysets import rating_used_expr
 
 MAX_TEXT = 5000
 MAX_EVIDENCE_ITEMS = 20

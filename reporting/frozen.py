@@ -34,7 +34,7 @@ from .models import ActionState, CommitmentState, ObligationState, Snapshot
 def commitments(snapshot: Snapshot, scope: Scope) -> list[Any]:
     """The scope's commitments the snapshot holds, by theme and ref, each carrying its frozen shown
     state under the names the live list annotates (``shown_status_db``, ``shown_rag_db``,
-    ``shown_progress_db``, ``is_overdue``) and its frozen ``target_date``."""
+    ``rating_used_db``, ``shown_progress_db``, ``is_overdue``) and its frozen ``target_date``."""
     states = {
         row["commitment_id"]: row
         for row in CommitmentState.objects.filter(snapshot=snapshot, commitment_id__in=scope.commitments().values("pk")).values(
@@ -49,6 +49,9 @@ def commitments(snapshot: Snapshot, scope: Scope) -> list[Any]:
     for c in out:
         state = states[c.pk]
         c.shown_status_db, c.shown_rag_db, c.shown_progress_db = state["status"], state["rag"], state["progress"]
+        # A snapshot keeps the shown RAG, not the assurance rating (issue 15): a paper built from it
+        # counts the ratings it froze.
+        c.rating_used_db = state["rag"]
         c.is_overdue, c.target_date = state["overdue"], state["due_date"]
     return out
 

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from boards.models import Board, Meeting
 from commitments import changes, escalation
+from commitments.dependencies import at_risk_items
 from commitments.models import Agreement, Change, Citation, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
 from commitments.sources import format_date
 
@@ -49,8 +50,8 @@ from .dashboards import (
     overdue_item_list,
     update_target_label,
 )
-from .dashboards.figures import owner_label
-from .dashboards.queries import obligation_label
+from .dashboards.figures import owner_label, rating_note
+from .dashboards.queries import disagreement_list, obligation_label
 from .models import LEADERS_COMMITTEE_CODE, ReportingPeriod, Snapshot
 from .periods import period_for_meeting, previous_closed
 from .word import html_to_docx
@@ -259,14 +260,38 @@ def _escalated_items(scope: Scope, as_of: dt.date, frozen: Snapshot | None = Non
     return out
 
 
-def _counts(commitments: list[Any], label: str) -> RagSeries:
-    """RAG, complete and overdue counts of commitments annotated by ``for_list`` (shown state)."""
+def _counts(commitments: list[Any], label: str, *, frozen: bool = False) -> RagSeries:
+    """RAG, complete and overdue counts of commitments annotated by ``for_list`` (shown state),
+    RAG by the rating used (issue 15: the assurance rating where one is given), with how many carry
+    an assurance rating and how many disagree (none in a frozen snapshot, which keeps one rating)."""
     s = RagSeries(label)
     for c in commitments:
         s.add(
-            c.shown_rag_db, 1, complete=c.shown_status_db == Status.COMPLETE, overdue=bool(c.is_overdue), progress=c.shown_progress_db or 0
+            c.rating_used_db,
+            1,
+            complete=c.shown_status_db == Status.COMPLETE,
+            overdue=bool(c.is_overdue),
+            progress=c.shown_progress_db or 0,
         )
+        if not frozen and c.assurance_rag:
+            s.add_ratings(1, int(c.assurance_rag != c.shown_rag_db))
     return s
+
+
+def _ratings(scope: Scope, totals: RagSeries, frozen: Snapshot | None) -> dict[str, Any]:
+    """What a paper says of the two ratings (issue 15): which rating its counts use, and where the
+    ratings disagree (live figures only: a closed period's snapshot keeps the shown RAG alone)."""
+    if frozen is not None:
+        note = (
+            f"RAG counts use the ratings frozen with the period's figures on {frozen.day:%-d %B %Y} "
+            "(the owner's own, or the lead board's assessment); assurance ratings are not part of a frozen snapshot."
+        )
+        return {"rating_note": note, "disagreements": [], "ratings_frozen": True}
+    return {
+        "rating_note": rating_note(totals.assured, totals.total, "commitments"),
+        "disagreements": disagreement_list(scope.commitments(), scope.obligations()),
+        "ratings_frozen": False,
+    }
 
 
 def _updates(scope: Scope, start: dt.datetime, end: dt.datetime, frozen: Snapshot | None) -> list[StatusUpdate]:
@@ -275,6 +300,14 @@ def _updates(scope: Scope, start: dt.datetime, end: dt.datetime, frozen: Snapsho
     if frozen is not None:
         end = min(end, frozen.taken_at + dt.timedelta(microseconds=1))
     return list(scope.updates().filter(created_at__gte=start, created_at__lt=end).for_timeline().order_by("created_at", "id"))  # type: ignore[attr-defined]
+
+
+def _at_risk(scope: Scope, as_of: dt.date, frozen: Snapshot | None) -> dict[str, Any]:
+    """Items waiting on a prerequisite at risk (issue 15), live figures only: a closed period's
+    snapshot keeps no dependencies."""
+    if frozen is not None:
+        return {"at_risk": [], "at_risk_frozen": True}
+    return {"at_risk": at_risk_items(scope.commitments(), scope.actions(), as_of), "at_risk_frozen": False}
 
 
 def leaders_committee_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot | None = None) -> dict[str, Any]:
@@ -307,14 +340,14 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot
         ThemeSection(
             theme=t,
             number=f"A.{i}",
-            counts=_counts(by_theme[t.pk], t.name),
+            counts=_counts(by_theme[t.pk], t.name, frozen=frozen is not None),
             commitments=by_theme[t.pk],
             changes=updates_by_theme[t.pk],
             overdue=overdue_by_theme[t.pk],
         )
         for i, t in enumerate(themes, start=1)
     ]
-    totals = _counts(commitments, "All commitments")
+    totals = _counts(commitments, "All commitments", frozen=frozen is not None)
     escalated = _escalated_items(scope, as_of, frozen)
     previous_period, movement = movement_since_last_period(meeting, as_of, frozen)
     agreements = list(Agreement.objects.filter(in_dashboards_by_default=True).order_by("date", "slug"))
@@ -331,7 +364,7 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot
         "previous_period": previous_period,
         "movement": movement,
         "escalated_top": escalated[:FRONT_LIST_LIMIT],
-        "red_top": sorted((c for c in commitments if c.shown_rag_db == "red"), key=lambda c: (c.shown_progress_db or 0, c.ref))[
+        "red_top": sorted((c for c in commitments if c.rating_used_db == "red"), key=lambda c: (c.shown_progress_db or 0, c.ref))[
             :FRONT_LIST_LIMIT
         ],
         "front_limit": FRONT_LIST_LIMIT,
@@ -348,6 +381,8 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot
         "agreements": agreements,
         "sources": sources,
         "chart": chart,
+        **_ratings(scope, totals, frozen),
+        **_at_risk(scope, as_of, frozen),
     }
 
 
@@ -411,6 +446,7 @@ def board_paper_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot | Non
     updates = _updates(scope, start, end, frozen)
     escalated = _escalated_items(scope, as_of, frozen)
     previous_period, movement = movement_since_last_period(meeting, as_of, frozen, scope)
+    totals = _counts(commitments, "Commitments the board leads", frozen=frozen is not None)
     return {
         "previous_period": previous_period,
         "movement": movement,
@@ -423,8 +459,10 @@ def board_paper_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot | Non
         "previous": previous,
         "window_words": window_words,
         "commitments": commitments,
-        "totals": _counts(commitments, "Commitments the board leads"),
+        "totals": totals,
         "escalated": escalated,
+        **_ratings(scope, totals, frozen),
+        **_at_risk(scope, as_of, frozen),
     }
 
 
@@ -451,6 +489,7 @@ def render_paper(
         "rag_keys": RAG_KEYS,
         "escalate_committee_days": escalation.committee_after_days(),
         "describe_update": describe_update,
+        "frozen": frozen,
     }
     if kind == Report.Kind.LEADERS_COMMITTEE:
         context.update(leaders_committee_context(meeting, as_of, frozen))

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from commitments.lifecycle import london_today, overdue_case
 from commitments.models import Action, Commitment, Obligation
+from commitments.querysets import rating_used_expr
 
 from .models import ActionState, CommitmentState, ObligationState, Snapshot, Tally, TallyDay
 
@@ -130,7 +131,8 @@ def _tally_grains(item: str) -> list[tuple[str, Any, Q]]:
 def write_tallies(day: dt.date) -> int:
     """Count today's obligations and actions into the :class:`Tally` rows of ``day``, replacing any:
     one grouped ``INSERT … SELECT`` per kind and grain, over the live tables (run in the
-    snapshot's transaction, so the counts are the snapshot's), with the one overdue rule."""
+    snapshot's transaction, so the counts are the snapshot's), with the one overdue rule. An
+    obligation's ``rag`` there is its rating used (the assurance rating where one is given)."""
     Tally.objects.filter(day=day).delete()
     TallyDay.objects.update_or_create(day=day, defaults={"source": TallyDay.Source.SNAPSHOT})
     written = 0
@@ -144,7 +146,8 @@ def write_tallies(day: dt.date) -> int:
                     "grain": Value(grain),
                     "key": key,
                     "agreement_id": F(f"{item}commitment__agreement_id"),
-                    "rag": F("rag"),
+                    # Obligations count by the rating used (issue 15), as the dashboards do today.
+                    "rag": rating_used_expr() if model is Obligation else F("rag"),
                     "overdue": overdue_case(day),
                     "items": None,
                 },

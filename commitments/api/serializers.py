@@ -167,7 +167,9 @@ class WaitingOnSerializer(serializers.ModelSerializer):
     commitment = serializers.CharField(
         source="prerequisite_commitment.ref", read_only=True, allow_null=True, help_text="The commitment waited on (ref), or null."
     )
-    action = serializers.IntegerField(source="prerequisite_action_id", read_only=True, allow_null=True, help_text="The action waited on (id), or null.")
+    action = serializers.IntegerField(
+        source="prerequisite_action_id", read_only=True, allow_null=True, help_text="The action waited on (id), or null."
+    )
 
     class Meta:
         model = Dependency
@@ -178,7 +180,9 @@ class HoldingUpSerializer(serializers.ModelSerializer):
     """Something an item holds up (that waits on it): a commitment (its ref) or an action (its id)."""
 
     url = serializers.HyperlinkedIdentityField(view_name="api:dependency-detail")
-    commitment = serializers.CharField(source="commitment.ref", read_only=True, allow_null=True, help_text="The waiting commitment (ref), or null.")
+    commitment = serializers.CharField(
+        source="commitment.ref", read_only=True, allow_null=True, help_text="The waiting commitment (ref), or null."
+    )
     action = serializers.IntegerField(source="action_id", read_only=True, allow_null=True, help_text="The waiting action (id), or null.")
 
     class Meta:

@@ -51,8 +51,8 @@ from .. import changes, comparisons, filtersets, services
 from ..models import Action, Agreement, Commitment, Obligation, PendingUpdate, Report, StatusUpdate, Theme
 from . import schema as _write_body_schema  # noqa: F401  # registers the write body's schema extension
 from . import serializers as s
-from .pending import PendingUpdateSerializer
 from .assurance import CommitmentAssuranceMixin, ObligationAssuranceMixin
+from .pending import PendingUpdateSerializer
 
 # A status update is a few kilobytes at most (5,000-character texts, 20 pieces of evidence).
 MAX_WRITE_BODY = 256 * 1024

@@ -30,6 +30,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 choices=[(None, "Not assessed"), ("red", "Red"), ("amber", "Amber"), ("green", "Green")],
+                db_default="",
                 default="",
                 max_length=5,
             ),
@@ -37,7 +38,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="commitment",
             name="assurance_reason",
-            field=models.TextField(blank=True),
+            field=models.TextField(blank=True, db_default="", default=""),
         ),
         migrations.AddField(
             model_name="obligation",
@@ -57,6 +58,7 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 blank=True,
                 choices=[(None, "Not assessed"), ("red", "Red"), ("amber", "Amber"), ("green", "Green")],
+                db_default="",
                 default="",
                 max_length=5,
             ),
@@ -64,7 +66,17 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="obligation",
             name="assurance_reason",
-            field=models.TextField(blank=True),
+            field=models.TextField(blank=True, db_default="", default=""),
+        ),
+        migrations.AddField(
+            model_name="statusupdate",
+            name="from_assurance_rag",
+            field=models.CharField(blank=True, db_default="", default="", max_length=5),
+        ),
+        migrations.AddField(
+            model_name="statusupdate",
+            name="to_assurance_rag",
+            field=models.CharField(blank=True, db_default="", default="", max_length=5),
         ),
         migrations.AddConstraint(
             model_name="commitment",

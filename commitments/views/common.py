@@ -22,6 +22,7 @@ PAGE_SIZE = 50
 STATUS_OPTIONS = [(value, label) for value, label in Status.choices]
 RAG_OPTIONS = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("none", "Not assessed")]
 OVERDUE_OPTIONS = [("", "Any"), ("true", "Overdue"), ("false", "Not overdue")]
+RATINGS_DISAGREE_OPTIONS = [("", "Any"), ("true", "Ratings differ"), ("false", "Ratings agree or no assurance rating")]
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -141,4 +142,5 @@ def filtered_list(request: HttpRequest, filterset: Any, *, default_sort: str) ->
         "status_options": STATUS_OPTIONS,
         "rag_options": RAG_OPTIONS,
         "overdue_options": OVERDUE_OPTIONS,
+        "ratings_disagree_options": RATINGS_DISAGREE_OPTIONS,
     }

@@ -232,10 +232,23 @@ class RagSeries:
     complete: int = 0
     overdue: int = 0
     progress_sum: int = 0
+    # The two ratings (issue 15): how many carry an assurance rating (and so are counted by it),
+    # and how many of those differ from the owner's own.
+    assured: int = 0
+    disagree: int = 0
 
     @property
     def total(self) -> int:
         return self.red + self.amber + self.green + self.none
+
+    def add_ratings(self, assured: int, disagree: int) -> None:
+        self.assured += assured
+        self.disagree += disagree
+
+    @property
+    def rating_note(self) -> str:
+        """Which rating the RAG counts use, as a report says it."""
+        return rating_note(self.assured, self.total)
 
     @property
     def mean_progress(self) -> int:
@@ -263,6 +276,27 @@ class Breakdown:
     unit: str  # "commitments" or "obligations"
     series: list[RagSeries]
     table: Table
+
+
+def rating_note(assured: int, total: int, unit: str = "") -> str:
+    """The sentence that says which rating RAG counts use (issue 15)."""
+    of = f"{assured} of {total}{' ' + unit if unit else ''}"
+    return f"RAG counts use the assurance rating where one is given ({of}), otherwise the owner's own."
+
+
+@dataclass
+class Disagreement:
+    """A commitment or obligation whose assurance rating differs from its owner's (issue 15)."""
+
+    kind: str  # "Commitment" or "Obligation"
+    ref: str
+    description: str
+    self_assessed: str
+    assurance: str
+    by: str
+    at: dt.datetime | None
+    reason: str
+    url: str
 
 
 @dataclass

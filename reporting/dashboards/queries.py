@@ -29,6 +29,7 @@ from django.utils import timezone
 from boards.models import Board, Party
 from commitments.lifecycle import open_q, overdue_case, overdue_q
 from commitments.models import Action, Agreement, Commitment, Escalation, Obligation, Status, StatusUpdate, Theme
+from commitments.querysets import rating_used_expr, ratings_disagree_q
 from commitments.templatetags.tracker import possessive
 from pilots.models import Pilot
 
@@ -41,6 +42,7 @@ from .figures import (
     Breakdown,
     Cell,
     Column,
+    Disagreement,
     OverdueItem,
     OverdueTrendPoint,
     RagSeries,
@@ -52,6 +54,7 @@ from .figures import (
     owner_label,
 )
 from .tables import (
+    disagreements_table,
     due_soon_table,
     due_table,
     overdue_table,
@@ -93,14 +96,16 @@ class Dashboard:
     def default_agreements(self) -> list[Agreement]:
         return self.scope.default_agreements
 
-    # q3: one GROUP BY over commitments feeds the totals and the theme and board breakdowns.
+    # q3: one GROUP BY over commitments feeds the totals and the theme and board breakdowns. RAG
+    # is the rating used (issue 15: the assurance rating where one is given, else the shown RAG);
+    # the same query counts how many carry an assurance rating and how many disagree.
     @cached_property
     def _grouped(self) -> tuple[RagSeries, dict[int, RagSeries], dict[int | None, RagSeries]]:
         grouped = (
             self.scope.commitments()
             .with_overdue(self.on)  # type: ignore[attr-defined]
-            .values("theme_id", "lead_board_id", "shown_rag_db", "shown_status_db", "is_overdue")
-            .annotate(n=Count("pk"), progress=_sum_progress())
+            .values("theme_id", "lead_board_id", "rating_used_db", "shown_status_db", "is_overdue")
+            .annotate(n=Count("pk"), progress=_sum_progress(), **_rating_counts("shown_rag_db"))
             .order_by()
         )
         totals = RagSeries("All commitments")
@@ -112,9 +117,10 @@ class Dashboard:
                 "overdue": bool(row["is_overdue"]),
                 "progress": row["progress"] or 0,
             }
-            totals.add(row["shown_rag_db"], row["n"], **kwargs)
-            theme_series.setdefault(row["theme_id"], RagSeries("")).add(row["shown_rag_db"], row["n"], **kwargs)
-            board_series[row["lead_board_id"]].add(row["shown_rag_db"], row["n"], **kwargs)
+            totals.add(row["rating_used_db"], row["n"], **kwargs)
+            totals.add_ratings(row["assured"], row["disagree"])
+            theme_series.setdefault(row["theme_id"], RagSeries("")).add(row["rating_used_db"], row["n"], **kwargs)
+            board_series[row["lead_board_id"]].add(row["rating_used_db"], row["n"], **kwargs)
         return totals, theme_series, dict(board_series)
 
     @cached_property
@@ -161,14 +167,14 @@ class Dashboard:
         for row in (
             self.scope.commitments()
             .with_overdue(self.on)  # type: ignore[attr-defined]
-            .values("pilot_links__pilot_id", "shown_rag_db", "shown_status_db", "is_overdue")
+            .values("pilot_links__pilot_id", "rating_used_db", "shown_status_db", "is_overdue")
             .annotate(n=Count("pk"), progress=_sum_progress())
             .order_by()
         ):
             if row["pilot_links__pilot_id"] is None:  # the LEFT JOIN's row for "no pilot"
                 continue
             pilot_series[row["pilot_links__pilot_id"]].add(
-                row["shown_rag_db"],
+                row["rating_used_db"],
                 row["n"],
                 complete=row["shown_status_db"] == Status.COMPLETE,
                 overdue=bool(row["is_overdue"]),
@@ -177,7 +183,8 @@ class Dashboard:
         rows = [(p.name, pilot_series.get(p.pk) or RagSeries(""), {"pilot": p.slug}) for p in self.pilots]
         return _breakdown("pilot", "Commitments by pilot", "commitments", rows, self.scope, "commitments:list", first="Pilot")
 
-    # q7: obligations grouped by the party that owes them, with their own RAG (DESIGN.md §10).
+    # q7: obligations grouped by the party that owes them, with the rating used (their assurance
+    # rating where one is given, else their own RAG: DESIGN.md §10, issue 15).
     @cached_property
     def _by_party(self) -> tuple[Breakdown, RagSeries, list[tuple[str, str]]]:
         party_series: dict[str, RagSeries] = {}
@@ -185,15 +192,16 @@ class Dashboard:
         obligation_totals = RagSeries("All obligations")
         for row in (
             self.scope.obligations()
-            .annotate(is_late=overdue_case(self.on))
-            .values("party__slug", "party__name", "rag", "status", "is_late")
-            .annotate(n=Count("pk"), progress=_sum_progress("progress"))
+            .annotate(is_late=overdue_case(self.on), rating=rating_used_expr())
+            .values("party__slug", "party__name", "rating", "status", "is_late")
+            .annotate(n=Count("pk"), progress=_sum_progress("progress"), **_rating_counts("rag"))
             .order_by()
         ):
             kwargs = {"complete": row["status"] == Status.COMPLETE, "overdue": bool(row["is_late"]), "progress": row["progress"] or 0}
             party_names[row["party__slug"]] = row["party__name"]
-            party_series.setdefault(row["party__slug"], RagSeries(row["party__name"])).add(row["rag"], row["n"], **kwargs)
-            obligation_totals.add(row["rag"], row["n"], **kwargs)
+            party_series.setdefault(row["party__slug"], RagSeries(row["party__name"])).add(row["rating"], row["n"], **kwargs)
+            obligation_totals.add(row["rating"], row["n"], **kwargs)
+            obligation_totals.add_ratings(row["assured"], row["disagree"])
         parties = sorted(party_names.items(), key=lambda kv: kv[1].lower())
         rows = [(name, party_series[slug], {"party": slug}) for slug, name in parties]
         breakdown = _breakdown("party", "Obligations by party", "obligations", rows, self.scope, "commitments:obligations", first="Party")
@@ -213,9 +221,33 @@ class Dashboard:
     def windows(self) -> dict[str, dict[str, int]]:
         return {"obligations": _window_counts(self.scope.obligations(), self.on), "actions": _window_counts(self.scope.actions(), self.on)}
 
+    # q20, q21 (issue 15): how many open commitments and actions wait on a prerequisite at risk
+    # (overdue, not pursued or rated red), by the querysets' ``at_risk``.
+    @cached_property
+    def at_risk(self) -> dict[str, int]:
+        return {
+            "commitments": self.scope.commitments().at_risk(on=self.on).count(),  # type: ignore[attr-defined]
+            "actions": self.scope.actions().at_risk(on=self.on).count(),  # type: ignore[attr-defined]
+        }
+
     @cached_property
     def summary(self) -> Table:
-        return summary_table(self.scope, self.totals, self.windows)
+        return summary_table(self.scope, self.totals, self.windows, self.at_risk)
+
+    @cached_property
+    def obligation_totals(self) -> RagSeries:
+        """The scope's obligations by the rating used, with how many carry an assurance rating."""
+        return self._by_party[1]
+
+    # q18, q19 (the "where the ratings disagree" page only): the commitments and the obligations
+    # whose assurance rating differs from the owner's, cut to LIST_LIMIT each.
+    @cached_property
+    def disagreements(self) -> list[Disagreement]:
+        return disagreement_list(self.scope.commitments(), self.scope.obligations(), limit=LIST_LIMIT)
+
+    @cached_property
+    def disagreements_table(self) -> Table:
+        return disagreements_table(self.scope, self.disagreements, self.totals, self.obligation_totals)
 
     # q10, q11: the overdue items themselves, most overdue first, cut to LIST_LIMIT each.
     @cached_property
@@ -286,6 +318,7 @@ class Dashboard:
         "party": "by_party",
         "rag-trend": "rag_trend_table",
         "overdue-trend": "overdue_trend_table",
+        "ratings": "disagreements_table",
     }
 
     def table(self, key: str) -> Table | None:
@@ -303,6 +336,59 @@ def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
     """The dashboard of ``scope`` as of the London day ``on`` (default today); nothing is read
     until a figure is used (:class:`Dashboard`)."""
     return Dashboard(scope, on=on)
+
+
+def _rating_counts(own: str) -> dict[str, Count]:
+    """How many rows of a group carry an assurance rating, and how many of those disagree with the
+    owner's rating ``own``: conditional counts in the grouping query itself (no query of their own)."""
+    return {"assured": Count("pk", filter=~Q(assurance_rag="")), "disagree": Count("pk", filter=ratings_disagree_q(own))}
+
+
+def disagreement_list(
+    commitments: QuerySet[Commitment], obligations: QuerySet[Obligation], *, limit: int | None = None
+) -> list[Disagreement]:
+    """The commitments and obligations whose two ratings differ, by ref (commitments first): two
+    queries. Each says both ratings, who gave the assurance rating, when and why."""
+    com_qs = (
+        Commitment.objects.filter(pk__in=commitments.values("pk")).ratings_disagree().select_related("assurance_by").order_by("ref", "pk")
+    )
+    obl_qs = (
+        Obligation.objects.filter(pk__in=obligations.values("pk"))
+        .ratings_disagree()
+        .select_related("commitment", "party", "assurance_by")
+        .order_by("commitment__ref", "party__name", "pk")
+    )
+    if limit is not None:
+        com_qs, obl_qs = com_qs[:limit], obl_qs[:limit]
+    items = [
+        Disagreement(
+            kind="Commitment",
+            ref=c.ref,
+            description=c.title,
+            self_assessed=c.shown_rag_db,
+            assurance=c.assurance_rag,
+            by=owner_label(c.assurance_by),
+            at=c.assurance_at,
+            reason=c.assurance_reason,
+            url=commitment_url(c.ref),
+        )
+        for c in com_qs
+    ]
+    items += [
+        Disagreement(
+            kind="Obligation",
+            ref=o.commitment.ref,
+            description=obligation_label(o.party.name, o.commitment.ref),
+            self_assessed=o.rag,
+            assurance=o.assurance_rag,
+            by=owner_label(o.assurance_by),
+            at=o.assurance_at,
+            reason=o.assurance_reason,
+            url=commitment_url(o.commitment.ref),
+        )
+        for o in obl_qs
+    ]
+    return items
 
 
 def _sum_progress(field_name: str = "shown_progress_db") -> Sum:
@@ -359,7 +445,7 @@ def _series_cells(s: RagSeries, scope: Scope, list_name: str, params: dict[str, 
         return list_url(list_name, merged)
 
     cells = [Cell(s.label, url=link() if params else "")]
-    cells += [Cell(s.get(k), url=link(rag=k), numeric=True, rag=k) for k in RAG_KEYS]
+    cells += [Cell(s.get(k), url=link(rating_used=k), numeric=True, rag=k) for k in RAG_KEYS]
     cells.append(Cell(s.total, url=link(), numeric=True))
     cells.append(Cell(s.complete, url=link(status=Status.COMPLETE), numeric=True))
     cells.append(Cell(s.overdue, url=link(overdue="true"), numeric=True))

@@ -18,6 +18,7 @@ from .figures import (
     RAG_LABELS,
     Cell,
     Column,
+    Disagreement,
     OverdueItem,
     OverdueTrendPoint,
     RagSeries,
@@ -26,22 +27,85 @@ from .figures import (
     Table,
     commitment_url,
     owner_label,
+    rag_key,
 )
 
 
-def summary_table(scope: Scope, totals: RagSeries, windows: dict[str, dict[str, int]]) -> Table:
+def summary_table(scope: Scope, totals: RagSeries, windows: dict[str, dict[str, int]], at_risk: dict[str, int] | None = None) -> Table:
     c = "commitments:list"
     rows = [
         [Cell("Commitments"), Cell(totals.total, scope.url(c), True)],
-        *[[Cell(f"Commitments rated {RAG_LABELS[k].lower()}", rag=k), Cell(totals.get(k), scope.url(c, rag=k), True)] for k in RAG_KEYS],
+        # Rated by the rating used (issue 15): the list behind each figure is filtered the same way.
+        *[
+            [Cell(f"Commitments rated {RAG_LABELS[k].lower()}", rag=k), Cell(totals.get(k), scope.url(c, rating_used=k), True)]
+            for k in RAG_KEYS
+        ],
         [Cell("Commitments complete"), Cell(totals.complete, scope.url(c, status=Status.COMPLETE), True)],
         [Cell("Commitments past their target date"), Cell(totals.overdue, scope.url(c, overdue="true"), True)],
         [Cell("Obligations"), Cell(windows["obligations"]["total"], scope.url("commitments:obligations"), True)],
         [Cell("Obligations overdue"), Cell(windows["obligations"]["overdue"], scope.url("commitments:obligations", overdue="true"), True)],
         [Cell("Actions"), Cell(windows["actions"]["total"], scope.url("commitments:actions"), True)],
         [Cell("Actions overdue"), Cell(windows["actions"]["overdue"], scope.url("commitments:actions", overdue="true"), True)],
+        [Cell("Commitments with an assurance rating"), Cell(totals.assured, "", True)],
+        [Cell("Commitments where the ratings disagree"), Cell(totals.disagree, scope.url(c, ratings_disagree="true"), True)],
     ]
-    return Table("summary", "Summary", [Column("label", "Figure"), Column("value", "Number", numeric=True)], rows)
+    if at_risk is not None:  # issue 15: open items waiting on something overdue, not pursued or rated red
+        rows += [
+            [Cell("Commitments waiting on a prerequisite at risk"), Cell(at_risk["commitments"], scope.url(c, at_risk="true"), True)],
+            [
+                Cell("Actions waiting on a prerequisite at risk"),
+                Cell(at_risk["actions"], scope.url("commitments:actions", at_risk="true"), True),
+            ],
+        ]
+    return Table(
+        "summary",
+        "Summary",
+        [Column("label", "Figure"), Column("value", "Number", numeric=True)],
+        rows,
+        note=totals.rating_note,
+    )
+
+
+def disagreements_table(scope: Scope, items: list[Disagreement], commitments: RagSeries, obligations: RagSeries) -> Table:
+    """Where the ratings disagree (issue 15): each item with both ratings, who gave the assurance
+    rating, when and why."""
+    rows = [
+        [
+            Cell(i.kind),
+            Cell(i.ref, url=i.url),
+            Cell(i.description),
+            Cell(RAG_LABELS[rag_key(i.self_assessed)], rag=rag_key(i.self_assessed)),
+            Cell(RAG_LABELS[rag_key(i.assurance)], rag=rag_key(i.assurance)),
+            Cell(i.by),
+            Cell(timezone.localtime(i.at).date().isoformat() if i.at else ""),
+            Cell(i.reason),
+        ]
+        for i in items
+    ]
+    total = commitments.disagree + obligations.disagree
+    shown = len(items)
+    note = (
+        ""
+        if shown >= total
+        else f"{shown} of {total} are shown; the lists of commitments and obligations filtered by “Ratings differ” show them all."
+    )
+    return Table(
+        "ratings",
+        "Where the ratings disagree",
+        [
+            Column("kind", "Item"),
+            Column("ref", "Ref"),
+            Column("description", "Description"),
+            Column("self", "Self-assessed"),
+            Column("assurance", "Assurance"),
+            Column("by", "Assurance by"),
+            Column("at", "Given on"),
+            Column("reason", "Reason"),
+        ],
+        rows,
+        empty_text="The assurance and self-assessed ratings agree everywhere in this view.",
+        note=note,
+    )
 
 
 def _open_params() -> dict[str, Any]:

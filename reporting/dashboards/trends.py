@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Subquery, Sum
+from django.db.models import Subquery, Sum, Value
 
 from commitments.lifecycle import is_overdue
 from commitments.models import Action, Agreement, CommitmentPilot, Obligation, StatusUpdate
@@ -145,17 +145,26 @@ def trends(
 
 
 def _items(kind: str) -> Iterator[tuple[Any, ...]]:
-    """Every item of ``kind`` in id order: id, status, rag, due date, agreement, party, lead board,
-    commitment."""
+    """Every item of ``kind`` in id order: id, status, rag, assurance rag ("" for actions, which
+    have none), due date, agreement, party, lead board, commitment."""
     if kind == Tally.Kind.OBLIGATION:
         qs: Any = Obligation.objects.values_list(
-            "pk", "status", "rag", "due_date", "commitment__agreement_id", "party_id", "commitment__lead_board_id", "commitment_id"
-        )
-    else:
-        qs = Action.objects.values_list(
             "pk",
             "status",
             "rag",
+            "assurance_rag",
+            "due_date",
+            "commitment__agreement_id",
+            "party_id",
+            "commitment__lead_board_id",
+            "commitment_id",
+        )
+    else:
+        qs = Action.objects.annotate(no_assurance=Value("")).values_list(
+            "pk",
+            "status",
+            "rag",
+            "no_assurance",
             "due_date",
             "obligation__commitment__agreement_id",
             "obligation__party_id",
@@ -167,26 +176,27 @@ def _items(kind: str) -> Iterator[tuple[Any, ...]]:
 
 def _updates(kind: str, since: dt.datetime) -> Iterator[tuple[Any, ...]]:
     """The updates of items of ``kind`` made at or after ``since``, by item, newest first: item
-    id, when, from status, from rag, from due date."""
+    id, when, from status, from rag, from due date, from and to assurance rag."""
     item = "action_id" if kind == Tally.Kind.ACTION else "obligation_id"
     qs = StatusUpdate.objects.filter(target_type=kind, created_at__gte=since)
     if kind == Tally.Kind.OBLIGATION:
         qs = qs.filter(action__isnull=True)
     return (
         qs.order_by(item, "-created_at", "-id")
-        .values_list(item, "created_at", "from_status", "from_rag", "from_due_date")
+        .values_list(item, "created_at", "from_status", "from_rag", "from_due_date", "from_assurance_rag", "to_assurance_rag")
         .iterator(chunk_size=5000)
     )
 
 
 def _replay_counts(kind: str, days: Sequence[dt.date], pilots: dict[int, tuple[int, ...]]) -> Counter[tuple[dt.date, _Base]]:
     """Walk every item of ``kind`` back from its current state through its updates (newest first)
-    and count it on each of ``days`` (ascending) on which it existed."""
+    and count it on each of ``days`` (ascending) on which it existed, by its rating used then (its
+    assurance rating where it had one: an update whose two assurance ratings differ changed it)."""
     boundaries = [end_of_day(day) for day in days]
     counts: Counter[tuple[dt.date, _Base]] = Counter()
     history = itertools.groupby(_updates(kind, boundaries[0]), key=lambda row: row[0])
     pending = next(history, None)
-    for pk, status, rag, due, agreement, party, board, commitment in _items(kind):
+    for pk, status, rag, assurance, due, agreement, party, board, commitment in _items(kind):
         while pending is not None and pending[0] < pk:  # updates of items since deleted
             pending = next(history, None)
         updates: list[tuple[Any, ...]] = []
@@ -198,7 +208,9 @@ def _replay_counts(kind: str, days: Sequence[dt.date], pilots: dict[int, tuple[i
         for d in range(len(days) - 1, -1, -1):
             boundary = boundaries[d]
             while i < len(updates) and updates[i][1] >= boundary:
-                _, _, from_status, from_rag, from_due = updates[i]
+                _, _, from_status, from_rag, from_due, from_assurance, to_assurance = updates[i]
+                if from_assurance != to_assurance:
+                    assurance = from_assurance
                 if from_status:
                     status, rag, due = from_status, from_rag, from_due
                 else:  # undoing the item's creation: it did not exist before
@@ -206,7 +218,7 @@ def _replay_counts(kind: str, days: Sequence[dt.date], pilots: dict[int, tuple[i
                 i += 1
             if not exists:
                 break
-            counts[(days[d], (agreement, party, board, in_pilots, rag, is_overdue(due, status, days[d])))] += 1
+            counts[(days[d], (agreement, party, board, in_pilots, assurance or rag, is_overdue(due, status, days[d])))] += 1
     return counts
 
 

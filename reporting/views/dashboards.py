@@ -39,10 +39,11 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "themes": ("By theme", "Commitments by theme and RAG rating."),
     "boards": ("By lead board", "Commitments by the board that leads them."),
     "pilots": ("By pilot", "Commitments by the pilot they concern."),
-    "parties": ("By party", "Each party's obligations with their own RAG rating."),
+    "parties": ("By party", "Each party's obligations by RAG rating (the assurance rating where one is given)."),
     "overdue": ("Overdue", "Obligations and actions past their due date and still open, most overdue first."),
     "due": ("Due soon", "Open obligations and actions due in the next 30, 60 and 90 days."),
     "recent": ("Recently changed", "The latest updates recorded."),
+    "ratings": ("Where the ratings disagree", "Items whose assurance rating differs from the owner's own, with who gave it and why."),
     "trends": ("Trends", "The RAG mix of obligations month by month, and overdue items week by week."),
     "changes": (
         "Since the last report",

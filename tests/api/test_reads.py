@@ -147,7 +147,13 @@ def test_a_status_update_says_who_changed_what_from_what_to_what(reader: Any, wo
     body = reader.get(f"/api/v1/status-updates/{world.update.pk}/").json()
     assert body["target_type"] == "obligation"
     assert body["author"] == {"username": "alice", "name": "Alice Officer"}
-    assert body["before"] == {"status": "not_started", "rag": "", "progress": 0, "due_date": str(world.obligation.due_date)}
+    assert body["before"] == {
+        "status": "not_started",
+        "rag": "",
+        "progress": 0,
+        "due_date": str(world.obligation.due_date),
+        "assurance_rag": "",
+    }
     assert body["after"]["status"] == "in_progress" and body["after"]["rag"] == "amber" and body["after"]["progress"] == 40
     assert body["reason"] == "Work started" and body["version"] == 2
     assert body["obligation"]["id"] == world.obligation.pk and body["commitment"]["ref"] == "TST-001"

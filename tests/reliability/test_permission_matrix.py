@@ -33,7 +33,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from boards.models import ApiToken, Board
-from commitments.models import Action, Commitment, Obligation, PendingUpdate, Report
+from commitments.models import Action, Commitment, Dependency, Obligation, PendingUpdate, Report
 from webhooks.models import Event, Subscription
 
 from .conftest import snapshot
@@ -113,6 +113,11 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /obligations/{obligation}/update/":  (LOGIN, 403, 302, 403, 302, 302, LOGIN, LOGIN),
     "GET /obligations/{other}/update/":       (LOGIN, 403, 403, 200, 200, 200, LOGIN, LOGIN),
     "POST /obligations/{other}/update/":       (LOGIN, 403, 403, 302, 302, 302, LOGIN, LOGIN),
+    # The assurance rating (issue 15): the lead board's secretariat and administrators only.
+    "GET /commitments/TST-001/assurance/":     (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
+    "POST /commitments/TST-001/assurance/":    (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
+    "GET /obligations/{obligation}/assurance/": (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
+    "POST /obligations/{obligation}/assurance/": (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
     "GET /actions/{action}/update/":          (LOGIN, 403, 200, 403, 200, 200, LOGIN, LOGIN),
     "POST /actions/{action}/update/":          (LOGIN, 403, 302, 403, 302, 302, LOGIN, LOGIN),
     "GET /obligations/{obligation}/actions/add/":  (LOGIN, 403, 200, 403, 200, 200, LOGIN, LOGIN),
@@ -131,6 +136,13 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /approvals/{pending}/ (return)":     (LOGIN, 404, 403, 404, 302, 302, LOGIN, LOGIN),
     "POST /approvals/{pending}/withdraw/":     (LOGIN, 404, 302, 404, 403, 403, LOGIN, LOGIN),  # its author only
     "POST /boards/SPB/approval/":              (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),  # the board's secretariat
+    # Dependencies (issue 15): the secretariat of the waiting item's lead board, and administrators.
+    # A cycle or an item waiting on itself is refused: the form again with its errors, nothing saved.
+    "GET /commitments/TST-001/dependencies/add/":  (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
+    "POST /commitments/TST-001/dependencies/add/": (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
+    "POST /commitments/TST-001/dependencies/add/ (a cycle)":  (LOGIN, 403, 403, 403, REFUSED, REFUSED, LOGIN, LOGIN),
+    "POST /commitments/TST-001/dependencies/add/ (itself)":   (LOGIN, 403, 403, 403, REFUSED, REFUSED, LOGIN, LOGIN),
+    "POST /commitments/TST-001/dependencies/{dependency}/remove/": (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
     "POST /admin/boards/party/add/":           (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 302, LOGIN, LOGIN),
     # --- pages: webhooks (issue 14), administrators only ------------------------------------------
     "GET /webhooks/":                          STAFF_PAGE,
@@ -182,6 +194,8 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /api/v1/periods/{closed_period}/actions/{action}/":              API_READ,
     "GET /api/v1/pending-updates/":            API_READ,
     "GET /api/v1/pending-updates/{pending}/":  (401, 404, 200, 404, 200, 200, 200, 200),
+    "GET /api/v1/dependencies/":               API_READ,
+    "GET /api/v1/dependencies/{dependency}/":  API_READ,
     "GET /api/v1/changes/":                    API_READ,
     "GET /api/v1/changes/head/":               API_READ,
     # Webhook subscriptions (issue 14): everyone authenticated lists their own organisations' (the
@@ -194,9 +208,17 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /api/v1/obligations/{obligation}/updates/":   (401, 403, 201, 403, 201, 201, 403, 201),
     "POST /api/v1/obligations/{other}/updates/":        (401, 403, 403, 201, 201, 201, 403, 403),
     "POST /api/v1/actions/{action}/updates/":           (401, 403, 201, 403, 201, 201, 403, 201),
+    "POST /api/v1/commitments/TST-001/assurance/":      (401, 403, 403, 403, 201, 201, 403, 403),
+    "POST /api/v1/obligations/{obligation}/assurance/": (401, 403, 403, 403, 201, 201, 403, 403),
     "POST /api/v1/pending-updates/{pending}/approve/":  (401, 404, 403, 404, 200, 200, 403, 403),
     "POST /api/v1/pending-updates/{pending}/return/":   (401, 404, 403, 404, 200, 200, 403, 403),
     "POST /api/v1/pending-updates/{pending}/withdraw/": (401, 404, 200, 404, 403, 403, 403, 403),
+    # Dependencies (issue 15): a partner's token is an officer's (403); a cycle or an item waiting
+    # on itself is a 400 naming the field, nothing saved.
+    "POST /api/v1/dependencies/":                       (401, 403, 403, 403, 201, 201, 403, 403),
+    "POST /api/v1/dependencies/ (a cycle)":             (401, 403, 403, 403, 400, 400, 403, 403),
+    "POST /api/v1/dependencies/ (itself)":              (401, 403, 403, 403, 400, 400, 403, 403),
+    "DELETE /api/v1/dependencies/{dependency}/":        (401, 403, 403, 403, 204, 204, 403, 403),
     "POST /api/v1/commitments/ (create)":               (401, 405, 405, 405, 405, 405, 405, 405),
     "DELETE /api/v1/obligations/{obligation}/":         (401, 405, 405, 405, 405, 405, 405, 405),
     "PATCH /api/v1/actions/{action}/":                  (401, 405, 405, 405, 405, 405, 405, 405),
@@ -258,6 +280,7 @@ def _path(template: str, world: Any) -> str:
         "subscription": world.subscription.pk,
         "event": world.webhook_event.msg_id,
         "pending": world.pending.pk,
+        "dependency": world.dependency.pk,
     }
     return template.split(" (")[0].format(**keys)
 
@@ -300,6 +323,12 @@ def _upload(client: APIClient, world: Any) -> Any:
     return client.post("/import/", {"file": upload})
 
 
+def _prerequisite(operation: str) -> str:
+    """What TST-001 is to wait on: itself for "(itself)", else TST-002 (a cycle once ``prepare``
+    made TST-002 wait on TST-001)."""
+    return "TST-001" if "(itself)" in operation else "TST-002"
+
+
 def perform(operation: str, client: APIClient, world: Any) -> Outcome:
     """Send one operation of the matrix as the role's client would."""
     method, template = operation.split(" ", 1)
@@ -319,8 +348,17 @@ def perform(operation: str, client: APIClient, world: Any) -> Outcome:
     elif re.match(r"^/approvals/\d+/$", path):
         decision = "return" if "(return)" in operation else "approve"
         response = client.post(path, {"decision": decision, "comment": "Decided by the matrix."})
+    elif path.endswith("/dependencies/add/"):
+        response = client.post(path, {"waiting": "commitment", "prerequisite_commitment": _prerequisite(operation)})
+    elif path == "/api/v1/dependencies/":
+        response = client.post(path, {"commitment": "TST-001", "prerequisite_commitment": _prerequisite(operation)}, format="json")
     elif path.startswith("/boards/") and path.endswith("/approval/"):
         response = client.post(path, {"requires_approval": "on"})
+    elif path.endswith("/assurance/"):
+        # A rating different from the one an earlier role's allowed write left, and a reason.
+        target = _target(path)
+        body = {"rag": "amber" if target.assurance_rag == "red" else "red", "reason": "Checked by the matrix.", "version": target.version}
+        response = client.post(path, body, format="json") if path.startswith("/api/v1/") else client.post(path, body)
     elif path.startswith("/api/v1/") and path.endswith("/updates/"):
         response = client.post(path, {"note": "Checked by the matrix.", "version": _target(path).version}, format="json")
     elif path == "/api/v1/webhooks/":
@@ -457,6 +495,12 @@ def prepare(operation: str, world: Any) -> None:
         )
     if operation.endswith("/approval/"):
         Board.objects.filter(pk=world.board.pk).update(requires_approval=False)
+    if "dependencies" in operation:  # only the world's own dependency, and for "(a cycle)" TST-002 waiting on TST-001
+        Dependency.objects.exclude(pk=world.dependency.pk).delete()
+        if not Dependency.objects.filter(pk=world.dependency.pk).exists():
+            world.dependency.save(force_insert=True)
+        if "(a cycle)" in operation:
+            Dependency.objects.create(commitment=world.second, prerequisite_commitment=world.commitment)
     if operation.endswith("/redeliver/"):
         Event.objects.filter(pk=world.webhook_event.pk).update(state=Event.State.DELIVERED, attempts=1, next_attempt_at=None)
 

@@ -147,11 +147,11 @@ def test_every_figure_links_to_the_filtered_list_behind_it(dataset: Dataset) -> 
     red = theme_row[1]
 
     assert urlsplit(red.url).path == "/commitments/"
-    assert query(red.url) == {"in_dashboards": ["true"], "theme": ["capital-and-estates"], "rag": ["red"]}
+    assert query(red.url) == {"in_dashboards": ["true"], "theme": ["capital-and-estates"], "rating_used": ["red"]}
     assert query(theme_row[7].url)["overdue"] == ["true"]
     party_row = d.by_party.table.rows[0]
     assert urlsplit(party_row[1].url).path == "/obligations/"
-    assert query(party_row[1].url) == {"in_dashboards": ["true"], "party": ["party-a"], "rag": ["red"]}
+    assert query(party_row[1].url) == {"in_dashboards": ["true"], "party": ["party-a"], "rating_used": ["red"]}
     due30 = d.due_table.rows[0][2].url
     assert urlsplit(due30).path == "/actions/"
     assert query(due30)["due_after"] == [(dataset.today - dt.timedelta(days=1)).isoformat()]

@@ -58,6 +58,7 @@ SECTION_TABLES = {
     "due": ["due", "due-soon"],
     "recent": ["recent"],
     "trends": ["rag-trend", "overdue-trend"],
+    "ratings": ["ratings"],
 }
 
 
