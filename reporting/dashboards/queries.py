@@ -219,7 +219,15 @@ class Dashboard:
     # q8, q9: overdue and due-window counts for obligations and actions, one aggregate each.
     @cached_property
     def windows(self) -> dict[str, dict[str, int]]:
-        return {"obligations": _window_counts(self.scope.obligations(), self.on), "actions": _window_counts(self.scope.actions(), self.on)}
+        return {
+            "obligations": _window_counts(self.scope.obligations(), self.on, ratings=True),
+            "actions": _window_counts(self.scope.actions(), self.on),
+        }
+
+    @property
+    def disagreeing(self) -> int:
+        """How many commitments and obligations in scope have ratings that differ (issue 15)."""
+        return self.totals.disagree + self.windows["obligations"]["disagree"]
 
     # q20, q21 (issue 15): how many open commitments and actions wait on a prerequisite at risk
     # (overdue, not pursued or rated red), by the querysets' ``at_risk``.
@@ -452,8 +460,9 @@ def _series_cells(s: RagSeries, scope: Scope, list_name: str, params: dict[str, 
     return cells
 
 
-def _window_counts(qs: QuerySet[Any], on: dt.date) -> dict[str, int]:
-    """Total, open, overdue and due-within-N-days counts of obligations or actions: one query."""
+def _window_counts(qs: QuerySet[Any], on: dt.date, *, ratings: bool = False) -> dict[str, int]:
+    """Total, open, overdue and due-within-N-days counts of obligations or actions: one query;
+    with ``ratings`` (obligations), also how many carry an assurance rating and how many disagree."""
     aggregates: dict[str, Any] = {
         "total": Count("pk"),
         "open": Count("pk", filter=open_q()),
@@ -463,6 +472,8 @@ def _window_counts(qs: QuerySet[Any], on: dt.date) -> dict[str, int]:
     }
     for days in DUE_WINDOWS:
         aggregates[f"due{days}"] = Count("pk", filter=open_q() & Q(due_date__gte=on, due_date__lte=on + dt.timedelta(days=days)))
+    if ratings:
+        aggregates.update(_rating_counts("rag"))
     return qs.aggregate(**aggregates)
 
 

@@ -48,6 +48,10 @@ def summary_table(scope: Scope, totals: RagSeries, windows: dict[str, dict[str, 
         [Cell("Actions overdue"), Cell(windows["actions"]["overdue"], scope.url("commitments:actions", overdue="true"), True)],
         [Cell("Commitments with an assurance rating"), Cell(totals.assured, "", True)],
         [Cell("Commitments where the ratings disagree"), Cell(totals.disagree, scope.url(c, ratings_disagree="true"), True)],
+        [
+            Cell("Obligations where the ratings disagree"),
+            Cell(windows["obligations"].get("disagree", 0), scope.url("commitments:obligations", ratings_disagree="true"), True),
+        ],
     ]
     if at_risk is not None:  # issue 15: open items waiting on something overdue, not pursued or rated red
         rows += [

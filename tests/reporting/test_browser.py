@@ -56,7 +56,7 @@ def test_a_viewer_reads_the_dashboard_and_follows_a_drill_down(live_server: Any,
     # Follow the red figure of "Capital and estates" to the commitments list behind it.
     row.locator("td").nth(0).locator("a").click()
     page.wait_for_url("**/commitments/?**")
-    assert "theme=capital-and-estates" in page.url and "rag=red" in page.url
+    assert "theme=capital-and-estates" in page.url and "rating_used=red" in page.url
     body = page.locator("main").inner_text()
     assert "EST-01" in body
     assert "EST-02" not in body  # amber: not behind the red figure
