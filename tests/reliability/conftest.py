@@ -23,21 +23,21 @@ from django.db import connection
 from django.utils import timezone
 
 from boards.models import ApiToken, Board, Meeting, Party, Profile
-from commitments.models import Action, Change, Commitment, Obligation, OutboxMessage, PendingUpdate, Report, StatusUpdate
+from commitments.models import Action, Change, Commitment, Dependency, Obligation, OutboxMessage, PendingUpdate, Report, StatusUpdate
 from reporting.models import ReportingPeriod, Snapshot
 from reporting.snapshots import take_snapshot
 from webhooks import services as webhook_services
 from webhooks.models import Event, EventType, Subscription
 
 from ..api.conftest import World, world  # noqa: F401 - the fixture is used through pytest
-from ..factories import BoardFactory, MeetingFactory
+from ..factories import ActionFactory, BoardFactory, MeetingFactory
 
 # A minimal PDF: enough for the download views, which only stream the stored file.
 TINY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 
 
 @pytest.fixture
-def rel_world(world: World, partner: Any, admin_user: Any) -> World:  # noqa: F811 - the imported fixture, requested by name
+def rel_world(world: World, partner: Any, admin_user: Any, secretary: Any) -> World:  # noqa: F811 - the imported fixture, requested by name
     """The API world plus the report's PDF, a Leaders' Committee meeting, reporting periods, and a
     webhook subscription of party A (reading as a token of its partner system) whose log holds
     one event, delivered."""
@@ -88,6 +88,38 @@ def rel_world(world: World, partner: Any, admin_user: Any) -> World:  # noqa: F8
         base_version=late.version,
         note="Awaiting the matrix.",
     )
+    # One the SPB secretary submitted (as an officer of party B, before joining the secretariat):
+    # not theirs to decide. And one already returned: nobody decides it again.
+    own = ActionFactory(obligation=world.other_obligation, description="Matrix: the secretary's own")
+    world.own_pending = PendingUpdate.objects.create(  # type: ignore[attr-defined]
+        target_type="action",
+        action=own,
+        obligation=own.obligation,
+        commitment=own.obligation.commitment,
+        party=own.obligation.party,
+        board=world.board,
+        author=secretary,
+        base_version=own.version,
+        note="The secretary's own.",
+    )
+    decided = ActionFactory(obligation=world.obligation, description="Matrix: decided")
+    world.decided_pending = PendingUpdate.objects.create(  # type: ignore[attr-defined]
+        target_type="action",
+        action=decided,
+        obligation=decided.obligation,
+        commitment=decided.obligation.commitment,
+        party=decided.obligation.party,
+        board=world.board,
+        author=world.pending.author,  # type: ignore[attr-defined]
+        base_version=decided.version,
+        note="Returned already.",
+        state=PendingUpdate.State.RETURNED,
+        decided_by=secretary,
+        decided_at=timezone.now(),
+        comment="Returned before the matrix.",
+    )
+    # A dependency a secretariat added (issue 15): TST-001's first action waits on TST-002.
+    world.dependency = Dependency.objects.create(action=world.action, prerequisite_commitment=world.second, created_by=secretary)  # type: ignore[attr-defined]
     return world
 
 
@@ -106,6 +138,7 @@ def snapshot() -> dict[str, Any]:
         "admin_log": LogEntry,
         "periods": ReportingPeriod,
         "snapshots": Snapshot,
+        "dependencies": Dependency,
     }
     counts = ", ".join(f"(SELECT count(*) FROM {model._meta.db_table})" for model in counted.values())
     versions = " UNION ALL ".join(

@@ -134,6 +134,8 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /periods/{period}/close/":           (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN),
     "POST /approvals/{pending}/ (approve)":    (LOGIN, 404, 403, 404, 302, 302, LOGIN, LOGIN),  # not its author's to decide
     "POST /approvals/{pending}/ (return)":     (LOGIN, 404, 403, 404, 302, 302, LOGIN, LOGIN),
+    "POST /approvals/{own_pending}/ (approve one's own)": (LOGIN, 404, 404, 403, 403, 302, LOGIN, LOGIN),
+    "POST /approvals/{decided_pending}/ (approve again)": (LOGIN, 404, 403, 404, 403, 403, LOGIN, LOGIN),  # no form: decided
     "POST /approvals/{pending}/withdraw/":     (LOGIN, 404, 302, 404, 403, 403, LOGIN, LOGIN),  # its author only
     "POST /boards/SPB/approval/":              (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),  # the board's secretariat
     # Dependencies (issue 15): the secretariat of the waiting item's lead board, and administrators.
@@ -212,6 +214,8 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /api/v1/obligations/{obligation}/assurance/": (401, 403, 403, 403, 201, 201, 403, 403),
     "POST /api/v1/pending-updates/{pending}/approve/":  (401, 404, 403, 404, 200, 200, 403, 403),
     "POST /api/v1/pending-updates/{pending}/return/":   (401, 404, 403, 404, 200, 200, 403, 403),
+    "POST /api/v1/pending-updates/{own_pending}/approve/": (401, 404, 404, 403, 403, 200, 403, 404),  # not one's own; a read key: the scope first
+    "POST /api/v1/pending-updates/{decided_pending}/approve/": (401, 404, 403, 404, 409, 409, 403, 403),  # decided once
     "POST /api/v1/pending-updates/{pending}/withdraw/": (401, 404, 200, 404, 403, 403, 403, 403),
     # Dependencies (issue 15): a partner's token is an officer's (403); a cycle or an item waiting
     # on itself is a 400 naming the field, nothing saved.
@@ -280,6 +284,8 @@ def _path(template: str, world: Any) -> str:
         "subscription": world.subscription.pk,
         "event": world.webhook_event.msg_id,
         "pending": world.pending.pk,
+        "own_pending": world.own_pending.pk,
+        "decided_pending": world.decided_pending.pk,
         "dependency": world.dependency.pk,
     }
     return template.split(" (")[0].format(**keys)
@@ -489,8 +495,10 @@ def prepare(operation: str, world: Any) -> None:
     if "webhooks/{subscription}" in operation and not Subscription.objects.filter(pk=world.subscription.pk).exists():
         world.subscription.save(force_insert=True)
         world.webhook_event.save(force_insert=True)
-    if "{pending}" in operation:  # an earlier role's decision is undone, so the next one has something to decide
-        PendingUpdate.objects.filter(pk=world.pending.pk).update(
+    if (
+        "{pending}" in operation or "{own_pending}" in operation
+    ):  # an earlier role's decision is undone, so the next one has something to decide
+        PendingUpdate.objects.filter(pk__in=[world.pending.pk, world.own_pending.pk]).update(
             state=PendingUpdate.State.SUBMITTED, decided_by=None, decided_at=None, comment="", published=None
         )
     if operation.endswith("/approval/"):
