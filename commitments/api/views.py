@@ -144,8 +144,9 @@ class UpdateWriteMixin:
         if isinstance(update, PendingUpdate):
             # Approval before publishing (issue 15): accepted, not applied; the item is unchanged.
             location = reverse("api:pendingupdate-detail", kwargs={"pk": update.pk}, request=request)
-            body = PendingUpdateSerializer(PendingUpdate.objects.for_list().get(pk=update.pk), context=self.get_serializer_context())  # type: ignore[attr-defined]
-            return Response(body.data, status=202, headers={"Location": location})
+            view: Any = self  # the viewset this mixin is part of
+            accepted = PendingUpdateSerializer(PendingUpdate.objects.for_list().get(pk=update.pk), context=view.get_serializer_context())
+            return Response(accepted.data, status=202, headers={"Location": location})
         location = reverse("api:statusupdate-detail", kwargs={"pk": update.pk}, request=request)
         return Response(self._represent(target), status=201, headers={"Location": location})
 
