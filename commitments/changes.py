@@ -31,7 +31,7 @@ from django.utils import timezone
 from boards.models import Board, Meeting, Party
 from pilots.models import Borough, Pilot
 
-from .models import Action, Agreement, Change, Commitment, Obligation, Report, StatusUpdate, Theme
+from .models import Action, Agreement, Change, Commitment, Dependency, Obligation, Report, StatusUpdate, Theme
 
 # resource name in the API -> (model, function giving the key used in API URLs)
 RESOURCES: dict[type[models.Model], tuple[str, Callable[[Any], str]]] = {
@@ -47,6 +47,7 @@ RESOURCES: dict[type[models.Model], tuple[str, Callable[[Any], str]]] = {
     Borough: ("boroughs", lambda o: o.slug),
     Meeting: ("meetings", lambda o: str(o.pk)),
     Report: ("reports", lambda o: str(o.pk)),
+    Dependency: ("dependencies", lambda o: str(o.pk)),
 }
 
 

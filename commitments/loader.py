@@ -41,6 +41,7 @@ from .models import (
     Commitment,
     CommitmentLink,
     CommitmentPilot,
+    Dependency,
     Obligation,
     Signatory,
     Theme,
@@ -51,6 +52,7 @@ from .sources import cite, documents, enrich, format_date, humanise
 DATA_DIR = Path(__file__).resolve().parent / "data"
 INVENTORY = DATA_DIR / "mou-inventory.yaml"
 CLAUSES = DATA_DIR / "mou-clauses.yaml"
+DEPENDENCIES = DATA_DIR / "dependencies.yaml"
 
 PARTY_TYPES = {
     "national government department": Party.Type.NATIONAL_GOVERNMENT,
@@ -354,12 +356,117 @@ def validate(inventory: dict[str, Any], clauses: dict[str, Any]) -> list[str]:
     return problems
 
 
+# --- dependencies (issue 15, ADR 0025) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceDependency:
+    """A dependency the sources give: ``dependent`` waits on ``prerequisite`` (inventory keys),
+    because of ``field`` of the inventory entry ``source_key``; ``note`` says so in words."""
+
+    dependent: str
+    prerequisite: str
+    source_key: str
+    source_field: str
+    note: str
+
+
+def source_dependencies(inventory: dict[str, Any], text: dict[str, Any]) -> tuple[list[SourceDependency], list[str]]:
+    """The dependencies the sources give, and the problems that stop them loading.
+
+    - ``followed_up_by``: the later item waits on the earlier one (the MoU item that takes a 2015
+      exploration forward builds on it);
+    - ``parent``: the whole waits on its parts (a commitment is not delivered until its sub-items are);
+    - ``dependencies.yaml``: the links the entries' own words state, each checked against the field.
+    """
+    problems: list[str] = []
+    items = {c["key"]: c for c in inventory.get("commitments") or [] if isinstance(c, dict) and c.get("key")}
+    links: list[SourceDependency] = []
+    for c in items.values():
+        for later in c.get("followed_up_by") or []:
+            if later in items:
+                links.append(
+                    SourceDependency(
+                        later,
+                        c["key"],
+                        c["key"],
+                        "followed_up_by",
+                        f"{items[later]['ref']} takes forward {c['ref']}: the inventory lists it under {c['ref']}'s followed_up_by.",
+                    )
+                )
+        parent = str(c.get("parent") or "")
+        if parent in items:
+            links.append(
+                SourceDependency(
+                    parent,
+                    c["key"],
+                    c["key"],
+                    "parent",
+                    f"{c['ref']} is part of {items[parent]['ref']}: the whole is not delivered until its parts are.",
+                )
+            )
+    entries = text.get("dependencies") if isinstance(text, dict) else None
+    if not isinstance(entries, list):
+        return links, [*problems, "dependencies.yaml: 'dependencies' must be a list"]
+    for i, d in enumerate(entries):
+        where = f"dependencies.yaml: dependencies[{i}]"
+        if not isinstance(d, dict):
+            problems.append(f"{where}: must be a mapping")
+            continue
+        dependent, prerequisite = items.get(str(d.get("dependent"))), items.get(str(d.get("prerequisite")))
+        if dependent is None or prerequisite is None:
+            problems.append(
+                f"{where}: dependent and prerequisite must be commitment keys ({d.get('dependent')!r}, {d.get('prerequisite')!r})"
+            )
+            continue
+        field_name, words = str(d.get("field") or ""), str(d.get("words") or "")
+        if not words or words not in str(dependent.get(field_name) or ""):
+            problems.append(f"{where}: the words {words!r} are not in {dependent['key']}'s {field_name or 'field'!r}")
+            continue
+        source: dict[str, Any] = d["source"] if isinstance(d.get("source"), dict) else {}
+        passage = next(
+            (
+                s
+                for s in dependent.get("sources") or []
+                if s.get("file") == source.get("file") and str(s.get("lines")) == str(source.get("lines"))
+            ),
+            None,
+        )
+        if passage is None:
+            problems.append(f"{where}: its source must be one of {dependent['key']}'s sources (file and lines)")
+            continue
+        ref = cite(str(passage["file"]), passage.get("lines"))
+        cited = f" ({ref.reference})" if ref else ""
+        links.append(
+            SourceDependency(
+                dependent["key"],
+                prerequisite["key"],
+                dependent["key"],
+                field_name,
+                f"{dependent['ref']} waits on {prerequisite['ref']} ({field_name.replace('_', ' ')}: \u201c{words}\u201d); "
+                f"the source: \u201c{passage['quote']}\u201d{cited}.",
+            )
+        )
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for link in links:
+        if (link.dependent, link.prerequisite) not in seen:
+            seen.add((link.dependent, link.prerequisite))
+            unique.append(link)
+    from .dependencies import validate_graph
+
+    for chain in validate_graph((link.dependent, link.prerequisite) for link in unique):
+        problems.append(f"dependencies: the sources' links make a cycle ({' -> '.join(items[k]['ref'] for k in chain)})")
+    return unique, problems
+
+
 # --- writing ----------------------------------------------------------------------------------
 
 
 class _Loader:
     def __init__(self) -> None:
         self.report = LoadReport()
+        self.dependencies: list[SourceDependency] = []
 
     def upsert(self, model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any], *, second_pass: bool = False) -> Any:
         """Create the row, or update only the fields that differ (so a re-run writes nothing).
@@ -424,8 +531,41 @@ class _Loader:
         commitments = self._commitments(inventory, agreements, themes, boards, parties, pilots)
         self._clauses(clauses, agreements, commitments, parties, boards)
         self._meetings(inventory, boards)
+        self._dependencies(commitments)
         refresh_all_rollups()
         return self.report
+
+    def _dependencies(self, commitments: dict[str, Commitment]) -> None:
+        """The sources' dependencies (:func:`source_dependencies`), matched on their pair: new ones
+        created, changed traces updated, ones the data no longer gives removed. A secretariat's
+        dependency on the same pair becomes the sources' (the sources now say so); the others are
+        left alone."""
+        name = "Dependencies"
+        wanted = {(commitments[d.dependent].pk, commitments[d.prerequisite].pk): d for d in self.dependencies}
+        current = {
+            (dep.commitment_id, dep.prerequisite_commitment_id): dep
+            for dep in Dependency.objects.filter(commitment__isnull=False, prerequisite_commitment__isnull=False)
+        }
+        for pair, d in wanted.items():
+            values = {"basis": Dependency.Basis.SOURCES, "source_key": d.source_key, "source_field": d.source_field, "source_note": d.note}
+            dep = current.get(pair)
+            if dep is None:
+                dep = Dependency.objects.create(commitment_id=pair[0], prerequisite_commitment_id=pair[1], **values)
+                changes.record(dep, Change.Op.CREATE)
+                self.report.created[name] += 1
+            elif any(getattr(dep, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(dep, k, v)
+                dep.save(update_fields=list(values))
+                changes.record(dep)
+                self.report.updated[name] += 1
+            else:
+                self.report.unchanged[name] += 1
+        gone = [dep for pair, dep in current.items() if dep.basis == Dependency.Basis.SOURCES and pair not in wanted]
+        for dep in gone:
+            changes.record(dep, Change.Op.DELETE)
+            dep.delete()
+            self.report.removed[name] += 1
 
     def _parties(self, inventory: dict[str, Any], clauses: dict[str, Any]) -> dict[str, Party]:
         parties: dict[str, Party] = {}
@@ -849,12 +989,14 @@ def spell_out_ambiguities(data: Any, ambiguities: dict[str, str], *, field: str 
     return _AMBIGUITY.sub(replace, data)
 
 
-def load_mou(inventory_path: Path = INVENTORY, clauses_path: Path = CLAUSES) -> LoadReport:
-    """Validate both data files, then load everything in one transaction. Raises DataFileError
+def load_mou(inventory_path: Path = INVENTORY, clauses_path: Path = CLAUSES, dependencies_path: Path = DEPENDENCIES) -> LoadReport:
+    """Validate the data files, then load everything in one transaction. Raises DataFileError
     (naming each bad entry) before writing anything when the files are malformed."""
     inventory = _read(inventory_path)
     clauses = _read(clauses_path)
     problems = validate(inventory, clauses)
+    dependencies, dependency_problems = source_dependencies(inventory, _read(dependencies_path)) if not problems else ([], [])
+    problems += dependency_problems
     if problems:
         raise DataFileError(problems)
     ambiguities = {
@@ -863,4 +1005,6 @@ def load_mou(inventory_path: Path = INVENTORY, clauses_path: Path = CLAUSES) -> 
     inventory = spell_out_ambiguities(inventory, ambiguities)
     clauses = spell_out_ambiguities(clauses, ambiguities)
     with transaction.atomic():
-        return _Loader().load(inventory, clauses)
+        loader = _Loader()
+        loader.dependencies = dependencies
+        return loader.load(inventory, clauses)

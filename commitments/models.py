@@ -433,12 +433,12 @@ class Dependency(models.Model):
         return f"{self.dependent_label} waits on {self.prerequisite_label}"
 
     @property
-    def dependent(self) -> TrackedState:
-        return self.commitment if self.commitment_id else self.action  # type: ignore[return-value]
+    def dependent(self) -> Commitment | Action:
+        return self.commitment if self.commitment is not None else self.action  # type: ignore[return-value]
 
     @property
-    def prerequisite(self) -> TrackedState:
-        return self.prerequisite_commitment if self.prerequisite_commitment_id else self.prerequisite_action  # type: ignore[return-value]
+    def prerequisite(self) -> Commitment | Action:
+        return self.prerequisite_commitment if self.prerequisite_commitment is not None else self.prerequisite_action  # type: ignore[return-value]
 
     @staticmethod
     def label_of(item: Any) -> str:

@@ -225,7 +225,7 @@ class CommitmentQuerySet(models.QuerySet[Any]):
                 ),
                 models.Prefetch(
                     "obligations__actions",
-                    queryset=Action.objects.select_related("owner").with_overdue(on).with_at_risk(on).order_by("due_date", "id"),
+                    queryset=Action.objects.with_at_risk(on).select_related("owner").with_overdue(on).order_by("due_date", "id"),
                 ),
                 models.Prefetch(
                     "updates",
@@ -395,18 +395,17 @@ class ObligationQuerySet(TrackedQuerySet):
 class ActionQuerySet(TrackedQuerySet):
     def with_at_risk(self, on: dt.date | None = None) -> ActionQuerySet:
         """Annotate ``at_risk``: open, and waiting on something overdue, not pursued or rated red."""
-        return self.annotate(at_risk=at_risk_case("action", on))  # type: ignore[return-value]
+        return self.annotate(at_risk=at_risk_case("action", on))
 
     def at_risk(self, value: bool = True, on: dt.date | None = None) -> ActionQuerySet:
         qs = self if "at_risk" in self.query.annotations and on is None else self.with_at_risk(on)
-        return qs.filter(at_risk=value)  # type: ignore[return-value]
+        return qs.filter(at_risk=value)
 
     def for_list(self, on: dt.date | None = None) -> ActionQuerySet:
-        return (
-            self.select_related("obligation", "obligation__party", "obligation__commitment", "obligation__commitment__theme", "owner")
-            .with_overdue(on)
-            .with_at_risk(on)
-        )  # type: ignore[return-value]
+        qs = self.with_at_risk(on).select_related(
+            "obligation", "obligation__party", "obligation__commitment", "obligation__commitment__theme", "owner"
+        )
+        return qs.with_overdue(on)  # type: ignore[return-value]
 
     def writable_by(self, user: Any) -> ActionQuerySet:
         if not user.is_authenticated:
@@ -422,7 +421,8 @@ class ActionQuerySet(TrackedQuerySet):
         from .models import Action
 
         return (
-            self.select_related("obligation__party", "obligation__commitment", "owner")  # type: ignore[return-value]
+            self.with_at_risk(on)  # type: ignore[return-value]
+            .select_related("obligation__party", "obligation__commitment", "owner")
             .only(
                 *own_fields(Action),
                 "obligation__id",
@@ -433,7 +433,6 @@ class ActionQuerySet(TrackedQuerySet):
                 *_brief("owner", *USER_BRIEF),
             )
             .with_overdue(on)
-            .with_at_risk(on)
             .prefetch_related(*dependency_prefetches())
         )
 

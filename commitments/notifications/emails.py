@@ -58,6 +58,10 @@ class Item:
     escalation_level: int
     commitment_url: str
     update_url: str
+    # What the item waits on (issue 15): an action its own prerequisites, an obligation its
+    # commitment's; filled by the escalation notices (commitments.dependencies.waiting_on_texts).
+    waiting_on: str = ""
+    node: tuple[str, int] = ("", 0)
 
     @property
     def escalation_label(self) -> str:
@@ -89,6 +93,7 @@ def item_for_obligation(obligation: Obligation, today: dt.date) -> Item:
         escalation_level=obligation.escalation_level,
         commitment_url=absolute(reverse("commitments:detail", kwargs={"ref": commitment.ref})),
         update_url=absolute(reverse("commitments:obligation-update", kwargs={"pk": obligation.pk})),
+        node=("c", commitment.pk),
     )
 
 
@@ -108,6 +113,7 @@ def item_for_action(action: Action, today: dt.date) -> Item:
         escalation_level=action.escalation_level,
         commitment_url=absolute(reverse("commitments:detail", kwargs={"ref": commitment.ref})),
         update_url=absolute(reverse("commitments:action-update", kwargs={"pk": action.pk})),
+        node=("a", action.pk),
     )
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from boards.models import Board
 from devotracker.people import name_of
 
+from .. import dependencies
 from .. import escalation as ladder
 from ..models import Escalation, OutboxMessage
 from .emails import Item, absolute, item_for_action, item_for_obligation, one_line, render_email, send
@@ -30,6 +31,7 @@ def escalation_email(escalation: Escalation, today: dt.date) -> dict[str, str]:
         item = item_for_action(escalation.action, today)
     else:
         item = item_for_obligation(escalation.obligation, today)  # type: ignore[arg-type]
+    with_waiting_on([item], today)
     days = (today - escalation.overdue_since).days
     board = escalation.board
     prefix = {
@@ -60,6 +62,13 @@ _ESCALATION_RELATED = (
     "action__obligation__party",
     "action__obligation__commitment",
 )
+
+
+def with_waiting_on(items: list[Item], today: dt.date) -> None:
+    """Fill each item's ``waiting_on`` (issue 15): one query for all of them."""
+    texts = dependencies.waiting_on_texts((item.node for item in items), today)
+    for item in items:
+        item.waiting_on = texts.get(item.node, "")
 
 
 def _and(parts: list[str]) -> str:
@@ -96,6 +105,7 @@ def escalations_email(escalations: list[Escalation], *, recipient: str, today: d
         else:
             item = item_for_obligation(escalation.obligation, today)  # type: ignore[arg-type]
         sections[min(max(escalation.step, 1), 3)].append((item, escalation))
+    with_waiting_on([item for entries in sections.values() for item, _ in entries], today)
     for entries in sections.values():
         entries.sort(key=lambda pair: (pair[1].overdue_since, pair[0].ref, pair[0].what))  # longest overdue first
     boards = [e.board for _, e in sections[2] if e.board is not None]

@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from boards.models import Membership
-from commitments.models import CommitmentPilot, Report, StatusUpdate
+from commitments.models import CommitmentPilot, Dependency, Report, StatusUpdate
 
 from ..factories import (
     ActionFactory,
@@ -37,11 +37,13 @@ BASE = 1 + 1 + 2
 EXPECTED = {
     # + the page's ids (CommitmentQuerySet.page_ids: no sort of every commitment; on SQLite, which
     # has no LATERAL join, the themes are read first), + co-lead boards, pilot links with their
-    # pilots, obligations with party and owner
-    "commitments": BASE + (1 if connection.vendor == "postgresql" else 2) + 3,
+    # pilots, obligations with party and owner, + what each waits on and holds up (issue 15)
+    "commitments": BASE + (1 if connection.vendor == "postgresql" else 2) + 3 + 2,
     # + actions with their owners
     "obligations": BASE + 1,
-    "actions": BASE,
+    # + what each waits on and holds up (issue 15)
+    "actions": BASE + 2,
+    "dependencies": BASE,
     "status-updates": BASE,
     "agreements": BASE,
     "themes": BASE,
@@ -66,14 +68,20 @@ def crowd(partner: Any) -> None:
     co_lead = BoardFactory(code="LEB")
     pilots = [PilotFactory() for _ in range(105)]
     parties = [PartyFactory() for _ in range(4)]
+    made: list[tuple[Any, Any]] = []
     for n in range(110):
         c = CommitmentFactory(lead_board=board, target_date=timezone.localdate())
         c.co_lead_boards.add(co_lead)
         CommitmentPilot.objects.create(commitment=c, pilot=pilots[n % 3])
         for party in parties[:2] if n % 2 else parties[2:]:
             ob = ObligationFactory(commitment=c, party=party, owner=owner)
-            ActionFactory(obligation=ob, owner=owner)
+            action = ActionFactory(obligation=ob, owner=owner)
             StatusUpdate.objects.create(target_type="obligation", commitment=c, obligation=ob, party=party, author=owner, version=1)
+        made.append((c, action))
+    # Issue 15: each commitment and action waits on the one before and holds up the next.
+    for (before, before_action), (after, after_action) in zip(made, made[1:], strict=False):
+        Dependency.objects.create(commitment=after, prerequisite_commitment=before, created_by=owner)
+        Dependency.objects.create(action=after_action, prerequisite_action=before_action)
     for n in range(105):
         borough = BoroughFactory()
         borough.pilots.add(pilots[n], pilots[(n + 1) % 105])
@@ -98,7 +106,7 @@ def test_a_list_costs_the_same_queries_at_any_page_size(reader: APIClient, crowd
             counts[size] = len(captured.captured_queries)
         assert counts == {5: expected, 100: expected}, (collection, counts, [q["sql"][:120] for q in captured.captured_queries])
     # Another order: the page's ids come from one narrow query (no theme look-up on SQLite either).
-    with django_assert_num_queries(BASE + 1 + 3):
+    with django_assert_num_queries(BASE + 1 + 3 + 2):
         reader.get("/api/v1/commitments/?page_size=500&ordering=-due_date&overdue=false")
 
 
@@ -107,8 +115,9 @@ def test_the_detail_of_a_commitment_costs_a_fixed_number_of_queries(reader: APIC
 
     ref = Commitment.objects.order_by("id").values_list("ref", flat=True).first()
     reader.get("/api/v1/themes/")
-    # token, the row, co-leads, pilots, obligations, citations, children, links, newest change
-    with django_assert_num_queries(9):
+    # token, the row, co-leads, pilots, obligations, citations, children, links, newest change,
+    # what it waits on and holds up
+    with django_assert_num_queries(11):
         assert reader.get(f"/api/v1/commitments/{ref}/").status_code == 200
 
 
