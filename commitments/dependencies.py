@@ -334,6 +334,13 @@ def _history(item: Item, *, by: Any, note: str, source: str, now: dt.datetime) -
             party_id=obligation.party_id,
         )
     update.author, update.source, update.created_at, update.note, update.version = author, source, now, note, item.version
+    # The state columns repeat the item's state (before = after), so replays of the history (the
+    # trends' backfill, comparisons) read the row as changing nothing, not as the item's creation.
+    due = item.target_date if isinstance(item, Commitment) else item.due_date
+    update.from_status = update.to_status = item.status
+    update.from_rag = update.to_rag = item.rag
+    update.from_progress = update.to_progress = item.progress
+    update.from_due_date = update.to_due_date = due
     update.save()
     change_log.record(update, Change.Op.CREATE)
     return update

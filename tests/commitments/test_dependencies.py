@@ -456,3 +456,11 @@ def test_an_escalation_email_says_what_the_overdue_item_is_waiting_on(late_prere
     mail = escalations_email([Escalation.objects.get(pk=escalation.pk)], recipient="nobody@example.org", today=TODAY)
     assert "Waiting on: TST-002 Set up the board (overdue)" in mail["text"]
     assert "Set up the board (overdue)" in mail["html"]
+
+
+def test_the_history_row_changes_no_state(obligation: Any, secretary: Any, second: Commitment) -> None:
+    action = ActionFactory(obligation=obligation, status="in_progress", rag="amber", progress=30)
+    deps.add_dependency(action, second, by=secretary)
+    row = StatusUpdate.objects.get(action=action)
+    assert (row.from_status, row.to_status, row.from_rag, row.to_rag) == ("in_progress", "in_progress", "amber", "amber")
+    assert row.from_due_date == row.to_due_date == action.due_date and row.changes() == []
