@@ -382,10 +382,10 @@ class PendingUpdateFilterSet(filters.FilterSet):
     """Updates awaiting approval (issue 15), for those who may see them."""
 
     state = filters.MultipleChoiceFilter(choices=PendingUpdate.State.choices, label="State")
-    board = filters.CharFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)")
-    commitment = filters.CharFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)")
-    party = filters.CharFilter(field_name="party__slug", label="Party (slug)")
-    target_type = filters.ChoiceFilter(choices=StatusUpdate.TargetType.choices, label="Target type")
+    board = TextFilter(field_name="board__code", lookup_expr="iexact", label="Deciding board (code)", max_length=16)
+    commitment = TextFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
+    party = TextFilter(field_name="party__slug", label="Party (slug)", max_length=80)
+    target_type = ChoiceFilter(choices=StatusUpdate.TargetType.choices, label="Target type")
 
     ordering = OrderingFilter(
         keys={"id": SortKey(("id",)), "created_at": SortKey(("created_at", "id"))},

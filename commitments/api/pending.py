@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from boards.api.serializers import BoardBriefSerializer, PartyBriefSerializer
-from devotracker.api.errors import ApiError
+from devotracker.api.errors import ApiError, PayloadTooLarge
 from devotracker.api.permissions import TokenScopeAllowsWrite
 from devotracker.api.renderers import JSONParser
-from devotracker.api.schema import RETRY_AFTER, document_read_viewset, errors
+from devotracker.api.schema import RETRY_AFTER, ErrorSerializer, document_read_viewset, errors
 from devotracker.api.serializers import ModelSerializer, NoUnknownFieldsSerializer, StrictCharField, UserBriefSerializer
 from devotracker.api.throttling import TokenRateThrottle, TokenWriteRateThrottle
 from devotracker.api.viewsets import INT_KEY, ReadViewSet
@@ -26,6 +26,10 @@ from .. import filtersets, services
 from ..models import PendingUpdate
 from ..services import MAX_TEXT
 from .serializers import ActionBriefSerializer, CommitmentBriefSerializer, ObligationBriefSerializer
+
+
+# A decision is a comment of at most 5,000 characters.
+MAX_DECISION_BODY = 64 * 1024
 
 
 class AskedSerializer(serializers.Serializer):
@@ -112,7 +116,12 @@ def _document_decision(summary: str, description: str, ok: Any) -> Any:
         description=description,
         request=DecisionInputSerializer,
         parameters=[RETRY_AFTER],
-        responses={200: ok, **errors(400, 401, 403, 404), 409: OpenApiResponse(description="Already decided."), **errors(415, 429)},
+        responses={
+            200: ok,
+            **errors(400, 401, 403, 404),
+            409: OpenApiResponse(ErrorSerializer, description="Already decided: code already_decided."),
+            **errors(413, 415, 429),
+        },
     )
 
 
@@ -129,6 +138,12 @@ class PendingUpdateViewSet(ReadViewSet):
         return PendingUpdate.objects.visible_to(self.request.user).for_list()
 
     def _decide(self, request: Request, decide: Any) -> Response:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_DECISION_BODY:
+            raise PayloadTooLarge(f"The body must be at most {MAX_DECISION_BODY // 1024} KB.")
         pending = self.get_object()
         body = DecisionInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
