@@ -27,7 +27,6 @@ from ..models import PendingUpdate
 from ..services import MAX_TEXT
 from .serializers import ActionBriefSerializer, CommitmentBriefSerializer, ObligationBriefSerializer
 
-
 # A decision is a comment of at most 5,000 characters.
 MAX_DECISION_BODY = 64 * 1024
 
