@@ -661,6 +661,15 @@ class Action(TrackedState):
         return self.obligation.commitment
 
 
+# A history row or an update awaiting approval names exactly one target: a commitment (its assessed
+# state), an obligation, or an action (whose obligation and commitment are filled in beside it).
+ONE_TARGET = (
+    Q(target_type="commitment", obligation__isnull=True, action__isnull=True)
+    | Q(target_type="obligation", obligation__isnull=False, action__isnull=True)
+    | Q(target_type="action", action__isnull=False)
+)
+
+
 class StatusUpdate(models.Model):
     """Append-only history: who changed what, when, from what to what, why, with what evidence.
 
@@ -723,11 +732,7 @@ class StatusUpdate(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    Q(target_type="commitment", obligation__isnull=True, action__isnull=True)
-                    | Q(target_type="obligation", obligation__isnull=False, action__isnull=True)
-                    | Q(target_type="action", action__isnull=False)
-                ),
+                condition=ONE_TARGET,
                 name="status_update_one_target",
                 violation_error_message="An update has exactly one target.",
             ),
@@ -834,11 +839,7 @@ class PendingUpdate(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    Q(target_type="commitment", obligation__isnull=True, action__isnull=True)
-                    | Q(target_type="obligation", obligation__isnull=False, action__isnull=True)
-                    | Q(target_type="action", action__isnull=False, obligation__isnull=False)
-                ),
+                condition=ONE_TARGET,
                 name="pending_update_one_target",
                 violation_error_message="An update has exactly one target.",
             ),

@@ -355,7 +355,9 @@ def _publish(
     return update
 
 
-def _attach_target(update: StatusUpdate, target: TrackedState) -> None:
+def _attach_target(update: StatusUpdate | PendingUpdate, target: TrackedState) -> None:
+    """Name the target on a history row or an update awaiting approval, with its obligation,
+    commitment and party beside it (so both can be filtered without joins)."""
     if isinstance(target, Commitment):
         update.commitment = target
     elif isinstance(target, Obligation):
@@ -570,15 +572,7 @@ def _submit(locked: TrackedState, *, by: Any, board: Any, changes: dict[str, Any
         note=changes["note"],
         evidence=changes["evidence"],
     )
-    if isinstance(locked, Commitment):
-        pending.commitment = locked
-    elif isinstance(locked, Obligation):
-        pending.obligation, pending.commitment_id, pending.party_id = locked, locked.commitment_id, locked.party_id
-    else:
-        assert isinstance(locked, Action)
-        obligation = locked.obligation
-        pending.action, pending.obligation = locked, obligation
-        pending.commitment_id, pending.party_id = obligation.commitment_id, obligation.party_id
+    _attach_target(pending, locked)
     pending.save()
     _tell_secretariat(pending)
     return pending

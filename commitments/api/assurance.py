@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
-from devotracker.api.errors import PayloadTooLarge, VersionConflict
+from devotracker.api.errors import VersionConflict, refuse_large_body
 from devotracker.api.permissions import TokenScopeAllowsWrite
 from devotracker.api.renderers import JSONParser
 from devotracker.api.schema import LOCATION, RETRY_AFTER, closed_body, conflict_serializer, errors
@@ -75,12 +75,7 @@ def document_assurance(target: str, target_serializer: type[Any]) -> Any:
 
 def write_assurance(view: Any, request: Request) -> Response:
     """The shared body of both actions: roles first, then the body, then the service."""
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > MAX_ASSURANCE_BODY:
-        raise PayloadTooLarge(f"The body must be at most {MAX_ASSURANCE_BODY // 1024} KB.")
+    refuse_large_body(request, MAX_ASSURANCE_BODY)
     target = view.get_object()
     if not can_assure(request.user, target):
         raise exceptions.PermissionDenied("Your roles do not allow you to give this assurance rating.")

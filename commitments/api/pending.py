@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from boards.api.serializers import BoardBriefSerializer, PartyBriefSerializer
-from devotracker.api.errors import ApiError, PayloadTooLarge
+from devotracker.api.errors import ApiError, refuse_large_body
 from devotracker.api.permissions import TokenScopeAllowsWrite
 from devotracker.api.renderers import JSONParser
 from devotracker.api.schema import RETRY_AFTER, ErrorSerializer, document_read_viewset, errors
@@ -137,12 +137,7 @@ class PendingUpdateViewSet(ReadViewSet):
         return PendingUpdate.objects.visible_to(self.request.user).for_list()
 
     def _decide(self, request: Request, decide: Any) -> Response:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > MAX_DECISION_BODY:
-            raise PayloadTooLarge(f"The body must be at most {MAX_DECISION_BODY // 1024} KB.")
+        refuse_large_body(request, MAX_DECISION_BODY)
         pending = self.get_object()
         body = DecisionInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -30,7 +30,7 @@ from rest_framework.reverse import reverse
 
 from boards.filtersets import MeetingFilterSet
 from boards.models import Meeting
-from devotracker.api.errors import PayloadTooLarge, PreconditionFailed, PreconditionRequired, VersionConflict
+from devotracker.api.errors import PreconditionFailed, PreconditionRequired, VersionConflict, refuse_large_body
 from devotracker.api.mixins import ApiViewMixin
 from devotracker.api.permissions import TokenScopeAllowsWrite
 from devotracker.api.renderers import JSONParser
@@ -85,12 +85,7 @@ class UpdateWriteMixin:
         return serializer_class(self._fresh(target), context=view.get_serializer_context()).data
 
     def record_update(self, request: Request) -> Response:
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
-        if length > MAX_WRITE_BODY:
-            raise PayloadTooLarge(f"The body must be at most {MAX_WRITE_BODY // 1024} KB.")
+        refuse_large_body(request, MAX_WRITE_BODY)
         target = self.get_object()  # type: ignore[attr-defined]
         # Roles before the body: a user who may not write this target learns only that.
         if not services.can_write(request.user, target):

@@ -174,7 +174,7 @@ class Migration(migrations.Migration):
                         condition=models.Q(
                             models.Q(("action__isnull", True), ("obligation__isnull", True), ("target_type", "commitment")),
                             models.Q(("action__isnull", True), ("obligation__isnull", False), ("target_type", "obligation")),
-                            models.Q(("action__isnull", False), ("obligation__isnull", False), ("target_type", "action")),
+                            models.Q(("action__isnull", False), ("target_type", "action")),
                             _connector="OR",
                         ),
                         name="pending_update_one_target",
