@@ -725,6 +725,17 @@ class StatusUpdate(models.Model):
     # it, ``approved_by`` let it through.
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
+    # An assignment (issue 16, "nothing without an owner"): a row written by commitments.ownership
+    # gives an obligation or action its owner, or a commitment its lead board; the pair differs.
+    # Every other row leaves all four empty. Indexed only where set (see Meta), as ``author``.
+    from_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    to_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    from_lead_board = models.ForeignKey(Board, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    to_lead_board = models.ForeignKey(Board, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
 
     objects = querysets.StatusUpdateQuerySet.as_manager()
 
@@ -742,6 +753,12 @@ class StatusUpdate(models.Model):
             models.Index(fields=["obligation", "created_at"], name="update_obligation_time"),
             models.Index(fields=["action", "created_at"], name="update_action_time"),
             models.Index(fields=["author"], condition=Q(author__isnull=False), name="update_author"),
+            # Assignments (issue 16) are rare rows: the partial indexes keep deleting a user or a
+            # board (SET NULL) from scanning the whole history.
+            *(
+                models.Index(fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"update_{name}")
+                for name in ("from_owner", "to_owner", "from_lead_board", "to_lead_board")
+            ),
         ]
 
     def __str__(self) -> str:
@@ -776,7 +793,26 @@ class StatusUpdate(models.Model):
             out.append(("Progress", f"{self.from_progress or 0}%", f"{self.to_progress}%"))
         if self.from_due_date != self.to_due_date and (self.from_due_date or self.to_due_date):
             out.append(("Due date", self.from_due_date, self.to_due_date))
+        if self.from_owner_id != self.to_owner_id:
+            out.append(("Owner", _person_or(self.from_owner, "No owner"), _person_or(self.to_owner, "No owner")))
+        if self.from_lead_board_id != self.to_lead_board_id:
+            out.append(("Lead board", _board_or(self.from_lead_board), _board_or(self.to_lead_board)))
         return out
+
+    @property
+    def is_assignment(self) -> bool:
+        """Whether the row gives an owner or a lead board (issue 16)."""
+        return self.from_owner_id != self.to_owner_id or self.from_lead_board_id != self.to_lead_board_id
+
+
+def _person_or(user: Any, empty: str) -> str:
+    if user is None:
+        return empty
+    return user.get_full_name() or user.get_username()
+
+
+def _board_or(board: Any) -> str:
+    return f"{board.name} ({board.code})" if board is not None else "No lead board"
 
 
 class PendingUpdate(models.Model):
@@ -918,6 +954,14 @@ class Escalation(models.Model):
     board = models.ForeignKey(Board, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     notified = models.JSONField(default=list, blank=True, help_text="E-mail addresses told of this step.")
     resolved_at = models.DateTimeField(null=True, blank=True, help_text="When the item stopped being overdue.")
+    # Issue 16: the step went to the default board's secretariat (commitments.escalation's
+    # FALLBACK_BOARD_CODE, the SPB) because no board leads the commitment. Set by the one writer
+    # of escalations, the overdue pass's set-based SQL (commitments.bulk).
+    fell_to_default_board = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Sent to the default board (the SPB) because no board leads the commitment.",
+    )
 
     class Meta:
         ordering = ["-created_at"]
