@@ -132,6 +132,7 @@ INSTALLED_APPS = [
     "boards",
     "pilots",
     "commitments",
+    "finance",
     "reporting",
     "webhooks",
 ]
