@@ -29,6 +29,7 @@ urlpatterns = [
     path("public/", include(reporting_urls.public_patterns)),
     path("notifications/", include("commitments.notifications.urls")),
     path("webhooks/", include("webhooks.urls")),
+    path("finance/", include("finance.urls")),
     path("", include("commitments.urls")),
 ]
 
