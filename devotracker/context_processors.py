@@ -41,6 +41,7 @@ _SECTIONS: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("Commitments", "commitments:list", "all", ("commitments",)),
     ("Boards", "boards:list", "all", ("boards",)),
     ("Pilots", "pilots:list", "all", ("pilots",)),
+    ("Money and estates", "finance:index", "all", ("finance",)),
     ("Meetings", "meetings:list", "all", ("meetings",)),
     ("Webhooks", "webhooks:list", "staff", ("webhooks",)),
     ("Admin", "admin:index", "staff", ("admin",)),

@@ -45,6 +45,7 @@ urlpatterns = [
     path("", section("commitments", [("my-work/", "my-work"), ("approvals/", "pending-list"), ("commitments/", "list"), ("commitments/<str:ref>/", "detail")])),
     path("boards/", section("boards", [("", "list"), ("<str:code>/", "detail")])),
     path("pilots/", section("pilots", [("", "list")])),
+    path("finance/", section("finance", [("", "index")])),
     path("meetings/", section("meetings", [("", "list")])),
     path("webhooks/", section("webhooks", [("", "list"), ("<int:pk>/", "detail")])),
     path("admin/", admin.site.urls),

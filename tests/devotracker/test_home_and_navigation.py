@@ -57,19 +57,35 @@ def test_home_needs_sign_in(client: Client) -> None:
 def test_officers_see_my_work_and_not_admin(stub_pages: None, client: Client, officer: Any) -> None:
     client.force_login(officer)
     links = nav_links(client.get("/commitments/").content.decode())
-    assert links == [("Dashboard", ""), ("My work", ""), ("Approvals", ""), ("Commitments", "page"), ("Boards", ""), ("Pilots", ""), ("Meetings", "")]
+    assert links == [
+        ("Dashboard", ""),
+        ("My work", ""),
+        ("Approvals", ""),
+        ("Commitments", "page"),
+        ("Boards", ""),
+        ("Pilots", ""),
+        ("Money and estates", ""),
+        ("Meetings", ""),
+    ]
 
 
 def test_viewers_do_not_see_my_work(stub_pages: None, client: Client, viewer: Any) -> None:
     client.force_login(viewer)
     links = nav_links(client.get("/dashboard/").content.decode())
-    assert links == [("Dashboard", "page"), ("Commitments", ""), ("Boards", ""), ("Pilots", ""), ("Meetings", "")]
+    assert links == [
+        ("Dashboard", "page"),
+        ("Commitments", ""),
+        ("Boards", ""),
+        ("Pilots", ""),
+        ("Money and estates", ""),
+        ("Meetings", ""),
+    ]
 
 
 def test_staff_see_webhooks_and_admin(stub_pages: None, client: Client, admin_user: Any) -> None:
     client.force_login(admin_user)
     texts = [text for text, _ in nav_links(client.get("/pilots/").content.decode())]
-    assert texts == ["Dashboard", "Commitments", "Boards", "Pilots", "Meetings", "Webhooks", "Admin"]
+    assert texts == ["Dashboard", "Commitments", "Boards", "Pilots", "Money and estates", "Meetings", "Webhooks", "Admin"]
     assert dict(nav_links(client.get("/webhooks/").content.decode()))["Webhooks"] == "page"
     on_subscription = dict(nav_links(client.get("/webhooks/3/").content.decode()))
     assert on_subscription["Webhooks"] == "true" and on_subscription["Admin"] == ""
