@@ -69,11 +69,12 @@ class InvalidUpdate(ServiceError):
 
 
 class VersionConflict(ServiceError):
-    """Somebody saved the target after the writer loaded it; ``current`` is the target as it is now."""
+    """Somebody saved the target after the writer loaded it; ``current`` is the target as it is now
+    (a tracked item, or a finance record: :mod:`finance.services` raises it too)."""
 
     code = "version_conflict"
 
-    def __init__(self, message: str, current: TrackedState) -> None:
+    def __init__(self, message: str, current: TrackedState | Any) -> None:
         super().__init__(message)
         self.current = current
 
