@@ -7,6 +7,7 @@ exports use it and it knows nothing of the domain.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 # A cell starting with one of these is a formula to a spreadsheet; tab and carriage return start one
@@ -18,9 +19,10 @@ def csv_safe(value: Any) -> Any:
     """A CSV cell that no spreadsheet runs as a formula.
 
     Text starting with ``= + - @`` (or tab, carriage return) gets a leading apostrophe, so it shows
-    as typed. Numbers stay numbers (a negative figure is not a formula); ``None`` is an empty cell.
+    as typed. Numbers stay numbers (a negative figure is not a formula; an amount in pounds is a
+    ``Decimal``); ``None`` is an empty cell.
     """
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         return value
     text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(FORMULA_PREFIXES) else text

@@ -241,4 +241,73 @@ def overdue_trend_chart(*, chart_id: str, title: str, points: Sequence[Any]) -> 
     )
 
 
-__all__ = ["describe_rag", "overdue_trend_chart", "rag_bar_chart", "rag_trend_chart", "stacked_column_chart"]
+class AmountLike(Protocol):
+    label: str
+
+    def get(self, key: str) -> int: ...
+
+
+# A third plain series for the amount charts (allocated, committed, spent): pale with dots, so the
+# three read apart in greyscale as well as by colour.
+THIRD_SERIES = "#b1b4b6"
+
+
+def _third_pattern(prefix: str) -> str:
+    p = escape(prefix)
+    return (
+        f'<defs><pattern id="{p}-s2" width="7" height="7" patternUnits="userSpaceOnUse">'
+        f'<rect width="7" height="7" fill="{THIRD_SERIES}"/><circle cx="3.5" cy="3.5" r="1.4" fill="{INK}"/></pattern></defs>'
+    )
+
+
+def describe_amounts(rows: Sequence[AmountLike], keys: Sequence[tuple[str, str]], fmt: Any) -> str:
+    """An amount chart's data in words, for its ``<desc>``: each row's amounts by name."""
+    return "; ".join(f"{r.label}: " + ", ".join(f"{name.lower()} {fmt(r.get(k))}" for k, name in keys) for r in rows) + "."
+
+
+def amount_bar_chart(
+    *, chart_id: str, title: str, rows: Sequence[AmountLike], keys: Sequence[tuple[str, str]], fmt: Any, note: str = ""
+) -> SafeString:
+    """Grouped horizontal bars of amounts (issue 16): one group per row (a sub-region, a pilot,
+    all of London), one bar per key (allocated, committed and spent; or expected, realised and
+    retained), each bar labelled with its amount as ``fmt`` writes it (pounds), on one scale.
+    Up to three keys, drawn with the series patterns (solid, striped, dotted)."""
+    label_w, bar_w, bar_h, gap, top = 260, 380, 20, 16, 40
+    width = label_w + bar_w + 130
+    group_h = bar_h * len(keys) + gap
+    height = top + group_h * max(len(rows), 1) + 10
+    peak = max([r.get(k) for r in rows for k, _ in keys] + [1])
+    series = [f"s{i}" for i in range(len(keys))]
+    desc = f"{title}. {describe_amounts(rows, keys, fmt)}{' ' + note if note else ''}"
+    out = [_open(chart_id, title, desc, width, height), _third_pattern(chart_id)]
+    out.append(_legend(chart_id, [(s, name) for s, (_, name) in zip(series, keys, strict=True)], 4))
+    for i, r in enumerate(rows):
+        y0 = top + i * group_h
+        lines = _wrap(r.label, 32)
+        mid = y0 + bar_h * len(keys) / 2
+        for j, line in enumerate(lines):
+            dy = mid + (j - (len(lines) - 1) / 2) * 16 + 5
+            out.append(f'<text x="{label_w - 10}" y="{dy:.1f}" text-anchor="end" font-size="14" fill="{INK}">{escape(line)}</text>')
+        for j, ((key, name), s) in enumerate(zip(keys, series, strict=True)):
+            value = r.get(key)
+            w = max(bar_w * max(value, 0) / peak, 1 if value else 0)
+            y = y0 + j * bar_h
+            text = fmt(value)
+            out.append(
+                f'<rect x="{label_w}" y="{y + 2}" width="{w:.1f}" height="{bar_h - 4}" fill="url(#{escape(chart_id)}-{s})" '
+                f'stroke="{INK}" stroke-width="1"><title>{escape(f"{r.label}: {name.lower()} {text}")}</title></rect>'
+            )
+            out.append(f'<text x="{label_w + w + 6:.1f}" y="{y + bar_h / 2 + 5:.1f}" font-size="13" fill="{INK}">{escape(text)}</text>')
+    out.append("</svg>")
+    return mark_safe("".join(out))  # every piece of text above went through escape()
+
+
+__all__ = [
+    "amount_bar_chart",
+    "describe_amounts",
+    "describe_rag",
+    "overdue_trend_chart",
+    "rag_bar_chart",
+    "rag_trend_chart",
+    "stacked_column_chart",
+]

@@ -179,6 +179,7 @@ class Cell:
     url: str = ""
     numeric: bool = False
     rag: str = ""  # a RAG key when the cell shows a rating (drawn with its word and shape)
+    csv: Any = None  # the CSV file's value when it differs from the page's (an amount: "1200.50", not "£1,200.50")
 
 
 @dataclass
@@ -214,9 +215,9 @@ class Table:
 
     def csv_rows(self) -> list[list[Any]]:
         out: list[list[Any]] = [[c.label for c in self.columns]]
-        out += [[cell.value for cell in row] for row in self.rows]
+        out += [[cell.value if cell.csv is None else cell.csv for cell in row] for row in self.rows]
         if self.footer:
-            out.append([cell.value for cell in self.footer])
+            out.append([cell.value if cell.csv is None else cell.csv for cell in self.footer])
         return out
 
 

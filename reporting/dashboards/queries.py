@@ -31,6 +31,7 @@ from commitments.lifecycle import open_q, overdue_case, overdue_q
 from commitments.models import Action, Agreement, Commitment, Escalation, Obligation, Status, StatusUpdate, Theme
 from commitments.querysets import rating_used_expr, ratings_disagree_q
 from commitments.templatetags.tracker import possessive
+from finance.figures import FinanceFigures
 from pilots.models import Pilot
 
 from .figures import (
@@ -53,6 +54,7 @@ from .figures import (
     list_url,
     owner_label,
 )
+from .finance import FINANCE_TABLE_KEYS, FinanceTables
 from .tables import (
     disagreements_table,
     due_soon_table,
@@ -313,6 +315,22 @@ class Dashboard:
     def overdue_trend_table(self) -> Table:
         return overdue_trend_table(self.scope, self.overdue_trend)
 
+    # The finance and estates figures (issue 16), for all of London only: one query per part used
+    # (the summary reads two: the funding lines' totals and the receipts; the finance page eight).
+    @cached_property
+    def finance(self) -> FinanceFigures | None:
+        return FinanceFigures() if self.scope.kind == "all" else None
+
+    @cached_property
+    def _finance_tables(self) -> dict[str, Table | None]:
+        return {}
+
+    def finance_table(self, key: str) -> Table | None:
+        """A finance table by its CSV key (None outside the London dashboard), built once."""
+        if key not in self._finance_tables:
+            self._finance_tables[key] = FinanceTables(self.finance).table(key) if self.finance is not None else None
+        return self._finance_tables[key]
+
     # Each table by the key of its CSV export, and the part that builds it (only that part is read).
     TABLES: ClassVar[dict[str, str]] = {
         "summary": "summary",
@@ -327,11 +345,14 @@ class Dashboard:
         "rag-trend": "rag_trend_table",
         "overdue-trend": "overdue_trend_table",
         "ratings": "disagreements_table",
+        **dict.fromkeys(FINANCE_TABLE_KEYS, "finance_table"),
     }
 
     def table(self, key: str) -> Table | None:
         """The table with CSV key ``key`` (None for an unknown key, or a breakdown this scope has not)."""
         part = self.TABLES.get(key)
+        if part == "finance_table":
+            return self.finance_table(key)
         value = getattr(self, part) if part is not None else None
         return value.table if isinstance(value, Breakdown) else value
 

@@ -27,9 +27,10 @@ from commitments.versioning import data_version
 from devotracker.spreadsheets import csv_safe
 from pilots.models import Pilot
 
-from ..charts import overdue_trend_chart, rag_bar_chart, rag_trend_chart
+from ..charts import amount_bar_chart, overdue_trend_chart, rag_bar_chart, rag_trend_chart
 from ..comparisons import movement_sections
 from ..dashboards import Dashboard, Scope, build_dashboard
+from ..dashboards.finance import MONEY_KEYS, RECEIPT_KEYS, AmountRow, short_pounds
 from ..models import ReportingPeriod
 from ..periods import last_report
 
@@ -45,6 +46,10 @@ SECTIONS: dict[str, tuple[str, str]] = {
     "recent": ("Recently changed", "The latest updates recorded."),
     "ratings": ("Where the ratings disagree", "Items whose assurance rating differs from the owner's own, with who gave it and why."),
     "trends": ("Trends", "The RAG mix of obligations month by month, and overdue items week by week."),
+    "finance": (
+        "Finance and estates",
+        "Funding allocated, committed and spent by stream, sub-region, pilot and year; receipts from disposals expected, realised and retained.",
+    ),
     "changes": (
         "Since the last report",
         "What improved, worsened, became overdue, was completed or was re-dated since the last closed reporting period.",
@@ -59,7 +64,14 @@ CHANGES_LIMIT = 20
 def _sections(scope: Scope) -> list[str]:
     """The breakdown pages of a scope's dashboard: a board's has no by-board page, a pilot's no
     by-pilot page."""
-    return [name for name in SECTIONS if not (name == "boards" and scope.board) and not (name == "pilots" and scope.pilot)]
+    return [
+        name
+        for name in SECTIONS
+        if not (name == "boards" and scope.board)
+        and not (name == "pilots" and scope.pilot)
+        # Money and estates are London's (issue 16): on the London dashboard only.
+        and not (name == "finance" and scope.kind != "all")
+    ]
 
 
 def _all_agreements(request: HttpRequest) -> bool:
@@ -154,6 +166,46 @@ class _Charts:
         p = self.data.by_pilot
         return rag_bar_chart(chart_id="chart-pilot", title=p.title, series=p.series) if p is not None else ""
 
+    # Finance and estates (issue 16): amounts in pounds, each chart followed by its table.
+    def _amounts(self, chart_id: str, key: str, rows: list[Any], keys: tuple[tuple[str, str], ...]) -> str:
+        table = self.data.table(key)
+        if table is None or not rows:
+            return ""
+        return amount_bar_chart(chart_id=chart_id, title=table.caption, rows=rows, keys=keys, fmt=short_pounds)
+
+    @cached_property
+    def finance_summary(self) -> str:
+        f = self.data.finance
+        if f is None:
+            return ""
+        rows = [AmountRow("Funding", {k: f.totals.get(k) for k, _ in MONEY_KEYS})]
+        money = amount_bar_chart(
+            chart_id="chart-finance", title="Funding: allocated, committed and spent", rows=rows, keys=MONEY_KEYS, fmt=short_pounds
+        )
+        receipts = AmountRow("Disposals", {k: f.receipts.get(k) for k, _ in RECEIPT_KEYS})
+        return money + amount_bar_chart(
+            chart_id="chart-receipts",
+            title="Receipts from disposals: expected, realised and retained",
+            rows=[receipts],
+            keys=RECEIPT_KEYS,
+            fmt=short_pounds,
+        )
+
+    @cached_property
+    def finance_sub_region(self) -> str:
+        f = self.data.finance
+        return self._amounts("chart-finance-sub-region", "finance-sub-region", f.by_sub_region if f else [], MONEY_KEYS)
+
+    @cached_property
+    def finance_pilot(self) -> str:
+        f = self.data.finance
+        return self._amounts("chart-finance-pilot", "finance-pilot", f.by_pilot if f else [], MONEY_KEYS)
+
+    @cached_property
+    def receipts_sub_region(self) -> str:
+        f = self.data.finance
+        return self._amounts("chart-receipts-sub-region", "receipts-sub-region", f.receipts_by_sub_region if f else [], RECEIPT_KEYS)
+
     @cached_property
     def rag_trend(self) -> str:
         return rag_trend_chart(chart_id="chart-rag-trend", title=self.data.rag_trend_table.caption, points=self.data.rag_trend)
@@ -163,6 +215,21 @@ class _Charts:
         return overdue_trend_chart(
             chart_id="chart-overdue-trend", title=self.data.overdue_trend_table.caption, points=self.data.overdue_trend
         )
+
+
+class _Tables:
+    """The dashboard's tables by key for templates, hyphens written as underscores
+    (``finance_tables.finance_sub_region`` is the ``finance-sub-region`` table); each built when
+    first used."""
+
+    def __init__(self, data: Dashboard) -> None:
+        self.data = data
+
+    def __getitem__(self, key: str) -> Any:
+        table = self.data.table(key.replace("_", "-"))
+        if table is None:
+            raise KeyError(key)
+        return table
 
 
 def _respond(request: HttpRequest, scope: Scope, section: str | None = None) -> HttpResponse:
@@ -186,6 +253,7 @@ def _respond(request: HttpRequest, scope: Scope, section: str | None = None) -> 
             "d": data,
             "scope": scope,
             "charts": _Charts(data),
+            "tables": _Tables(data),
             "base_query": base_query,
             "toggle_query": toggle_query,
             # The page's content (every table and chart: ~2 MB of HTML at 100,000 commitments)

@@ -21,8 +21,13 @@ pytestmark = pytest.mark.django_db
 # by party, obligation windows, action windows, overdue obligations, overdue actions, obligations
 # due soon, actions due soon, the latest updates' ids and rows, and the trends' tallied days and
 # their tallies, and the commitments and the obligations whose two ratings disagree (issue 15),
-# and the commitments and the actions waiting on a prerequisite at risk (issue 15, + 2).
-LONDON_QUERIES = 19 + 2
+# and the commitments and the actions waiting on a prerequisite at risk (issue 15, + 2), and, on
+# the London dashboard only, the finance and estates figures (issue 16, + 8: the funding lines'
+# totals, the receipts, funding by sub-region, pilot, stream and year, receipts by sub-region and
+# by status; each one GROUP BY or aggregate, whatever the number of lines or disposals).
+LONDON_QUERIES = 19 + 2 + 8
+# A party's view has every breakdown but no finance section.
+PARTY_QUERIES = 19 + 2
 # A board's view has no board breakdown (one query fewer); a pilot's no pilot breakdown (two).
 BOARD_QUERIES = 18 + 2
 PILOT_QUERIES = 17 + 2
@@ -54,7 +59,7 @@ def test_build_dashboard_runs_the_same_queries_for_10_and_100_commitments(
     assert len(large.overdue_items) == 50  # ...listed up to 50
 
 
-@pytest.mark.parametrize(("kind", "expected"), [("board", BOARD_QUERIES), ("pilot", PILOT_QUERIES), ("party", LONDON_QUERIES)])
+@pytest.mark.parametrize(("kind", "expected"), [("board", BOARD_QUERIES), ("pilot", PILOT_QUERIES), ("party", PARTY_QUERIES)])
 def test_scoped_dashboards_run_a_constant_number_of_queries(
     grow: Callable[[int], None], board: Any, django_assert_num_queries: Any, kind: str, expected: int
 ) -> None:
@@ -109,9 +114,10 @@ def test_building_reads_nothing_and_each_page_reads_only_its_own_part(grow: Call
     assert '"boards_party"."slug"' not in sql  # the party breakdown
     assert "commitments_statusupdate" not in sql and "LIMIT 50" not in sql  # the latest updates, the item lists
     assert "commitments_commitmentpilot" not in sql  # the pilot breakdown
-    # its parts (+ the commitments and actions waiting on a prerequisite at risk, issue 15), plus the
-    # session, the user and the header's roles
-    assert len(summary.captured_queries) <= 6 + 2 + 4
+    # its parts (+ the commitments and actions waiting on a prerequisite at risk, issue 15; + the
+    # finance section's funding totals and receipts, issue 16), plus the session, the user and the
+    # header's roles
+    assert len(summary.captured_queries) <= 6 + 2 + 2 + 4
     with CaptureQueriesContext(connection) as trends:
         assert client.get("/dashboard/trends/").status_code == 200
     assert "reporting_tally" in "\n".join(q["sql"] for q in trends.captured_queries)
