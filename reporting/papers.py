@@ -35,9 +35,11 @@ from commitments import changes, escalation
 from commitments.dependencies import at_risk_items
 from commitments.models import Agreement, Change, Citation, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
 from commitments.sources import format_date
+from finance.figures import FinanceFigures, money_total
+from finance.models import LINE_FLAGGED, FundingLine, year_label
 
 from . import frozen as frozen_figures
-from .charts import rag_bar_chart
+from .charts import amount_bar_chart, rag_bar_chart
 from .comparisons import KIND_HEADINGS, movement_counts
 from .dashboards import (
     RAG_KEYS,
@@ -51,6 +53,7 @@ from .dashboards import (
     update_target_label,
 )
 from .dashboards.figures import owner_label, rating_note
+from .dashboards.finance import MONEY_KEYS, short_pounds
 from .dashboards.queries import disagreement_list, obligation_label
 from .models import LEADERS_COMMITTEE_CODE, ReportingPeriod, Snapshot
 from .periods import period_for_meeting, previous_closed
@@ -310,6 +313,60 @@ def _at_risk(scope: Scope, as_of: dt.date, frozen: Snapshot | None) -> dict[str,
     return {"at_risk": at_risk_items(scope.commitments(), scope.actions(), as_of), "at_risk_frozen": False}
 
 
+# The board whose paper carries the strategic plan for capital investment (issue 16): the London
+# Estates Board's; Leaders' Committee receives it too ("reports on the work of the London Estates
+# Board and the strategic plan for capital investment", 5 December 2017, items 10-12).
+ESTATES_BOARD_CODE = "LEB"
+
+
+def financial_year_of(day: dt.date) -> int:
+    """The financial year (April to March) a day falls in, by the year it starts: 1 March 2019 → 2018."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def finance_context(as_of: dt.date, frozen: Snapshot | None = None) -> dict[str, Any]:
+    """The finance and estates section of a paper (issue 16): funding allocated, committed and
+    spent by stream and sub-region; the capital budget of the year of ``as_of`` (else the latest)
+    and its profile by quarter; receipts expected, realised and retained by sub-region; every
+    disposal with the board's recommendation and the decision; what does not add up. Money is not
+    part of a closed period's snapshot: a paper built from one shows the figures recorded when it
+    is built, and says so. A fixed number of queries (:class:`finance.figures.FinanceFigures`)."""
+    figures = FinanceFigures()
+    year = financial_year_of(as_of)
+    budgets = figures.budgets
+    budget = next((b for b in budgets if b.year == year), budgets[0] if budgets else None)
+    chart = (
+        amount_bar_chart(
+            chart_id="paper-finance-chart",
+            title="Funding by sub-region: allocated, committed and spent",
+            rows=figures.by_sub_region,
+            keys=MONEY_KEYS,
+            fmt=short_pounds,
+        )
+        if figures.by_sub_region
+        else ""
+    )
+    return {
+        "finance": {
+            "totals": figures.totals,
+            "streams": figures.by_stream,
+            "by_sub_region": figures.by_sub_region,
+            "by_sub_region_total": money_total(figures.by_sub_region),
+            "by_pilot": [r for r in figures.by_pilot if r.key],
+            "receipts": figures.receipts,
+            "receipts_by_sub_region": figures.receipts_by_sub_region,
+            "budget": budget,
+            "year_label": year_label(year),
+            "disposals": figures.disposal_list(),
+            "flags": figures.flags,
+            "flagged_total": figures.flagged_total,
+            "flagged_lines": list(FundingLine.objects.filter(LINE_FLAGGED).select_related("stream").order_by("stream__name", "pk")),
+            "chart": chart,
+            "not_frozen": frozen is not None,
+        }
+    }
+
+
 def leaders_committee_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot | None = None) -> dict[str, Any]:
     """Everything the Leaders' Committee report shows, as of the London day ``as_of``; with
     ``frozen`` (the closed period's snapshot, whose day ``as_of`` is), from that snapshot."""
@@ -383,6 +440,7 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot
         "chart": chart,
         **_ratings(scope, totals, frozen),
         **_at_risk(scope, as_of, frozen),
+        **finance_context(as_of, frozen),
     }
 
 
@@ -463,6 +521,7 @@ def board_paper_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot | Non
         "escalated": escalated,
         **_ratings(scope, totals, frozen),
         **_at_risk(scope, as_of, frozen),
+        **(finance_context(as_of, frozen) if board.code.upper() == ESTATES_BOARD_CODE else {}),
     }
 
 
