@@ -57,6 +57,22 @@ UNREADABLE_XLSX = (
 )
 ROW_ERRORS = "row"
 
+
+@dataclass(frozen=True)
+class SheetColumns:
+    """The columns one kind of import reads from a sheet's header row: those it needs
+    (``required``), those it reads (``read``, the required ones included) and those it ignores,
+    there for people filling the sheet in (``reference``). :func:`read_sheet` takes one, or
+    several alternatives (the first whose required columns the header names is used: the finance
+    import's funding lines and disposals)."""
+
+    required: tuple[str, ...]
+    read: tuple[str, ...]
+    reference: tuple[str, ...] = ()
+
+
+ACTION_COLUMNS = SheetColumns(REQUIRED_COLUMNS, COLUMNS, REFERENCE_COLUMNS)
+
 STATUS_WORDS = {**{v: v for v in Status.values}, **{label.lower(): value for value, label in Status.choices}}
 RAG_WORDS = {
     **{v: v for v in Rag.values},
@@ -138,13 +154,15 @@ class ImportInvalid(Exception):
 # --- step 1: read the file --------------------------------------------------------------------
 
 
-def read_sheet(upload: UploadedFile) -> list[SheetRow]:
+def read_sheet(upload: UploadedFile, columns: SheetColumns | Sequence[SheetColumns] = ACTION_COLUMNS) -> list[SheetRow]:
     """Read an uploaded CSV or .xlsx file into rows, or raise :class:`ImportFileError`.
 
     The type must agree with the content: a ``.xlsx`` must be a zip holding a workbook, a
     ``.csv`` must be text (no NUL bytes, not a zip); anything else is refused. Files larger than
-    ``settings.IMPORT_MAX_BYTES`` are refused before they are read.
+    ``settings.IMPORT_MAX_BYTES`` are refused before they are read. ``columns``: what the header
+    row may and must name (the action updates' columns unless another import says otherwise).
     """
+    choices = (columns,) if isinstance(columns, SheetColumns) else tuple(columns)
     limit = settings.IMPORT_MAX_BYTES
     name = (upload.name or "").lower()
     if upload.size is not None and upload.size > limit:
@@ -158,11 +176,11 @@ def read_sheet(upload: UploadedFile) -> list[SheetRow]:
     if name.endswith(".xlsx"):
         if not is_zip:
             raise ImportFileError("The selected file ends in .xlsx but is not an Excel workbook")
-        rows = _read_xlsx(data)
+        rows = _read_xlsx(data, choices)
     elif name.endswith(".csv"):
         if is_zip or b"\x00" in data[:8192]:
             raise ImportFileError("The selected file ends in .csv but is not a CSV file (save it as CSV, or upload the .xlsx workbook)")
-        rows = _rows_from_table(_read_csv(data))
+        rows = _rows_from_table(_read_csv(data), choices)
     else:
         raise ImportFileError("The selected file must be a CSV file (.csv) or an Excel workbook (.xlsx)")
     return rows
@@ -197,7 +215,7 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _read_xlsx(data: bytes) -> list[SheetRow]:
+def _read_xlsx(data: bytes, choices: tuple[SheetColumns, ...] = (ACTION_COLUMNS,)) -> list[SheetRow]:
     """The rows of a workbook's first sheet, after checking it is a workbook of a sane size.
 
     Anything the workbook's XML does wrong (malformed or truncated, a DTD or entity declarations:
@@ -227,7 +245,7 @@ def _read_xlsx(data: bytes) -> list[SheetRow]:
         # columns without a word. Every row and cell the sheet holds is read instead.
         sheet.reset_dimensions()
         # The sheet's XML is parsed as the rows are read, so its errors arrive here.
-        return _rows_from_table(_xlsx_values(sheet))
+        return _rows_from_table(_xlsx_values(sheet), choices)
     except ImportFileError:
         raise
     except Exception:
@@ -269,7 +287,7 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-def _rows_from_table(table: Iterable[Sequence[str]]) -> list[SheetRow]:
+def _rows_from_table(table: Iterable[Sequence[str]], choices: tuple[SheetColumns, ...] = (ACTION_COLUMNS,)) -> list[SheetRow]:
     """Check the header row and turn the rows under it into :class:`SheetRow` (blank rows skipped).
 
     Rows past the limit are still read and counted (up to :data:`MAX_ROWS_COUNTED`), so the limit
@@ -283,7 +301,8 @@ def _rows_from_table(table: Iterable[Sequence[str]]) -> list[SheetRow]:
         raise ImportFileError("The selected file is empty")
     header_cells = first[1]
     header = [_normalise_header(c) for c in header_cells]
-    known = set(COLUMNS) | set(REFERENCE_COLUMNS)
+    chosen = next((c for c in choices if set(c.required) <= set(header)), choices[0])
+    known = set(chosen.read) | set(chosen.reference)
     seen: set[str] = set()
     for i, name in enumerate(header):
         if not name:
@@ -291,12 +310,12 @@ def _rows_from_table(table: Iterable[Sequence[str]]) -> list[SheetRow]:
         if name not in known:
             raise ImportFileError(
                 f"Column {_column_letter(i)} is headed “{header_cells[i].strip()}”, which is not a column of the import. "
-                f"Use: {', '.join(COLUMNS)}"
+                f"Use: {', '.join(chosen.read)}"
             )
         if name in seen:
             raise ImportFileError(f"The column “{name}” appears twice in the header row")
         seen.add(name)
-    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    missing = [c for c in chosen.required if c not in seen]
     if missing:
         raise ImportFileError(f"The header row must include the column{'s' if len(missing) > 1 else ''} {' and '.join(missing)}")
     rows: list[SheetRow] = []
@@ -310,7 +329,7 @@ def _rows_from_table(table: Iterable[Sequence[str]]) -> list[SheetRow]:
                 f"The selected file has more than {MAX_ROWS_COUNTED:,} rows of updates; the limit is {MAX_ROWS}: split it into smaller files"
             )
         if count <= MAX_ROWS:
-            cells = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header) if name in COLUMNS}
+            cells = {name: (values[i].strip() if i < len(values) else "") for i, name in enumerate(header) if name in chosen.read}
             rows.append(SheetRow(number=number, cells=cells))
     if count > MAX_ROWS:
         raise ImportFileError(

@@ -490,6 +490,8 @@ SPECTACULAR_SETTINGS = {
         "BasisEnum": "boards.models.Basis",
         "DatePrecisionEnum": "commitments.models.DatePrecision",
         "RagEnum": "commitments.api.serializers.RAG_CHOICES",
+        "FundingStreamKindEnum": "finance.models.FundingStream.Kind",
+        "DisposalStatusEnum": "finance.models.Disposal.Status",
     },
 }
 

@@ -17,6 +17,7 @@ from rest_framework.routers import SimpleRouter
 from boards.api import urls as boards_urls
 from commitments.api import urls as commitments_urls
 from commitments.api.views import ChangeFeedHeadView, ChangeFeedView
+from finance.api import urls as finance_urls
 from pilots.api import urls as pilots_urls
 from reporting.api import urls as reporting_urls
 from webhooks.api import urls as webhooks_urls
@@ -27,8 +28,8 @@ from .views import ApiRootView, api_not_found
 app_name = "api"
 
 # The order of the root's list: the commitments' collections, then the boards', the pilots', the
-# reporting app's and the webhooks'.
-APPS = (commitments_urls, boards_urls, pilots_urls, reporting_urls, webhooks_urls)
+# finance app's, the reporting app's and the webhooks'.
+APPS = (commitments_urls, boards_urls, pilots_urls, finance_urls, reporting_urls, webhooks_urls)
 
 router = SimpleRouter()
 for app in APPS:

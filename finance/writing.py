@@ -1,0 +1,417 @@
+"""The pages that change money and estates (issue 16): add and edit forms for funding streams,
+funding lines, capital budgets and disposals, and the spreadsheet import of funding-line and
+disposal updates (upload, preview, confirm all or nothing, templates).
+
+Each form checks the writer may change the record before it is shown, then saves through
+:mod:`finance.services` (which checks again), translating its refusals: 403, field errors in a
+GOV.UK error summary, or a version conflict (the form again with the record as it is now).
+Officers of a record's owning party see only the fields they may change.
+"""
+
+from __future__ import annotations
+
+import csv
+import secrets
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from commitments.forms import ImportConfirmForm, ImportUploadForm
+from devotracker.spreadsheets import csv_safe
+
+from . import imports, services
+from .forms import BudgetForm, DisposalForm, FinanceForm, LineForm, StreamForm, with_version
+from .models import CapitalBudget, Disposal, FinanceUpdate, FundingLine, FundingStream
+
+IMPORT_SESSION_KEY = "finance.import"
+
+# The fields each form shows when creating, and when a keeper changes a record (officers see
+# services.officer_fields).
+CREATE_FIELDS = {
+    "stream": frozenset({"slug", "name", "kind", "description", "allocation", "allocation_source", "keeper", "commitments"}),
+    "line": frozenset(
+        {
+            "stream",
+            "description",
+            "party",
+            "pilot",
+            "sub_region",
+            "financial_year",
+            "quarter",
+            "allocated",
+            "committed",
+            "spent",
+            "commitments",
+        }
+    ),
+    "budget": frozenset({"financial_year", "amount", "retained_receipts", "notes", *BudgetForm.QUARTER_FIELDS}),
+    "disposal": frozenset(DisposalForm.base_fields) - {"reason"},
+}
+EDIT_FIELDS = {
+    "stream": CREATE_FIELDS["stream"] - {"slug"},
+    "line": CREATE_FIELDS["line"] - {"stream"},
+    "budget": CREATE_FIELDS["budget"] - {"financial_year"},
+    "disposal": CREATE_FIELDS["disposal"],
+}
+
+
+def _record_page(kind: str, record: Any) -> str:
+    """The record's read page (``finance:<kind>``), or the finance index while it does not exist."""
+    from django.urls import NoReverseMatch
+
+    key = {"stream": lambda r: r.slug, "line": lambda r: r.pk, "budget": lambda r: r.financial_year, "disposal": lambda r: r.pk}[kind]
+    try:
+        return reverse(f"finance:{kind}", args=[key(record)])
+    except NoReverseMatch:
+        return reverse("finance:index")
+
+
+def _flags_message(saved: services.Saved) -> str:
+    return (" It is flagged: " + " ".join(saved.flags)) if saved.flags else ""
+
+
+def _form_page(
+    request: HttpRequest,
+    *,
+    kind: str,
+    form_class: type[FinanceForm],
+    record: Any,
+    heading: str,
+    caption: str,
+    back_url: str,
+    save: Any,
+    shown: frozenset[str],
+    initial: dict[str, Any] | None = None,
+    form_kwargs: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """Show, check and save one finance form; ``save(form)`` calls the service."""
+    conflict = None
+    form_kwargs = form_kwargs or {}
+    cls = with_version(form_class) if record is not None else form_class
+    if request.method == "POST":
+        form = cls(request.POST, shown=shown, **form_kwargs)
+        if form.is_valid():
+            try:
+                saved = save(form)
+            except services.NotAllowed as exc:
+                if exc.errors:
+                    form.add_service_errors(exc.errors)
+                else:
+                    raise PermissionDenied(exc.message) from None
+            except services.VersionConflict as exc:
+                current = exc.current
+                conflict = {"seen": form.cleaned_data.get("version"), "now": current.version}
+                history = list(FinanceUpdate.objects.filter(**{kind: current}, version__gt=conflict["seen"] or 0).select_related("author"))
+                conflict["history"] = history
+                data = request.POST.copy()
+                data["version"] = str(current.version)
+                form = cls(data, shown=shown, **form_kwargs)
+                form.is_valid()
+            except services.InvalidUpdate as exc:
+                form.add_service_errors(exc.errors or {"__all__": [exc.message]})
+            else:
+                messages.success(request, f"{heading}: saved.{_flags_message(saved)}")
+                return redirect(_record_page(kind, saved.record))
+    else:
+        form = cls(initial=initial or {}, shown=shown, **form_kwargs)
+    status = 409 if conflict else (400 if form.is_bound and form.errors else 200)
+    return render(
+        request,
+        "finance/edit_form.html",
+        {
+            "form": form,
+            "kind": kind,
+            "record": record,
+            "heading": heading,
+            "caption": caption,
+            "back_url": back_url,
+            "conflict": conflict,
+            "officer_only": record is not None and services.officer_fields(request.user, record) is not None,
+        },
+        status=status,
+    )
+
+
+# --- funding streams ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def stream_add(request: HttpRequest) -> HttpResponse:
+    """``/finance/streams/add/``: administrators, and secretariats for a stream their board keeps."""
+    if not services.can_create_stream(request.user):
+        raise PermissionDenied("Only a board's secretariat or an administrator can add a funding stream.")
+    return _form_page(
+        request,
+        kind="stream",
+        form_class=StreamForm,
+        record=None,
+        heading="Add a funding stream",
+        caption="Money and estates",
+        back_url=reverse("finance:index"),
+        shown=CREATE_FIELDS["stream"],
+        save=lambda form: services.create_stream(by=request.user, data=form.service_data(), reason=form.cleaned_data["reason"]),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def stream_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    stream = get_object_or_404(FundingStream.objects.select_related("keeper"), slug=slug)
+    if not services.can_update(request.user, stream):
+        raise PermissionDenied("Only the secretariat that keeps this stream can change it.")
+    return _form_page(
+        request,
+        kind="stream",
+        form_class=StreamForm,
+        record=stream,
+        heading=f"Change {stream.name}",
+        caption="Funding stream",
+        back_url=_record_page("stream", stream),
+        shown=EDIT_FIELDS["stream"],
+        initial=StreamForm.initial_for(stream),
+        save=lambda form: services.update_stream(
+            stream, by=request.user, version=form.cleaned_data["version"], data=form.service_data(), reason=form.cleaned_data["reason"]
+        ),
+    )
+
+
+# --- funding lines ------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def line_add(request: HttpRequest) -> HttpResponse:
+    """``/finance/lines/add/`` (``?stream=<slug>`` chooses the stream): a stream's keepers."""
+    streams = list(services.streams_kept_by(request.user).order_by("name"))
+    if not streams:
+        raise PermissionDenied("Only the secretariat that keeps a funding stream can add lines to it.")
+    return _form_page(
+        request,
+        kind="line",
+        form_class=LineForm,
+        record=None,
+        heading="Add a funding line",
+        caption="Money and estates",
+        back_url=reverse("finance:index"),
+        shown=CREATE_FIELDS["line"],
+        initial={"stream": request.GET.get("stream", "")[:80], "allocated": "0.00", "committed": "0.00", "spent": "0.00"},
+        form_kwargs={"streams": streams},
+        save=lambda form: services.create_line(by=request.user, data=form.service_data(), reason=form.cleaned_data["reason"]),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def line_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    line = get_object_or_404(FundingLine.objects.select_related("stream", "party", "pilot", "sub_region"), pk=pk)
+    if not services.can_update(request.user, line):
+        raise PermissionDenied("Only the stream's secretariat or the line's party can change it.")
+    return _form_page(
+        request,
+        kind="line",
+        form_class=LineForm,
+        record=line,
+        heading=f"Change {line.description}",
+        caption=f"{line.stream.name}, {line.year_label}",
+        back_url=_record_page("line", line),
+        shown=services.officer_fields(request.user, line) or EDIT_FIELDS["line"],
+        initial=LineForm.initial_for(line),
+        save=lambda form: services.update_line(
+            line, by=request.user, version=form.cleaned_data["version"], data=form.service_data(), reason=form.cleaned_data["reason"]
+        ),
+    )
+
+
+# --- capital budgets ----------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def budget_add(request: HttpRequest) -> HttpResponse:
+    if not services.can_keep_budgets(request.user):
+        raise PermissionDenied("Only the London Estates Board's secretariat keeps the capital budget.")
+    return _form_page(
+        request,
+        kind="budget",
+        form_class=BudgetForm,
+        record=None,
+        heading="Set a year's capital budget",
+        caption="Money and estates",
+        back_url=reverse("finance:index"),
+        shown=CREATE_FIELDS["budget"],
+        save=lambda form: services.create_budget(by=request.user, data=form.service_data(), reason=form.cleaned_data["reason"]),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def budget_edit(request: HttpRequest, year: int) -> HttpResponse:
+    budget = get_object_or_404(CapitalBudget, financial_year=year)
+    if not services.can_update(request.user, budget):
+        raise PermissionDenied("Only the London Estates Board's secretariat keeps the capital budget.")
+    return _form_page(
+        request,
+        kind="budget",
+        form_class=BudgetForm,
+        record=budget,
+        heading=f"Change the capital budget {budget.year_label}",
+        caption="Capital budget and its profile",
+        back_url=_record_page("budget", budget),
+        shown=EDIT_FIELDS["budget"],
+        initial=BudgetForm.initial_for(budget),
+        save=lambda form: services.update_budget(
+            budget, by=request.user, version=form.cleaned_data["version"], data=form.service_data(), reason=form.cleaned_data["reason"]
+        ),
+    )
+
+
+# --- disposals ----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def disposal_add(request: HttpRequest) -> HttpResponse:
+    if not services.can_keep_disposals(request.user):
+        raise PermissionDenied("Only the London Estates Board's secretariat records disposals.")
+    return _form_page(
+        request,
+        kind="disposal",
+        form_class=DisposalForm,
+        record=None,
+        heading="Record a disposal",
+        caption="Money and estates",
+        back_url=reverse("finance:index"),
+        shown=CREATE_FIELDS["disposal"],
+        initial={"status": Disposal.Status.PROPOSED},
+        save=lambda form: services.create_disposal(by=request.user, data=form.service_data(), reason=form.cleaned_data["reason"]),
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def disposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    disposal = get_object_or_404(Disposal.objects.select_related("borough", "sub_region", "owner", "recommended_by"), pk=pk)
+    if not services.can_update(request.user, disposal):
+        raise PermissionDenied("Only the London Estates Board's secretariat or the site's owner can change this disposal.")
+    return _form_page(
+        request,
+        kind="disposal",
+        form_class=DisposalForm,
+        record=disposal,
+        heading=f"Change {disposal.site}",
+        caption=f"Disposal, {disposal.borough.name}",
+        back_url=_record_page("disposal", disposal),
+        shown=services.officer_fields(request.user, disposal) or EDIT_FIELDS["disposal"],
+        initial=DisposalForm.initial_for(disposal),
+        save=lambda form: services.update_disposal(
+            disposal, by=request.user, version=form.cleaned_data["version"], data=form.service_data(), reason=form.cleaned_data["reason"]
+        ),
+    )
+
+
+# --- the spreadsheet import ---------------------------------------------------------------------
+
+
+def _require_importer(request: HttpRequest) -> None:
+    if not services.roles_of(request.user).writes_anything:
+        raise PermissionDenied("Only finance officers, board secretariats and administrators can import updates.")
+
+
+def _import_context(**extra: Any) -> dict[str, Any]:
+    return {"kinds": imports.KINDS, "max_rows": imports.MAX_ROWS, **extra}
+
+
+def _preview(
+    request: HttpRequest, results: list[imports.FinanceRow], *, filename: str, token: str | None, status: int = 200
+) -> HttpResponse:
+    bad = [r for r in results if not r.ok]
+    entries = [(f"#row-{r.number}", f"Row {r.number}, {col}: {msg}") for r in bad for col, msg in r.error_list()]
+    to_save = sum(1 for r in results if r.ok and not r.unchanged)
+    return render(
+        request,
+        "finance/import_preview.html",
+        _import_context(
+            results=results,
+            filename=filename,
+            token=token,
+            bad_rows=bad,
+            error_entries=entries,
+            to_save=to_save,
+            unchanged=sum(1 for r in results if r.unchanged),
+            flagged=sum(1 for r in results if r.ok and r.flags),
+            confirm_form=ImportConfirmForm(initial={"token": token}) if token and to_save else None,
+        ),
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """``/finance/import/``: upload a CSV or .xlsx of funding-line or disposal updates and see
+    what it would change; nothing is saved until it is confirmed, and then all rows or none."""
+    _require_importer(request)
+    if request.method == "POST":
+        form = ImportUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                kind, rows = imports.read_finance_sheet(upload)
+            except imports.ImportFileError as exc:
+                form.add_error("file", exc.message)
+            else:
+                results = imports.validate_rows(kind, rows, request.user)
+                token = None
+                if all(r.ok for r in results):
+                    token = secrets.token_urlsafe(16)
+                    request.session[IMPORT_SESSION_KEY] = {
+                        "token": token,
+                        "kind": kind,
+                        "filename": upload.name,
+                        "rows": [r.as_json() for r in rows],
+                    }
+                else:
+                    request.session.pop(IMPORT_SESSION_KEY, None)
+                return _preview(request, results, filename=upload.name, token=token)
+    else:
+        form = ImportUploadForm()
+    return render(request, "finance/import_upload.html", _import_context(form=form), status=400 if form.errors else 200)
+
+
+@require_POST
+def import_confirm(request: HttpRequest) -> HttpResponse:
+    """``/finance/import/confirm/``: save every previewed row or none (checked again now)."""
+    _require_importer(request)
+    form = ImportConfirmForm(request.POST)
+    stash = request.session.get(IMPORT_SESSION_KEY)
+    if not form.is_valid() or not stash or not secrets.compare_digest(str(stash.get("token", "")), form.cleaned_data["token"]):
+        messages.error(request, "That upload has expired or was already saved. Upload the file again.")
+        return redirect("finance:import")
+    rows = [imports.SheetRow.from_json(r) for r in stash["rows"]]
+    try:
+        results = imports.apply_rows(stash["kind"], rows, request.user)
+    except imports.ImportInvalid as exc:
+        request.session.pop(IMPORT_SESSION_KEY, None)
+        return _preview(request, exc.results, filename=stash.get("filename", ""), token=None, status=409)
+    request.session.pop(IMPORT_SESSION_KEY, None)
+    saved = [r for r in results if not r.unchanged]
+    noun = imports.KINDS[stash["kind"]].noun
+    text = f"{len(saved)} {noun} update{'s' if len(saved) != 1 else ''} saved from {stash.get('filename', 'the spreadsheet')}."
+    flagged = sum(1 for r in saved if r.flags)
+    if flagged:
+        text += f" {flagged} {'are' if flagged != 1 else 'is'} flagged: the totals do not add up."
+    messages.success(request, text)
+    return redirect("finance:import")
+
+
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """``/finance/import/<kind>.csv``: the records the user may update, with their current values."""
+    _require_importer(request)
+    if kind not in imports.KINDS:
+        raise Http404("No such template.")
+    header, rows = imports.template_rows(kind, request.user)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="devotracker-{kind}-updates.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_safe(cell) for cell in row])
+    return response
