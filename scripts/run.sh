@@ -144,6 +144,10 @@ log "load_mou"
 python manage.py load_mou
 log "load_demo"
 python manage.py load_demo
+# Illustrative money and estates (funding lines, capital budgets, disposals), the transformation
+# fund's allocation taken from COM-08; before the papers, which report them.
+log "load_finance_demo"
+python manage.py load_finance_demo
 log "flag_overdue"
 python manage.py flag_overdue
 # The dashboards' trends read day-by-day tallies: reconstruct the past ones from the demo's history.
