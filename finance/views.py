@@ -5,7 +5,7 @@ disposals: each list filtered by the app's FilterSets (the API's parameters), so
 and downloadable as CSV (``?format=csv``: every row the filters select, amounts in pounds with two
 decimals, every text cell formula-safe), and each record with its history of changes. Every
 signed-in user reads them (DESIGN.md §10). The forms that change the records are linked from here
-when they exist and the user may write (:func:`write_links`). A page runs a fixed number of queries
+when they exist and the user may use them by the services' rules (:func:`form_url`). A page runs a fixed number of queries
 whatever the number of rows (``tests/finance/test_pages.py``).
 """
 
@@ -23,12 +23,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from boards.accounts import roles_of
 from boards.models import Party
 from commitments.views.common import filter_errors, paginate, params_without, sorting, tidy_query
 from devotracker.spreadsheets import csv_safe
 from pilots.models import Borough, Pilot, SubRegion
 
+from . import services
 from .figures import (
     STREAM_OVER_ALLOCATED,
     FinanceFigures,
@@ -54,19 +54,17 @@ def _url_or_none(name: str, *args: Any) -> str | None:
         return None
 
 
-def may_write(user: Any) -> bool:
-    """Whether the user may change any finance record: administrators, and officers and board
-    secretariats (which of them may change what is the services' rule; the forms refuse the rest).
-    Viewers never see a form's link."""
-    return bool(getattr(user, "is_superuser", False)) or roles_of(user).has_work
+def form_url(name: str, allowed: bool, *args: Any) -> str | None:
+    """The URL of finance form ``name`` (``line-edit``, ``disposal-add``, …) for ``args`` when the
+    user may use it (``allowed``: the services' own rule, :mod:`finance.services`), or None when
+    they may not or the form does not exist."""
+    return _url_or_none(name, *args) if allowed else None
 
 
-def write_links(request: HttpRequest, name: str, *args: Any) -> str | None:
-    """The URL of finance form ``name`` (``line-edit``, ``disposal-add``, …) for ``args``, or None
-    when the form does not exist (yet) or the user may not write."""
-    if not may_write(request.user):
-        return None
-    return _url_or_none(name, *args)
+def _adds_lines(user: Any) -> bool:
+    """Administrators and the secretariat of a board (which keeps a stream) add lines and streams."""
+    roles = services.roles_of(user)
+    return roles.admin or bool(roles.boards)
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -146,7 +144,12 @@ def index(request: HttpRequest) -> HttpResponse:
             "streams": figures.by_stream,
             "budget": figures.budgets[0] if figures.budgets else None,
             "flags": figures.flags,
-            "links": {name.replace("-", "_"): write_links(request, name) for name in ("line-add", "disposal-add", "import")},
+            "links": {
+                "line_add": form_url("line-add", _adds_lines(request.user)),
+                "disposal_add": form_url("disposal-add", services.can_keep_disposals(request.user)),
+                "budget_add": form_url("budget-add", services.can_keep_budgets(request.user)),
+                "import": form_url("import", services.roles_of(request.user).writes_anything),
+            },
         },
     )
 
@@ -204,6 +207,7 @@ def stream_list(request: HttpRequest) -> HttpResponse:
         kind_options=list(FundingStream.Kind.choices),
         flagged_options=_bool_options("Over-allocated", "Not over-allocated"),
         over_allocated_text=STREAM_OVER_ALLOCATED,
+        add_url=form_url("stream-add", _adds_lines(request.user)),
     )
     return render(request, "finance/stream_list.html", context)
 
@@ -226,8 +230,8 @@ def stream_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "over_allocated": over,
             "over_allocated_text": STREAM_OVER_ALLOCATED,
             "history": history_rows(stream.updates.select_related("author"), FundingStream),
-            "edit_url": write_links(request, "stream-edit", stream.slug),
-            "add_line_url": write_links(request, "line-add"),
+            "edit_url": form_url("stream-edit", services.can_keep_stream(request.user, stream), stream.slug),
+            "add_line_url": form_url("line-add", services.can_create_line(request.user, stream)),
         },
     )
 
@@ -254,8 +258,8 @@ def line_list(request: HttpRequest) -> HttpResponse:
         sub_region_options=_options(SubRegion, blank="Any sub-region"),
         quarter_options=[("", "Any quarter"), *((str(n), f"Q{n}") for n in range(1, 5))],
         flagged_options=_bool_options("Flagged", "Not flagged"),
-        add_url=write_links(request, "line-add"),
-        import_url=write_links(request, "import"),
+        add_url=form_url("line-add", _adds_lines(request.user)),
+        import_url=form_url("import", services.roles_of(request.user).writes_anything),
     )
     return render(request, "finance/line_list.html", context)
 
@@ -307,7 +311,7 @@ def line_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "line": line,
             "commitments": list(line.commitments.order_by("ref")),
             "history": history_rows(line.updates.select_related("author"), FundingLine),
-            "edit_url": write_links(request, "line-edit", line.pk),
+            "edit_url": form_url("line-edit", services.can_update(request.user, line), line.pk),
         },
     )
 
@@ -328,7 +332,10 @@ def budget_list(request: HttpRequest) -> HttpResponse:
     context = _page(request, qs, context)
     for b in context["page_obj"].object_list:
         b.flag_list = b.flags(list(b.quarters.all()))
-    context.update(flagged_options=_bool_options("Flagged", "Not flagged"))
+    context.update(
+        flagged_options=_bool_options("Flagged", "Not flagged"),
+        add_url=form_url("budget-add", services.can_keep_budgets(request.user)),
+    )
     return render(request, "finance/budget_list.html", context)
 
 
@@ -386,7 +393,7 @@ def budget_detail(request: HttpRequest, year: int) -> HttpResponse:
             "total": budget.amount_pence + budget.retained_receipts_pence,
             "flags": budget.flags(quarters),
             "history": history_rows(budget.updates.select_related("author"), CapitalBudget),
-            "edit_url": write_links(request, "budget-edit", budget.financial_year),
+            "edit_url": form_url("budget-edit", services.can_update(request.user, budget), budget.financial_year),
         },
     )
 
@@ -410,8 +417,8 @@ def disposal_list(request: HttpRequest) -> HttpResponse:
         sub_region_options=_options(SubRegion, blank="Any sub-region"),
         borough_options=_options(Borough, blank="Any borough"),
         decided_options=_bool_options("Decided", "No decision yet"),
-        add_url=write_links(request, "disposal-add"),
-        import_url=write_links(request, "import"),
+        add_url=form_url("disposal-add", services.can_keep_disposals(request.user)),
+        import_url=form_url("import", services.roles_of(request.user).writes_anything),
     )
     return render(request, "finance/disposal_list.html", context)
 
@@ -472,7 +479,7 @@ def disposal_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "disposal": disposal,
             "commitments": list(disposal.commitments.order_by("ref")),
             "history": history_rows(disposal.updates.select_related("author"), Disposal),
-            "edit_url": write_links(request, "disposal-edit", disposal.pk),
+            "edit_url": form_url("disposal-edit", services.can_update(request.user, disposal), disposal.pk),
         },
     )
 

@@ -152,36 +152,49 @@ def test_hostile_text_is_escaped(money: Money, viewer: Any) -> None:
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
 
 
-def test_viewers_see_no_form_links_and_writers_see_those_that_exist(money: Money, viewer: Any, officer: Any) -> None:
-    from django.urls import NoReverseMatch, reverse
+def test_the_forms_are_linked_for_those_the_services_let_write(money: Money, viewer: Any, officer: Any, admin_user: Any) -> None:
+    """The form's link by the services' rule: an officer of the line's party (amounts), the
+    keeper's secretariat and administrators; never a viewer or another party's officer."""
+    from boards.models import Membership
 
-    def exists(name: str, *args: Any) -> bool:
-        try:
-            reverse(f"finance:{name}", args=args)
-        except NoReverseMatch:
-            return False
-        return True
+    from ..factories import MembershipFactory, UserFactory
 
-    pk = money.lines[0].pk
-    viewer_html = client_for(viewer).get(f"/finance/lines/{pk}/").content.decode()
-    assert "Change this line" not in viewer_html
-    officer_html = client_for(officer).get(f"/finance/lines/{pk}/").content.decode()
-    assert ("Change this line" in officer_html) == exists("line-edit", pk)
+    gla_officer = UserFactory(username="gina")
+    MembershipFactory(user=gla_officer, party=money.gla, role=Membership.Role.OFFICER)
+    leb_secretary = UserFactory(username="lee")
+    MembershipFactory(user=leb_secretary, party=None, board=money.leb, role=Membership.Role.SECRETARIAT)
+    line = f"/finance/lines/{money.lines[0].pk}/"  # the GLA's line of the transformation stream (no keeper)
+    capital_line = f"/finance/lines/{money.lines[3].pk}/"  # the capital stream, kept by the LEB
+    for user, path, shown in (
+        (viewer, line, False),
+        (officer, line, False),
+        (gla_officer, line, True),
+        (admin_user, line, True),
+        (leb_secretary, capital_line, True),
+        (leb_secretary, line, False),
+    ):
+        assert ("Change this line" in client_for(user).get(path).content.decode()) is shown, (user.username, path)
+    disposal = f"/finance/disposals/{money.disposals[0].pk}/"
+    assert "Change this disposal" in client_for(leb_secretary).get(disposal).content.decode()
+    assert "Change this disposal" not in client_for(viewer).get(disposal).content.decode()
+    assert "Change this budget" in client_for(leb_secretary).get("/finance/budgets/2018/").content.decode()
+    assert "Add a disposal" not in client_for(viewer).get("/finance/disposals/").content.decode()
+    assert "Add a disposal" in client_for(leb_secretary).get("/finance/disposals/").content.decode()
 
 
 # Queries of each list page, whatever the number of rows: the session, the user and the header's
-# roles (3), then the page's own.
+# roles (3), the user's finance roles for the forms' links (1, not on a CSV download), then the page's own.
 LIST_QUERIES = {
-    "/finance/": 3 + 6,  # line totals, receipts, streams, budgets and their quarters, streams over-allocated
-    "/finance/streams/": 3 + 2,  # the count and the page
-    "/finance/lines/": 3 + 7,  # streams, parties, pilots, sub-regions (the choices), the totals, the count, the page
-    "/finance/budgets/": 3 + 3,  # the count, the page and its quarters
-    "/finance/disposals/": 3 + 5,  # sub-regions, boroughs (the choices), the totals, the count, the page
+    "/finance/": 4 + 6,  # line totals, receipts, streams, budgets and their quarters, streams over-allocated
+    "/finance/streams/": 4 + 2,  # the count and the page
+    "/finance/lines/": 4 + 7,  # streams, parties, pilots, sub-regions (the choices), the totals, the count, the page
+    "/finance/budgets/": 4 + 3,  # the count, the page and its quarters
+    "/finance/disposals/": 4 + 5,  # sub-regions, boroughs (the choices), the totals, the count, the page
     "/finance/lines/?format=csv": 3 + 1,
     "/finance/disposals/?format=csv": 3 + 1,
     "/finance/budgets/?format=csv": 3 + 2,
     "/finance/streams/?format=csv": 3 + 1,
-    "/finance/streams/transformation-funding/": 3 + 4,  # the stream, its lines, its commitments, its history
+    "/finance/streams/transformation-funding/": 4 + 4,  # the stream, its lines, its commitments, its history
 }
 
 
@@ -202,5 +215,5 @@ def test_detail_pages_run_a_fixed_number_of_queries(money: Money, viewer: Any, d
     client = client_for(viewer)
     client.get("/finance/")  # the session is warm
     for path in (f"/finance/lines/{money.lines[0].pk}/", f"/finance/disposals/{money.disposals[0].pk}/", "/finance/budgets/2018/"):
-        with django_assert_max_num_queries(3 + 3):
+        with django_assert_max_num_queries(4 + 3):
             assert client.get(path).status_code == 200
