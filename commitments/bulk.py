@@ -251,15 +251,19 @@ def _take_step(target: _Target, step: int, where: str, params: Mapping[str, Any]
     the per-row lookup. ON CONFLICT on the unique constraints makes a repeat impossible, even for
     two passes at once. Returns the steps taken."""
     board_sql, notified_sql = _recipients_sql(step, target)
+    # Issue 16: a step that goes to a board went to the default board because no board leads the
+    # commitment (the board expression's fallback arm); step 1 goes to no board.
+    fell_sql = "(1 = 0)" if board_sql == "NULL" else f"(c.lead_board_id IS NULL AND {board_sql} IS NOT NULL)"
     joins = ""
     if recipients is not None:
         joins, notified_sql = recipients
     return _execute(
         f"""
         INSERT INTO {Escalation._meta.db_table}
-            (target_type, obligation_id, action_id, commitment_id, step, overdue_since, created_at, board_id, notified)
+            (target_type, obligation_id, action_id, commitment_id, step, overdue_since, created_at, board_id, notified,
+             fell_to_default_board)
         SELECT '{target.kind}', {target.obligation_id}, {target.action_id}, c.id, %(step)s, t.overdue_since,
-            %(now)s, {board_sql}, {notified_sql}
+            %(now)s, {board_sql}, {notified_sql}, {fell_sql}
         FROM {target.from_sql} {joins}
         WHERE {where}
         ON CONFLICT DO NOTHING

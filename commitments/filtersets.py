@@ -83,6 +83,29 @@ def filter_at_risk(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[A
     return queryset
 
 
+UNOWNED_LABELS = {
+    "commitment": "Unowned (open, with no lead board)",
+    "obligation": "Unowned (open, with no owner)",
+    "action": "Unowned (open, with no owner)",
+}
+
+
+def filter_unowned(kind: str) -> Any:
+    """``unowned=true`` / ``false`` (issue 16): the open items nobody answers for (a commitment with
+    no lead board, an obligation or action with no owner: the worklist's rows and the dashboards'
+    counts, by :func:`commitments.ownership.unowned_q`), or the rest."""
+
+    def method(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        from .ownership import unowned_q
+
+        if value in ("true", "false"):
+            condition = unowned_q(kind)
+            return queryset.filter(condition) if value == "true" else queryset.exclude(condition)
+        return queryset
+
+    return method
+
+
 def filter_in_dashboards(queryset: QuerySet[Any], agreement_path: str, value: str) -> QuerySet[Any]:
     """``in_dashboards=true``: only items of the agreements dashboards show by default."""
     if value in ("true", "false"):
@@ -114,6 +137,7 @@ class CommitmentFilterSet(filters.FilterSet):
     ratings_disagree = BooleanChoiceFilter(method="filter_ratings_disagree", label="Ratings differ")
     overdue = BooleanChoiceFilter(method="filter_overdue", label="Overdue")
     at_risk = BooleanChoiceFilter(method=filter_at_risk, label="At risk (waiting on something overdue, not pursued or red)")
+    unowned = BooleanChoiceFilter(method=filter_unowned("commitment"), label=UNOWNED_LABELS["commitment"])
     due_before = DateFilter(field_name="target_date", lookup_expr="lt", label="Due before")
     due_after = DateFilter(field_name="target_date", lookup_expr="gt", label="Due after")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
@@ -200,6 +224,7 @@ class _TrackedFilterSet(filters.FilterSet):
 
 
 class ObligationFilterSet(_TrackedFilterSet):
+    unowned = BooleanChoiceFilter(method=filter_unowned("obligation"), label=UNOWNED_LABELS["obligation"])
     commitment = TextFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
     party = TextFilter(field_name="party__slug", label="Party (slug)", max_length=80)
     theme = TextFilter(field_name="commitment__theme__slug", label="Theme (slug)", max_length=80)
@@ -242,6 +267,7 @@ class ObligationFilterSet(_TrackedFilterSet):
 
 
 class ActionFilterSet(_TrackedFilterSet):
+    unowned = BooleanChoiceFilter(method=filter_unowned("action"), label=UNOWNED_LABELS["action"])
     commitment = TextFilter(field_name="obligation__commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
     obligation = IdFilter(field_name="obligation_id", label="Obligation (id)")
     party = TextFilter(field_name="obligation__party__slug", label="Party (slug)", max_length=80)

@@ -353,3 +353,54 @@ class AssuranceForm(ServiceErrorsForm):
         help_text="Why you give this rating: it is shown beside it, in the history and in papers.",
         error_messages={"max_length": f"The reason must be {MAX_TEXT} characters or fewer"},
     )
+
+
+class _AssignmentForm(ServiceErrorsForm):
+    """An assignment (issue 16): the choice, why, and the version the page was rendered from. The
+    rules are :mod:`commitments.ownership`'s; the choices offered are the ones it allows, so a value
+    outside them is "Select … from the list" here and a field error there."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea,
+        required=False,
+        max_length=MAX_TEXT,
+        help_text="Why this assignment: it is kept in the item's history.",
+        error_messages={"max_length": f"The reason must be {MAX_TEXT} characters or fewer"},
+    )
+
+
+class LeadBoardForm(_AssignmentForm):
+    """A commitment's lead board, from the boards the user may choose (``choices``: (code, label))."""
+
+    field_order = ["board", "reason", "version"]
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["board"] = forms.ChoiceField(
+            label="Lead board",
+            choices=[("", "Choose a board"), *choices],
+            required=False,
+            help_text="The board whose secretariat will keep this commitment up to date and hear of its overdue items.",
+            error_messages={"invalid_choice": "Select a board from the list"},
+        )
+        self.order_fields(self.field_order)
+
+
+class OwnerForm(_AssignmentForm):
+    """An obligation's or action's owner, from the owing party's active officers (``choices``:
+    (username, label))."""
+
+    field_order = ["owner", "reason", "version"]
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], party_name: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"] = forms.ChoiceField(
+            label="Owner",
+            choices=[("", "Choose an officer"), *choices],
+            required=False,
+            help_text=f"An active officer of {party_name}. They are told of it when it falls overdue.",
+            error_messages={"invalid_choice": f"Select one of {party_name}'s officers from the list"},
+        )
+        self.order_fields(self.field_order)

@@ -47,6 +47,11 @@ def _board_ids_for(user: Any) -> list[int]:
     return cached
 
 
+# An assignment's before and after (issue 16), read by ``StatusUpdate.changes()`` and the API: joined
+# with the history rows that show them, so an assignment costs no query of its own.
+ASSIGNMENT_RELATED = ("from_owner", "to_owner", "from_lead_board", "to_lead_board")
+
+
 def own_fields(model: type[models.Model]) -> list[str]:
     """Every concrete field of ``model`` by name: with the related fields an ``only()`` names, it
     loads all of the model's own columns and just those of the joined rows (issue 7: a page of 500
@@ -229,9 +234,9 @@ class CommitmentQuerySet(models.QuerySet[Any]):
                 ),
                 models.Prefetch(
                     "updates",
-                    queryset=StatusUpdate.objects.select_related("author", "approved_by", "party", "obligation__party", "action").order_by(
-                        "-created_at", "-id"
-                    ),
+                    queryset=StatusUpdate.objects.select_related("author", "approved_by", "party", "obligation__party", "action")
+                    .select_related(*ASSIGNMENT_RELATED)
+                    .order_by("-created_at", "-id"),
                 ),
             )
         )
@@ -468,7 +473,7 @@ class PendingUpdateQuerySet(models.QuerySet[Any]):
 
 class StatusUpdateQuerySet(models.QuerySet[Any]):
     def for_timeline(self) -> StatusUpdateQuerySet:
-        return self.select_related("author", "party", "commitment", "obligation__party", "action")
+        return self.select_related("author", "party", "commitment", "obligation__party", "action", *ASSIGNMENT_RELATED)
 
     def newest(self, limit: int, *, commitments: models.QuerySet[Any] | None = None) -> list[Any]:
         """The newest ``limit`` rows of this queryset, newest first: two queries (their ids, then
@@ -506,4 +511,4 @@ class StatusUpdateQuerySet(models.QuerySet[Any]):
 
     def for_api(self) -> StatusUpdateQuerySet:
         """History rows for the API with everything they reference joined: one query."""
-        return self.select_related("author", "approved_by", "party", "commitment", "obligation__party", "action")
+        return self.select_related("author", "approved_by", "party", "commitment", "obligation__party", "action", *ASSIGNMENT_RELATED)

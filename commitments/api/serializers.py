@@ -474,6 +474,16 @@ class StateSerializer(serializers.Serializer):
     assurance_rag = serializers.CharField(
         read_only=True, help_text="The assurance rating; before and after differ when the update changed it."
     )
+    owner = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="An obligation's or action's owner (username); before and after differ only on an assignment, null otherwise.",
+    )
+    lead_board = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="A commitment's lead board (code); before and after differ only on an assignment, null otherwise.",
+    )
 
 
 class StatusUpdateSerializer(ModelSerializer):
@@ -521,6 +531,8 @@ class StatusUpdateSerializer(ModelSerializer):
             "progress": obj.from_progress,
             "due_date": obj.from_due_date.isoformat() if obj.from_due_date else None,
             "assurance_rag": obj.from_assurance_rag,
+            "owner": obj.from_owner.get_username() if obj.from_owner_id and obj.from_owner else None,
+            "lead_board": obj.from_lead_board.code if obj.from_lead_board_id and obj.from_lead_board else None,
         }
 
     @extend_schema_field(StateSerializer)
@@ -531,6 +543,8 @@ class StatusUpdateSerializer(ModelSerializer):
             "progress": obj.to_progress,
             "due_date": obj.to_due_date.isoformat() if obj.to_due_date else None,
             "assurance_rag": obj.to_assurance_rag,
+            "owner": obj.to_owner.get_username() if obj.to_owner_id and obj.to_owner else None,
+            "lead_board": obj.to_lead_board.code if obj.to_lead_board_id and obj.to_lead_board else None,
         }
 
 
@@ -719,6 +733,26 @@ class AssuranceInputSerializer(NoUnknownFieldsSerializer):
     different from the current one)."""
 
     rag = StrictChoiceField(choices=RAG_CHOICES, allow_blank=True, help_text='red, amber or green; "" clears the assurance rating.')
+    reason = StrictCharField(allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False, help_text="Why (required).")
+    version = StrictIntegerField(min_value=1, max_value=2_147_483_647, help_text="The version you saw (409 on a mismatch).")
+
+
+class LeadBoardInputSerializer(NoUnknownFieldsSerializer):
+    """The body of ``POST /commitments/{ref}/lead-board/`` (issue 16): the board's code, why, and
+    the version the writer saw. Unknown fields are refused; the service checks the rest (a board
+    that exists and that the writer may choose, a reason)."""
+
+    board = StrictCharField(max_length=16, help_text="The code of the board that will lead the commitment (any case), e.g. SPB.")
+    reason = StrictCharField(allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False, help_text="Why (required).")
+    version = StrictIntegerField(min_value=1, max_value=2_147_483_647, help_text="The version you saw (409 on a mismatch).")
+
+
+class OwnerInputSerializer(NoUnknownFieldsSerializer):
+    """The body of ``POST /obligations/{id}/owner/`` and ``POST /actions/{id}/owner/`` (issue 16):
+    the owner's username, why, and the version the writer saw. The service checks that the owner
+    is an active officer of the party that owes the item, and that a reason is given."""
+
+    owner = StrictCharField(max_length=150, help_text="The username of an active officer of the owing party.")
     reason = StrictCharField(allow_blank=True, max_length=MAX_TEXT, trim_whitespace=False, help_text="Why (required).")
     version = StrictIntegerField(min_value=1, max_value=2_147_483_647, help_text="The version you saw (409 on a mismatch).")
 

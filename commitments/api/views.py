@@ -52,6 +52,7 @@ from ..models import Action, Agreement, Commitment, Obligation, PendingUpdate, R
 from . import schema as _write_body_schema  # noqa: F401  # registers the write body's schema extension
 from . import serializers as s
 from .assurance import CommitmentAssuranceMixin, ObligationAssuranceMixin
+from .ownership import ActionOwnerMixin, CommitmentLeadBoardMixin, ObligationOwnerMixin
 from .pending import PendingUpdateSerializer
 
 # A status update is a few kilobytes at most (5,000-character texts, 20 pieces of evidence).
@@ -184,14 +185,14 @@ def compared(view: Any, queryset: Any, kind: comparisons.Kind) -> Any:
 
 
 @document_read_viewset("commitments", s.CommitmentSerializer, s.CommitmentDetailSerializer, key="ref")
-class CommitmentViewSet(CommitmentAssuranceMixin, UpdateWriteMixin, ReadViewSet):
+class CommitmentViewSet(CommitmentLeadBoardMixin, CommitmentAssuranceMixin, UpdateWriteMixin, ReadViewSet):
     """The inventory's commitments, keyed by ``ref``, with their shown state and obligations."""
 
     lookup_field = "ref"
     filterset_class = filtersets.CommitmentFilterSet
 
     def get_queryset(self) -> Any:
-        if self.action in ("retrieve", "updates", "assurance"):
+        if self.action in ("retrieve", "updates", "assurance", "lead_board"):
             return compared(self, Commitment.objects.for_api_detail(), "commitments")
         return compared(self, Commitment.objects.for_api(), "commitments")
 
@@ -215,7 +216,7 @@ class CommitmentViewSet(CommitmentAssuranceMixin, UpdateWriteMixin, ReadViewSet)
 
 
 @document_read_viewset("obligations", s.ObligationSerializer)
-class ObligationViewSet(ObligationAssuranceMixin, UpdateWriteMixin, ReadViewSet):
+class ObligationViewSet(ObligationOwnerMixin, ObligationAssuranceMixin, UpdateWriteMixin, ReadViewSet):
     """What each party owes under each commitment, with its actions."""
 
     lookup_value_regex = INT_KEY
@@ -234,7 +235,7 @@ class ObligationViewSet(ObligationAssuranceMixin, UpdateWriteMixin, ReadViewSet)
 
 
 @document_read_viewset("actions", s.ActionSerializer)
-class ActionViewSet(UpdateWriteMixin, ReadViewSet):
+class ActionViewSet(ActionOwnerMixin, UpdateWriteMixin, ReadViewSet):
     """Dated steps under obligations."""
 
     lookup_value_regex = INT_KEY

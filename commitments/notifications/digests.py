@@ -224,6 +224,11 @@ def secretariat_digest(board: Board, today: dt.date) -> dict[str, Any] | None:
     ]
     items.sort(key=lambda i: (-i.escalation_level, -(i.days_overdue or 0), i.ref, i.kind))
     items = items[:DIGEST_SECTION_LIMIT]
+    if escalation.is_fallback_board(board.code):
+        # Issue 16: say which items are this board's only because no board leads their commitment.
+        for item in items:
+            if item.lead_board_url and item.escalation_level >= Escalation.Step.SECRETARIAT:
+                item.fell_to_default = board.code
     year, week, _ = today.isocalendar()
     context = {
         "board": board,

@@ -62,6 +62,10 @@ class Item:
     # commitment's; filled by the escalation notices (commitments.dependencies.waiting_on_texts).
     waiting_on: str = ""
     node: tuple[str, int] = ("", 0)
+    # Issue 16: the code of the default board (the SPB) the item's escalation fell to because no
+    # board leads its commitment, set by the notices that say so; and where to give it a lead board.
+    fell_to_default: str = ""
+    lead_board_url: str = ""
 
     @property
     def escalation_label(self) -> str:
@@ -94,6 +98,7 @@ def item_for_obligation(obligation: Obligation, today: dt.date) -> Item:
         commitment_url=absolute(reverse("commitments:detail", kwargs={"ref": commitment.ref})),
         update_url=absolute(reverse("commitments:obligation-update", kwargs={"pk": obligation.pk})),
         node=("c", commitment.pk),
+        lead_board_url="" if commitment.lead_board_id else absolute(reverse("commitments:lead-board", kwargs={"ref": commitment.ref})),
     )
 
 
@@ -114,6 +119,7 @@ def item_for_action(action: Action, today: dt.date) -> Item:
         commitment_url=absolute(reverse("commitments:detail", kwargs={"ref": commitment.ref})),
         update_url=absolute(reverse("commitments:action-update", kwargs={"pk": action.pk})),
         node=("a", action.pk),
+        lead_board_url="" if commitment.lead_board_id else absolute(reverse("commitments:lead-board", kwargs={"ref": commitment.ref})),
     )
 
 

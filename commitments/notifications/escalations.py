@@ -32,6 +32,7 @@ def escalation_email(escalation: Escalation, today: dt.date) -> dict[str, str]:
     else:
         item = item_for_obligation(escalation.obligation, today)  # type: ignore[arg-type]
     with_waiting_on([item], today)
+    mark_fallback(item, escalation)
     days = (today - escalation.overdue_since).days
     board = escalation.board
     prefix = {
@@ -62,6 +63,13 @@ _ESCALATION_RELATED = (
     "action__obligation__party",
     "action__obligation__commitment",
 )
+
+
+def mark_fallback(item: Item, escalation: Escalation) -> None:
+    """Say on the item that its escalation fell to the default board (issue 16): recorded on the
+    escalation by the overdue pass when no board leads the commitment."""
+    if escalation.fell_to_default_board:
+        item.fell_to_default = escalation.board.code if escalation.board is not None else ladder.FALLBACK_BOARD_CODE
 
 
 def with_waiting_on(items: list[Item], today: dt.date) -> None:
@@ -104,6 +112,7 @@ def escalations_email(escalations: list[Escalation], *, recipient: str, today: d
             item = item_for_action(escalation.action, today)
         else:
             item = item_for_obligation(escalation.obligation, today)  # type: ignore[arg-type]
+        mark_fallback(item, escalation)
         sections[min(max(escalation.step, 1), 3)].append((item, escalation))
     with_waiting_on([item for entries in sections.values() for item, _ in entries], today)
     for entries in sections.values():

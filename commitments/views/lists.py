@@ -16,10 +16,10 @@ from django.utils import timezone
 from boards.models import Membership, Party
 from pilots.models import Pilot
 
-from .. import dependencies
+from .. import dependencies, ownership
 from ..assurance import can_assure
 from ..filtersets import ActionFilterSet, CommitmentFilterSet, ObligationFilterSet
-from ..models import Action, Agreement, Commitment, Obligation, PendingUpdate, Theme, london_today
+from ..models import Action, Agreement, Commitment, Escalation, Obligation, PendingUpdate, Theme, london_today
 from .common import (
     filtered_list,
     tidy_query,
@@ -88,6 +88,8 @@ def my_work(request: HttpRequest) -> HttpResponse:
             "may_import": bool(user.is_superuser) or bool(memberships),
             "approvals": approvals,
             "returned_shown_days": RETURNED_SHOWN_DAYS,
+            # Nothing without an owner (issue 16): the worklist is for secretariats and administrators.
+            "may_use_worklist": bool(user.is_superuser) or bool(board_ids),
         },
     )
 
@@ -212,6 +214,7 @@ def commitment_detail(request: HttpRequest, ref: str) -> HttpResponse:
     for o in obligations:
         for a in o.actions.all():
             a.dependency_links = dependency_links.get(dependencies.node(a))
+    fell_to_default = _fell_to_default(commitment, obligations)
     return render(
         request,
         "commitments/commitment_detail.html",
@@ -226,5 +229,30 @@ def commitment_detail(request: HttpRequest, ref: str) -> HttpResponse:
             "links_out": list(commitment.links_out.all()),
             "links_in": list(commitment.links_in.all()),
             "dependency_links": dependency_links.get(dependencies.node(commitment)),
+            # Nothing without an owner (issue 16): who may assign, and escalations that fell to the
+            # default board because no board leads the commitment.
+            "can_assign_lead_board": ownership.can_assign_lead_board(user, commitment),
+            "assignable_obligations": {o.pk for o in obligations if ownership.can_assign_owner(user, o)},
+            "fell_to_default": fell_to_default,
         },
     )
+
+
+def _fell_to_default(commitment: Commitment, obligations: list[Obligation]) -> str:
+    """Where no board leads the commitment: the code of the default board its items' open
+    escalations fell to (and mark each such obligation and action with ``fell_to_default``), or ""
+    (issue 16). One query, and none for a commitment a board leads."""
+    if commitment.lead_board_id is not None:
+        return ""
+    rows = list(
+        Escalation.objects.filter(commitment=commitment, fell_to_default_board=True, resolved_at__isnull=True).values_list(
+            "obligation_id", "action_id", "board__code"
+        )
+    )
+    actions = {action_id: code for _, action_id, code in rows if action_id}
+    by_obligation = {obligation_id: code for obligation_id, action_id, code in rows if not action_id}
+    for o in obligations:
+        o.fell_to_default = by_obligation.get(o.pk, "")  # type: ignore[attr-defined]
+        for a in o.actions.all():
+            a.fell_to_default = actions.get(a.pk, "")
+    return next((code for _, _, code in rows if code), "")

@@ -66,8 +66,9 @@ def test_the_query_count_does_not_grow_with_the_rows(
         # writable obligations, + what the commitment and its actions wait on and hold up (issue 15),
         # + the updates awaiting approval the user may see (issue 15)
         ("officer", 22 + 1 + 1),
-        # + whether the secretariat may assess the commitment
-        ("secretary", 23 + 1 + 1),
+        # + whether the secretariat may assess the commitment, + whether it is Leaders' Committee's
+        # (who may change a lead board, issue 16: the other assignment rights need no query)
+        ("secretary", 23 + 1 + 1 + 1),
         # no memberships: the writable-obligations look-up short-circuits on empty lists
         ("viewer", 21 + 1 + 1),
     ],
