@@ -464,7 +464,7 @@ DISPOSAL_SPECS = (
     Spec("borough", "borough", "fk", "The borough", required=True, model=Borough),
     Spec("sub_region", "sub_region", "fk", "The sub-region", model=SubRegion),
     Spec("owner", "owner", "fk", "The owner", required=True, model=Party),
-    Spec("status", "status", "choice", "The status", required=True, choices=tuple(Disposal.Status.values)),
+    Spec("status", "status", "choice", "The status", choices=tuple(Disposal.Status.values)),
     Spec("expected_receipt", "expected_receipt_pence", "amount", "The expected receipt"),
     Spec("actual_receipt", "actual_receipt_pence", "amount", "The actual receipt"),
     Spec("retained_share_percent", "retained_share_percent", "percent", "The share retained"),

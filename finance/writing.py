@@ -119,7 +119,7 @@ def _form_page(
                 return redirect(_record_page(kind, saved.record))
     else:
         form = cls(initial=initial or {}, shown=shown, **form_kwargs)
-    status = 409 if conflict else (400 if form.is_bound and form.errors else 200)
+    status = 409 if conflict else 200
     return render(
         request,
         "finance/edit_form.html",
@@ -372,7 +372,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
                 return _preview(request, results, filename=upload.name, token=token)
     else:
         form = ImportUploadForm()
-    return render(request, "finance/import_upload.html", _import_context(form=form), status=400 if form.errors else 200)
+    return render(request, "finance/import_upload.html", _import_context(form=form))
 
 
 @require_POST

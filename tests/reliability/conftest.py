@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from boards.models import ApiToken, Board, Meeting, Party, Profile
 from commitments.models import Action, Change, Commitment, Dependency, Obligation, OutboxMessage, PendingUpdate, Report, StatusUpdate
+from finance.models import CapitalBudget, Disposal, FinanceUpdate, FundingLine, FundingStream
 from reporting.models import ReportingPeriod, Snapshot
 from reporting.snapshots import take_snapshot
 from webhooks import services as webhook_services
@@ -31,6 +32,7 @@ from webhooks.models import Event, EventType, Subscription
 
 from ..api.conftest import World, world  # noqa: F401 - the fixture is used through pytest
 from ..factories import ActionFactory, BoardFactory, MeetingFactory
+from .finance_matrix import finance_world
 
 # A minimal PDF: enough for the download views, which only stream the stored file.
 TINY_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -120,6 +122,8 @@ def rel_world(world: World, partner: Any, admin_user: Any, secretary: Any) -> Wo
     )
     # A dependency a secretariat added (issue 15): TST-001's first action waits on TST-002.
     world.dependency = Dependency.objects.create(action=world.action, prerequisite_commitment=world.second, created_by=secretary)  # type: ignore[attr-defined]
+    # Money and estates (issue 16): a stream the SPB keeps, party A's line of it, a capital budget, party A's disposal.
+    finance_world(world)
     return world
 
 
@@ -139,10 +143,16 @@ def snapshot() -> dict[str, Any]:
         "periods": ReportingPeriod,
         "snapshots": Snapshot,
         "dependencies": Dependency,
+        "finance_updates": FinanceUpdate,
+        "funding_streams": FundingStream,
+        "funding_lines": FundingLine,
+        "capital_budgets": CapitalBudget,
+        "disposals": Disposal,
     }
     counts = ", ".join(f"(SELECT count(*) FROM {model._meta.db_table})" for model in counted.values())
     versions = " UNION ALL ".join(
-        f"SELECT '{model.__name__}', id, version FROM {model._meta.db_table}" for model in (Commitment, Obligation, Action)
+        f"SELECT '{model.__name__}', id, version FROM {model._meta.db_table}"
+        for model in (Commitment, Obligation, Action, FundingStream, FundingLine, CapitalBudget, Disposal)
     )
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {counts}, (SELECT count(*) FROM {Profile._meta.db_table} WHERE NOT digests_enabled)")
@@ -158,6 +168,13 @@ def snapshot() -> dict[str, Any]:
         pending = cursor.fetchall()
         cursor.execute(f"SELECT id, requires_approval FROM {Board._meta.db_table} ORDER BY id")
         approval = cursor.fetchall()
+        # Who answers for each item (issue 16): an assignment changes an owner or a lead board.
+        cursor.execute(
+            f"SELECT 'c', id, lead_board_id FROM {Commitment._meta.db_table} UNION ALL "
+            f"SELECT 'o', id, owner_id FROM {Obligation._meta.db_table} UNION ALL "
+            f"SELECT 'a', id, owner_id FROM {Action._meta.db_table} ORDER BY 1, 2"
+        )
+        owners = cursor.fetchall()
     return {
         **dict(zip([*counted, "digests_off"], row, strict=True)),
         "versions": rows,
@@ -165,4 +182,5 @@ def snapshot() -> dict[str, Any]:
         "webhook_events": events,
         "pending_updates": pending,
         "boards_requiring_approval": approval,
+        "owners": owners,
     }

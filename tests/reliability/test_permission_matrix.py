@@ -37,6 +37,10 @@ from commitments.models import Action, Commitment, Dependency, Obligation, Pendi
 from webhooks.models import Event, Subscription
 
 from .conftest import snapshot
+from .finance_matrix import finance_perform, finance_prepare
+
+# The finance writes' addresses (issue 16): sent by tests/reliability/finance_matrix.py.
+FINANCE_WRITES = ("/finance/", "/api/v1/funding-streams/", "/api/v1/funding-lines/", "/api/v1/capital-budgets/", "/api/v1/disposals/")
 
 pytestmark = pytest.mark.django_db
 
@@ -145,6 +149,63 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /commitments/TST-001/dependencies/add/ (a cycle)":  (LOGIN, 403, 403, 403, REFUSED, REFUSED, LOGIN, LOGIN),
     "POST /commitments/TST-001/dependencies/add/ (itself)":   (LOGIN, 403, 403, 403, REFUSED, REFUSED, LOGIN, LOGIN),
     "POST /commitments/TST-001/dependencies/{dependency}/remove/": (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
+    # Nothing without an owner (issue 16): the worklist is the secretariats' and administrators'. A
+    # board's secretariat may take a commitment no board leads (TST-002) for its own board, not
+    # change one a board leads (TST-001: Leaders' Committee's secretariat and administrators). An
+    # owner: the owing party's officers, the lead board's secretariat, administrators; someone who is
+    # not an officer of the owing party is refused (the form again with its error, nothing saved).
+    "GET /worklist/":                          (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
+    "GET /worklist/?format=csv":               (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
+    "GET /commitments/TST-002/lead-board/":    (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
+    "POST /commitments/TST-002/lead-board/":   (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
+    "GET /commitments/TST-001/lead-board/":    (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN),
+    "POST /commitments/TST-001/lead-board/":   (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN),
+    "GET /obligations/{obligation}/owner/":    (LOGIN, 403, 200, 403, 200, 200, LOGIN, LOGIN),
+    "POST /obligations/{obligation}/owner/":   (LOGIN, 403, 302, 403, 302, 302, LOGIN, LOGIN),
+    "POST /obligations/{obligation}/owner/ (another party's officer)": (LOGIN, 403, REFUSED, 403, REFUSED, REFUSED, LOGIN, LOGIN),
+    "GET /actions/{action}/owner/":            (LOGIN, 403, 200, 403, 200, 200, LOGIN, LOGIN),
+    "POST /actions/{action}/owner/":           (LOGIN, 403, 302, 403, 302, 302, LOGIN, LOGIN),
+    # --- money and estates (issue 16): read by everyone; the forms and the import ------------------
+    "GET /finance/":                           ALL_READ,
+    "GET /finance/streams/":                   ALL_READ,
+    "GET /finance/streams/matrix-fund/":       ALL_READ,
+    "GET /finance/lines/":                     ALL_READ,
+    "GET /finance/lines/{line}/":              ALL_READ,
+    "GET /finance/budgets/":                   ALL_READ,
+    "GET /finance/budgets/2018/":              ALL_READ,
+    "GET /finance/disposals/":                 ALL_READ,
+    "GET /finance/disposals/{disposal}/":      ALL_READ,
+    "GET /dashboard/finance/":                 ALL_READ,
+    "GET /finance/lines/?format=csv":          ALL_READ,
+    "GET /finance/disposals/?format=csv":      ALL_READ,
+    "GET /finance/budgets/?format=csv":        ALL_READ,
+    "GET /dashboard/?format=csv&table=finance-sub-region": ALL_READ,
+    # A stream and its lines: its keeper board's secretariat (the SPB here); a line's amounts also
+    # the officers of its party. Budgets and disposals: the London Estates Board's secretariat (no
+    # role here) and administrators; a disposal's amounts and status also its owner's officers.
+    "GET /finance/streams/add/":               (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
+    "POST /finance/streams/add/":              (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
+    "GET /finance/streams/matrix-fund/edit/":  (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
+    "POST /finance/streams/matrix-fund/edit/": (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
+    "GET /finance/lines/add/":                 (LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN),
+    "POST /finance/lines/add/":                (LOGIN, 403, 403, 403, 302, 302, LOGIN, LOGIN),
+    "GET /finance/lines/{line}/edit/":         (LOGIN, 403, 200, 403, 200, 200, LOGIN, LOGIN),
+    "POST /finance/lines/{line}/edit/":        (LOGIN, 403, 302, 403, 302, 302, LOGIN, LOGIN),
+    "GET /finance/budgets/add/":               (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN),
+    "POST /finance/budgets/add/":              (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN),
+    "GET /finance/budgets/2018/edit/":         (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN),
+    "POST /finance/budgets/2018/edit/":        (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN),
+    "GET /finance/disposals/add/":             (LOGIN, 403, 403, 403, 403, 200, LOGIN, LOGIN),
+    "POST /finance/disposals/add/":            (LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN),
+    "POST /finance/disposals/add/ (a sub-region not the borough's)": (LOGIN, 403, 403, 403, 403, REFUSED, LOGIN, LOGIN),
+    "GET /finance/disposals/{disposal}/edit/": (LOGIN, 403, 200, 403, 403, 200, LOGIN, LOGIN),
+    "POST /finance/disposals/{disposal}/edit/": (LOGIN, 403, 302, 403, 403, 302, LOGIN, LOGIN),
+    "POST /finance/disposals/{disposal}/edit/ (a receipt before completion)": (LOGIN, 403, REFUSED, 403, 403, REFUSED, LOGIN, LOGIN),
+    "GET /finance/import/":                    (LOGIN, 403, 200, 200, 200, 200, LOGIN, LOGIN),
+    "POST /finance/import/ (preview only)":    (LOGIN, 403, 200, 200, 200, 200, LOGIN, LOGIN),
+    "POST /finance/import/confirm/ (after a preview)": (LOGIN, 403, 302, REFUSED, 302, 302, LOGIN, LOGIN),
+    "GET /finance/import/funding-lines.csv":   (LOGIN, 403, 200, 200, 200, 200, LOGIN, LOGIN),
+    "GET /finance/import/disposals.csv":       (LOGIN, 403, 200, 200, 200, 200, LOGIN, LOGIN),
     "POST /admin/boards/party/add/":           (LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 302, LOGIN, LOGIN),
     # --- pages: webhooks (issue 14), administrators only ------------------------------------------
     "GET /webhooks/":                          STAFF_PAGE,
@@ -198,6 +259,15 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "GET /api/v1/pending-updates/{pending}/":  (401, 404, 200, 404, 200, 200, 200, 200),
     "GET /api/v1/dependencies/":               API_READ,
     "GET /api/v1/dependencies/{dependency}/":  API_READ,
+    "GET /api/v1/funding-streams/":            API_READ,
+    "GET /api/v1/funding-streams/matrix-fund/": API_READ,
+    "GET /api/v1/funding-lines/":              API_READ,
+    "GET /api/v1/funding-lines/?format=csv":   API_READ,
+    "GET /api/v1/funding-lines/{line}/":       API_READ,
+    "GET /api/v1/capital-budgets/":            API_READ,
+    "GET /api/v1/capital-budgets/2018/":       API_READ,
+    "GET /api/v1/disposals/":                  API_READ,
+    "GET /api/v1/disposals/{disposal}/":       API_READ,
     "GET /api/v1/changes/":                    API_READ,
     "GET /api/v1/changes/head/":               API_READ,
     # Webhook subscriptions (issue 14): everyone authenticated lists their own organisations' (the
@@ -223,6 +293,28 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "POST /api/v1/dependencies/ (a cycle)":             (401, 403, 403, 403, 400, 400, 403, 403),
     "POST /api/v1/dependencies/ (itself)":              (401, 403, 403, 403, 400, 400, 403, 403),
     "DELETE /api/v1/dependencies/{dependency}/":        (401, 403, 403, 403, 204, 204, 403, 403),
+    # Assignments (issue 16), as on the pages; a partner's write key acts for party A's officer.
+    "POST /api/v1/commitments/TST-002/lead-board/":     (401, 403, 403, 403, 201, 201, 403, 403),
+    "POST /api/v1/commitments/TST-002/lead-board/ (an unknown board)": (401, 403, 403, 403, 400, 400, 403, 403),
+    "POST /api/v1/commitments/TST-001/lead-board/":     (401, 403, 403, 403, 403, 201, 403, 403),
+    "POST /api/v1/obligations/{obligation}/owner/":     (401, 403, 201, 403, 201, 201, 403, 201),
+    "POST /api/v1/obligations/{obligation}/owner/ (another party's officer)": (401, 403, 400, 403, 400, 400, 403, 400),
+    "POST /api/v1/obligations/{obligation}/owner/ (a stale version)": (401, 403, 409, 403, 409, 409, 403, 409),
+    "POST /api/v1/actions/{action}/owner/":             (401, 403, 201, 403, 201, 201, 403, 201),
+    # Money and estates (issue 16): as on the pages; a partner's write key acts for party A's officer.
+    "POST /api/v1/funding-streams/":                    (401, 403, 403, 403, 201, 201, 403, 403),
+    "PATCH /api/v1/funding-streams/matrix-fund/":       (401, 403, 403, 403, 200, 200, 403, 403),
+    "POST /api/v1/funding-lines/":                      (401, 403, 403, 403, 201, 201, 403, 403),
+    "PATCH /api/v1/funding-lines/{line}/":              (401, 403, 200, 403, 200, 200, 403, 200),
+    "PATCH /api/v1/funding-lines/{line}/ (its party)":  (401, 403, 403, 403, 200, 200, 403, 403),  # officers: amounts only
+    "POST /api/v1/capital-budgets/":                    (401, 403, 403, 403, 403, 201, 403, 403),
+    "PATCH /api/v1/capital-budgets/2018/":              (401, 403, 403, 403, 403, 200, 403, 403),
+    "POST /api/v1/disposals/":                          (401, 403, 403, 403, 403, 201, 403, 403),
+    "POST /api/v1/disposals/ (a sub-region not the borough's)": (401, 403, 403, 403, 403, 400, 403, 403),
+    "PATCH /api/v1/disposals/{disposal}/":              (401, 403, 200, 403, 403, 200, 403, 200),
+    "PATCH /api/v1/disposals/{disposal}/ (a receipt before completion)": (401, 403, 400, 403, 403, 400, 403, 400),
+    "PATCH /api/v1/disposals/{disposal}/ (its decision)": (401, 403, 403, 403, 403, 200, 403, 403),  # the board's, not the owner's
+    "DELETE /api/v1/disposals/{disposal}/":             (401, 405, 405, 405, 405, 405, 403, 405),
     "POST /api/v1/commitments/ (create)":               (401, 405, 405, 405, 405, 405, 405, 405),
     "DELETE /api/v1/obligations/{obligation}/":         (401, 405, 405, 405, 405, 405, 405, 405),
     "PATCH /api/v1/actions/{action}/":                  (401, 405, 405, 405, 405, 405, 405, 405),
@@ -287,6 +379,8 @@ def _path(template: str, world: Any) -> str:
         "own_pending": world.own_pending.pk,
         "decided_pending": world.decided_pending.pk,
         "dependency": world.dependency.pk,
+        "line": world.line.pk,
+        "disposal": world.disposal.pk,
     }
     return template.split(" (")[0].format(**keys)
 
@@ -335,6 +429,23 @@ def _prerequisite(operation: str) -> str:
     return "TST-001" if "(itself)" in operation else "TST-002"
 
 
+def _assign(operation: str, path: str, client: APIClient) -> Any:
+    """An assignment (issue 16) as the page or the API sends it: a board or an owner different from
+    the current one (the SPB, else Leaders' Committee; alice, else the partner account, both party
+    A's officers), a reason and the version; "(an unknown board)", "(another party's officer)"
+    (bob, party B's) and "(a stale version)" send what must be refused."""
+    target = _target(path)
+    body: dict[str, Any] = {"reason": "Assigned by the matrix.", "version": target.version + (5 if "(a stale version)" in operation else 0)}
+    if path.endswith("/lead-board/"):
+        body["board"] = (
+            "ZZZ" if "(an unknown board)" in operation else ("LC" if target.lead_board_id and target.lead_board.code == "SPB" else "SPB")
+        )
+    else:
+        current = target.owner.get_username() if target.owner_id else ""
+        body["owner"] = "bob" if "(another party's officer)" in operation else ("partner" if current == "alice" else "alice")
+    return client.post(path, body, format="json") if path.startswith("/api/v1/") else client.post(path, body)
+
+
 def perform(operation: str, client: APIClient, world: Any) -> Outcome:
     """Send one operation of the matrix as the role's client would."""
     method, template = operation.split(" ", 1)
@@ -349,6 +460,10 @@ def perform(operation: str, client: APIClient, world: Any) -> Outcome:
         response = _upload(client, world)
     elif method == "GET":
         response = client.get(path)
+    elif path.startswith(FINANCE_WRITES):
+        response = finance_perform(operation, method, path, client, world)
+    elif path.endswith(("/lead-board/", "/owner/")):
+        response = _assign(operation, path, client)
     elif path.startswith("/api/v1/pending-updates/") and path.endswith("/return/"):
         response = client.post(path, {"comment": "Returned by the matrix."}, format="json")
     elif re.match(r"^/approvals/\d+/$", path):
@@ -471,6 +586,8 @@ def test_every_page_url_pattern_is_in_the_matrix() -> None:
         "trends",
         "due",
         "datapackage.json",
+        "matrix-fund",
+        "2018",
     }
     covered |= {"/".join("*" if part in known_keys else part for part in c.split("/")) for c in covered}
     # Not operations on data: the sign-out form (tested in tests/boards/test_accounts.py), the password change
@@ -509,6 +626,13 @@ def prepare(operation: str, world: Any) -> None:
             world.dependency.save(force_insert=True)
         if "(a cycle)" in operation:
             Dependency.objects.create(commitment=world.second, prerequisite_commitment=world.commitment)
+    if "/lead-board/" in operation:  # TST-001 led by the SPB, TST-002 by no board, as the world made them
+        Commitment.objects.filter(pk=world.commitment.pk).update(lead_board=world.board)
+        Commitment.objects.filter(pk=world.second.pk).update(lead_board=None)
+    if "/owner/" in operation:  # the obligation owned by party A's officer, the action by nobody
+        Obligation.objects.filter(pk=world.obligation.pk).update(owner=world.obligation.owner_id)
+        Action.objects.filter(pk=world.action.pk).update(owner=None)
+    finance_prepare(operation, world)
     if operation.endswith("/redeliver/"):
         Event.objects.filter(pk=world.webhook_event.pk).update(state=Event.State.DELIVERED, attempts=1, next_attempt_at=None)
 
