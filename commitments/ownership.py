@@ -280,6 +280,7 @@ def assign_lead_board(
             to_lead_board=chosen,
         )
         commitment.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+        commitment.lead_board = chosen  # the related object too, not only its id
         return update
 
 
@@ -347,6 +348,7 @@ def assign_owner(
             to_owner=chosen,
         )
         item.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+        item.owner = chosen  # the related object too, not only its id
         return update
 
 

@@ -24,16 +24,19 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db.models import Count, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from boards.models import Board, Meeting
 from commitments import changes, escalation
 from commitments.dependencies import at_risk_items
 from commitments.models import Agreement, Change, Citation, Commitment, Escalation, JobRun, Report, Status, StatusUpdate, Theme
+from commitments.ownership import unowned_q
 from commitments.sources import format_date
 from finance.figures import FinanceFigures, money_total
 from finance.models import LINE_FLAGGED, FundingLine, year_label
@@ -297,6 +300,24 @@ def _ratings(scope: Scope, totals: RagSeries, frozen: Snapshot | None) -> dict[s
     }
 
 
+def _unowned(scope: Scope, as_of: dt.date, frozen: Snapshot | None) -> dict[str, Any]:
+    """How many open items in the paper's scope nobody answers for (issue 16): commitments with no
+    lead board, obligations and actions with no owner (``commitments.ownership.unowned_q``, the
+    worklist's rule), with the worklist's address. Live figures only: a frozen snapshot keeps no
+    owners. Three counts."""
+    if frozen is not None:
+        return {"unowned": None, "unowned_frozen": True}
+    return {
+        "unowned": {
+            "commitments": scope.commitments().with_shown_state().filter(unowned_q("commitment")).count(),  # type: ignore[attr-defined]
+            "obligations": scope.obligations().filter(unowned_q("obligation")).count(),
+            "actions": scope.actions().filter(unowned_q("action")).count(),
+        },
+        "unowned_frozen": False,
+        "worklist_url": f"{settings.SITE_URL}{reverse('commitments:worklist')}",
+    }
+
+
 def _updates(scope: Scope, start: dt.datetime, end: dt.datetime, frozen: Snapshot | None) -> list[StatusUpdate]:
     """The scope's history from ``start`` to ``end``, oldest first; with ``frozen``, only what had
     been recorded when the snapshot was taken."""
@@ -440,6 +461,7 @@ def leaders_committee_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot
         "chart": chart,
         **_ratings(scope, totals, frozen),
         **_at_risk(scope, as_of, frozen),
+        **_unowned(scope, as_of, frozen),
         **finance_context(as_of, frozen),
     }
 
@@ -521,6 +543,7 @@ def board_paper_context(meeting: Meeting, as_of: dt.date, frozen: Snapshot | Non
         "escalated": escalated,
         **_ratings(scope, totals, frozen),
         **_at_risk(scope, as_of, frozen),
+        **_unowned(scope, as_of, frozen),
         **(finance_context(as_of, frozen) if board.code.upper() == ESTATES_BOARD_CODE else {}),
     }
 

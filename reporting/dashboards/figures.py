@@ -237,6 +237,8 @@ class RagSeries:
     # and how many of those differ from the owner's own.
     assured: int = 0
     disagree: int = 0
+    # Nothing without an owner (issue 16): open commitments with no lead board (the totals only).
+    unled: int = 0
 
     @property
     def total(self) -> int:

@@ -27,8 +27,9 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from boards.models import Board, Party
-from commitments.lifecycle import open_q, overdue_case, overdue_q
+from commitments.lifecycle import CLOSED_STATUSES, open_q, overdue_case, overdue_q
 from commitments.models import Action, Agreement, Commitment, Escalation, Obligation, Status, StatusUpdate, Theme
+from commitments.ownership import unowned_q
 from commitments.querysets import rating_used_expr, ratings_disagree_q
 from commitments.templatetags.tracker import possessive
 from finance.figures import FinanceFigures
@@ -121,6 +122,8 @@ class Dashboard:
             }
             totals.add(row["rating_used_db"], row["n"], **kwargs)
             totals.add_ratings(row["assured"], row["disagree"])
+            if row["lead_board_id"] is None and row["shown_status_db"] not in CLOSED_STATUSES:
+                totals.unled += row["n"]  # issue 16: open, and no board leads it
             theme_series.setdefault(row["theme_id"], RagSeries("")).add(row["rating_used_db"], row["n"], **kwargs)
             board_series[row["lead_board_id"]].add(row["rating_used_db"], row["n"], **kwargs)
         return totals, theme_series, dict(board_series)
@@ -238,6 +241,16 @@ class Dashboard:
         return {
             "commitments": self.scope.commitments().at_risk(on=self.on).count(),  # type: ignore[attr-defined]
             "actions": self.scope.actions().at_risk(on=self.on).count(),  # type: ignore[attr-defined]
+        }
+
+    @property
+    def unowned(self) -> dict[str, int]:
+        """Open items nobody answers for (issue 16): commitments with no lead board, obligations
+        and actions with no owner. From the queries the summary already runs."""
+        return {
+            "commitments": self.totals.unled,
+            "obligations": self.windows["obligations"]["unowned"],
+            "actions": self.windows["actions"]["unowned"],
         }
 
     @cached_property
@@ -490,6 +503,8 @@ def _window_counts(qs: QuerySet[Any], on: dt.date, *, ratings: bool = False) -> 
         "overdue": Count("pk", filter=overdue_q(on)),
         # Escalated to Leaders' Committee: step 3 recorded by the daily pass and still overdue.
         "escalated": Count("pk", filter=overdue_q(on) & Q(escalation_level__gte=Escalation.Step.COMMITTEE)),
+        # Nothing without an owner (issue 16): open, with no owner (commitments.ownership.unowned_q).
+        "unowned": Count("pk", filter=unowned_q("obligation")),
     }
     for days in DUE_WINDOWS:
         aggregates[f"due{days}"] = Count("pk", filter=open_q() & Q(due_date__gte=on, due_date__lte=on + dt.timedelta(days=days)))

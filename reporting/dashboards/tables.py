@@ -61,6 +61,16 @@ def summary_table(scope: Scope, totals: RagSeries, windows: dict[str, dict[str, 
                 Cell(at_risk["actions"], scope.url("commitments:actions", at_risk="true"), True),
             ],
         ]
+    # Nothing without an owner (issue 16): the open items nobody answers for, each drilling down to
+    # the list filtered by unowned=true (the worklist's rows; secretariats assign them there).
+    rows += [
+        [Cell("Commitments with no lead board"), Cell(totals.unled, scope.url(c, unowned="true"), True)],
+        [
+            Cell("Obligations with no owner"),
+            Cell(windows["obligations"].get("unowned", 0), scope.url("commitments:obligations", unowned="true"), True),
+        ],
+        [Cell("Actions with no owner"), Cell(windows["actions"].get("unowned", 0), scope.url("commitments:actions", unowned="true"), True)],
+    ]
     return Table(
         "summary",
         "Summary",

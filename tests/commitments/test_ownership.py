@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from boards.models import ApiToken, Board, Membership
 from commitments.bulk import flag_overdue_items
-from commitments.models import Change, Escalation, Obligation, OutboxMessage, PendingUpdate, StatusUpdate
+from commitments.models import Change, Commitment, Escalation, Obligation, OutboxMessage, PendingUpdate, StatusUpdate
 from commitments.notifications.digests import secretariat_digest
 from commitments.notifications.escalations import escalation_email, escalations_email
 from commitments.ownership import assign_lead_board, assign_owner, can_assign_lead_board, can_assign_owner
@@ -550,3 +550,59 @@ def test_the_overdue_pass_stays_set_based_whatever_the_rows(board: Any, party_a:
     assert len(large.captured_queries) == len(small.captured_queries)
     assert Escalation.objects.filter(fell_to_default_board=True).count() == 23 * 2
     assert OutboxMessage.objects.exists()
+
+
+# --- the dashboards and the papers --------------------------------------------------------------
+
+
+def test_the_dashboards_count_what_nobody_answers_for_and_drill_down_to_it(
+    commitment: Any, obligation: Any, other_obligation: Any, unled: Any, officer: Any, viewer: Any, board: Any
+) -> None:
+    from reporting.dashboards import Scope, build_dashboard
+
+    ActionFactory(obligation=obligation)
+    ActionFactory(obligation=obligation, owner=officer)
+    assign_owner(obligation, by=officer, version=obligation.version, owner="alice", reason="Mine")
+    d = build_dashboard(Scope(all_agreements=True))
+    # TST-900 has no lead board; party B's and TST-900's obligations and one action have no owner.
+    assert d.unowned == {"commitments": 1, "obligations": 2, "actions": 1}
+    rows = {row[0].value: row[1] for row in d.summary.rows}
+    assert rows["Commitments with no lead board"].value == 1
+    assert rows["Obligations with no owner"].url.endswith("unowned=true")
+    board_dashboard = build_dashboard(Scope(kind="board", board=board, all_agreements=True))
+    assert board_dashboard.unowned == {"commitments": 0, "obligations": 1, "actions": 1}
+
+    client = client_for(viewer)
+    page = client.get("/dashboard/?agreements=all").content.decode()
+    assert 'id="unowned-summary"' in page and "/worklist/" in page
+    listed = client.get(rows["Obligations with no owner"].url).content.decode()
+    assert f'data-obligation="{other_obligation.pk}"' in listed and f'data-obligation="{obligation.pk}"' not in listed
+    csv_body = client.get("/dashboard/?agreements=all&format=csv&table=summary").content.decode("utf-8-sig")
+    assert "Actions with no owner,1" in csv_body
+
+
+@pytest.mark.parametrize("code", ["LC", "SPB"])
+def test_the_papers_count_what_nobody_answers_for_and_link_to_the_worklist(
+    commitment: Any, obligation: Any, unled: Any, board: Any, code: str
+) -> None:
+    from boards.models import Meeting
+    from commitments.models import Report
+    from reporting.papers import render_paper
+    from tests.factories import AgreementFactory
+
+    ActionFactory(obligation=obligation)
+    Commitment.objects.update(agreement=AgreementFactory(slug="mou-2017", in_dashboards_by_default=True))
+    if code == "LC":
+        meeting_board = BoardFactory(code="LC", slug="leaders-committee", name="Leaders' Committee", kind=Board.Kind.COMMITTEE)
+        kind = Report.Kind.LEADERS_COMMITTEE
+    else:
+        meeting_board, kind = board, Report.Kind.BOARD_PAPER
+    meeting = Meeting.objects.create(
+        board=meeting_board, date=timezone.localdate() + dt.timedelta(days=10), key=f"m-{code}", title="Meeting"
+    )
+    html = render_paper(meeting, kind, as_of=timezone.localdate())
+    assert 'id="unowned"' in html and "/worklist/" in html
+    if code == "LC":
+        assert "Nobody answers for 1 open commitment with no lead board, 2 obligations and 1 action with no owner" in html
+    else:
+        assert "1 obligation and 1 action under these commitments have no owner" in html
