@@ -1,5 +1,5 @@
 """What a newcomer sees on first sign-in (issue 11): the quick start's data steps (``load_mou``,
-``load_demo``, ``flag_overdue``, ``build_demo_papers``, as scripts/run.sh runs them) leave the
+``load_demo``, ``load_finance_demo``, ``flag_overdue``, ``build_demo_papers``, as scripts/run.sh runs them) leave the
 latest Leaders' Committee report and a board paper built, through the same task as any build, so
 the demo viewer, who may not build papers, can open both from /meetings/; running them again adds
 no build."""
@@ -28,6 +28,7 @@ def quick_start_data() -> None:
     """The data steps of scripts/run.sh, in its order."""
     call_command("load_mou", verbosity=0)
     call_command("load_demo")
+    call_command("load_finance_demo")
     call_command("flag_overdue")
     call_command("build_demo_papers")
 
