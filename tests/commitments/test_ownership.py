@@ -606,3 +606,60 @@ def test_the_papers_count_what_nobody_answers_for_and_link_to_the_worklist(
         assert "Nobody answers for 1 open commitment with no lead board, 2 obligations and 1 action with no owner" in html
     else:
         assert "1 obligation and 1 action under these commitments have no owner" in html
+
+
+# --- hostile input: never a 5xx, nothing saved ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "[]",
+        '{"owner": ["alice"], "reason": "x", "version": 1}',
+        '{"owner": "ali\\u0000ce", "reason": "x", "version": 1}',
+        '{"owner": "alice", "reason": "x\\u0000", "version": 1}',
+        '{"owner": "alice", "reason": "x", "version": 99999999999}',
+        '{"owner": "' + "a" * 5000 + '", "reason": "x", "version": 1}',
+        '{"owner": "alice", "reason": "x", "version": 1.5}',
+        '{"owner": null, "reason": null, "version": null}',
+    ],
+)
+def test_malformed_assignment_bodies_are_4xx_and_change_nothing(obligation: Any, officer: Any, body: str) -> None:
+    before = (StatusUpdate.objects.count(), Change.objects.count())
+    response = _api(officer).generic("POST", f"/api/v1/obligations/{obligation.pk}/owner/", body, content_type="application/json")
+    assert 400 <= response.status_code < 500, response.content
+    assert (StatusUpdate.objects.count(), Change.objects.count()) == before
+    assert fresh(obligation).owner is None
+    board_response = _api(officer).generic("POST", "/api/v1/commitments/TST-001/lead-board/", body, content_type="application/json")
+    assert 400 <= board_response.status_code < 500
+
+
+def test_a_body_past_the_size_limit_is_a_413(obligation: Any, officer: Any) -> None:
+    body = {"owner": "alice", "reason": "x" * (70 * 1024), "version": 1}
+    response = _api(officer).post(f"/api/v1/obligations/{obligation.pk}/owner/", body, format="json")
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"owner": "alice", "reason": "x", "version": "abc"},
+        {"owner": "alice", "reason": "x", "version": "-1"},
+        {"owner": "alice", "reason": "x"},
+        {"owner": "alice\x00", "reason": "x", "version": "1"},
+        {"owner": ["alice", "bob"], "reason": "x", "version": "1"},
+        {"owner": "alice", "reason": "x" * 5001, "version": "1"},
+    ],
+)
+def test_malformed_assignment_forms_are_errors_and_change_nothing(obligation: Any, officer: Any, data: dict[str, Any]) -> None:
+    response = client_for(officer).post(f"/obligations/{obligation.pk}/owner/", data)
+    assert response.status_code in (200, 400), response.status_code
+    assert fresh(obligation).owner is None and fresh(obligation).version == 1
+
+
+@pytest.mark.parametrize(
+    "query", ["kind=%00", "theme=" + "x" * 500, "board=<script>", "party=a&party=b", "page=-1&kind=action", "page=abc"]
+)
+def test_odd_worklist_filters_are_never_a_500(admin_user: Any, query: str) -> None:
+    assert client_for(admin_user).get(f"/worklist/?{query}").status_code == 200
