@@ -216,7 +216,7 @@ class CapitalBudgetViewSet(FinanceViewSet):
     """Each year's capital budget, keyed by its financial year (2018 for 2018/19), with its profile."""
 
     lookup_field = "financial_year"
-    lookup_value_regex = "[0-9]{4}"
+    lookup_value_regex = "[0-9]{1,4}"
     serializer_class = s.CapitalBudgetSerializer
     filterset_class = filtersets.CapitalBudgetFilterSet
     create_body = s.CapitalBudgetCreateSerializer

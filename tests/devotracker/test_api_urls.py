@@ -12,6 +12,7 @@ from commitments import changes
 from commitments.api import urls as commitments_urls
 from commitments.api.views import ChangeFeedView
 from devotracker.api.urls import ROUTES, router
+from finance.api import urls as finance_urls
 from pilots.api import urls as pilots_urls
 from reporting.api import urls as reporting_urls
 from webhooks.api import urls as webhooks_urls
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 def test_every_apps_routes_are_registered_once() -> None:
     declared = [
         prefix
-        for app in (commitments_urls, boards_urls, pilots_urls, reporting_urls, webhooks_urls)
+        for app in (commitments_urls, boards_urls, pilots_urls, finance_urls, reporting_urls, webhooks_urls)
         for prefix, _viewset, _basename in app.routes
     ]
     assert [prefix for prefix, _viewset, _basename in router.registry] == declared
