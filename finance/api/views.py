@@ -59,7 +59,7 @@ class FinanceWriteMixin:
         view: Any = self
         fresh = view.get_queryset().get(pk=record.pk)
         data = view.get_serializer_class()(fresh, context=view.get_serializer_context()).data
-        headers = {"Location": data["url"]} if code == status.HTTP_201_CREATED else {}
+        headers = {"Location": str(data["url"])} if code == status.HTTP_201_CREATED else {}
         return Response(data, status=code, headers=headers)
 
     def _body(self, request: Request, serializer_class: Any) -> tuple[dict[str, Any], str, int | None]:
