@@ -261,3 +261,15 @@ def test_the_templates_and_an_xlsx_round_trip(money: Money, writers: Writers) ->
     assert "disposal_id,version" in officer.get("/finance/import/disposals.csv").content.decode("utf-8-sig")
     wrong_header = _upload(officer, "id,version\n1,1\n")
     assert wrong_header.status_code == 200 and "line_id" in wrong_header.content.decode()
+
+
+def test_the_admin_shows_finance_records_and_their_history_read_only(money: Money, writers: Writers) -> None:
+    admin = client_for(writers.admin)
+    for model in ("fundingstream", "fundingline", "capitalbudget", "disposal", "financeupdate"):
+        assert admin.get(f"/admin/finance/{model}/").status_code == 200, model
+        assert admin.get(f"/admin/finance/{model}/add/").status_code == 403, model
+    line = money.lines[0]
+    page = admin.get(f"/admin/finance/fundingline/{line.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert admin.post(f"/admin/finance/fundingline/{line.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert FundingLine.objects.filter(pk=line.pk).exists()
