@@ -51,7 +51,7 @@ def test_the_leaders_committee_report_has_the_section(lc_meeting: Any, money: Mo
     assert report_kind_for(lc_meeting) == Report.Kind.LEADERS_COMMITTEE
     html = render_paper(lc_meeting, Report.Kind.LEADERS_COMMITTEE, as_of=dt.date(2018, 11, 1))
     assert "Appendix F: finance and estates, the strategic plan for capital investment" in html
-    assert "note the strategic plan for capital investment (Appendix F)" in html.split("</ol>")[0]  # a recommendation
+    assert "the strategic plan for capital investment (Appendix F)" in html.split("</ol>")[0]  # a recommendation
     section = html[html.index('id="finance-and-estates"') :]
     assert "£13,500,000 allocated, £10,900,000.50 committed and £6,450,000 spent" in section
     assert "The capital budget for 2018/19 is £40,000,000, with £10,000,000 of retained capital receipts" in section
