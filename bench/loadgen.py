@@ -112,9 +112,11 @@ def generate_large(scale: str = "large", seed: float = 0.42) -> list[Step]:
         # wal_level=minimal (bench/run.sh's) the 5,000,000 rows then skip the write-ahead log,
         # because the table's new file is only made visible by this COMMIT. Elsewhere it changes
         # nothing. Never done to a table that still holds rows (real or demo history).
-        _exec("LOCK TABLE commitments_statusupdate IN ACCESS EXCLUSIVE MODE")
-        if not _exists("SELECT 1 FROM commitments_statusupdate LIMIT 1"):
-            _exec("TRUNCATE commitments_statusupdate")
+        # Updates awaiting approval point at the history row their approval wrote, so PostgreSQL
+        # truncates the two together, and only when both are empty.
+        _exec("LOCK TABLE commitments_statusupdate, commitments_pendingupdate IN ACCESS EXCLUSIVE MODE")
+        if not _exists("SELECT 1 FROM commitments_statusupdate LIMIT 1") and not _exists("SELECT 1 FROM commitments_pendingupdate LIMIT 1"):
+            _exec("TRUNCATE commitments_statusupdate, commitments_pendingupdate")
         _timed(
             steps,
             "parties",

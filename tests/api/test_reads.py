@@ -153,6 +153,8 @@ def test_a_status_update_says_who_changed_what_from_what_to_what(reader: Any, wo
         "progress": 0,
         "due_date": str(world.obligation.due_date),
         "assurance_rag": "",
+        "owner": None,
+        "lead_board": None,
     }
     assert body["after"]["status"] == "in_progress" and body["after"]["rag"] == "amber" and body["after"]["progress"] == 40
     assert body["reason"] == "Work started" and body["version"] == 2

@@ -404,6 +404,8 @@ ID_FILTERS = [
     ("reports", "meeting"),
     ("commitments", "compare_to"),
     ("obligations", "compare_to"),
+    ("dependencies", "action"),
+    ("dependencies", "prerequisite_action"),
 ]
 
 
