@@ -361,11 +361,11 @@ class CommitmentQuerySet(models.QuerySet[Any]):
 class ObligationQuerySet(TrackedQuerySet):
     def with_rating(self) -> ObligationQuerySet:
         """Annotate the rating used (``rating_used_db``): the assurance rating, else the owner's."""
-        return self.annotate(rating_used_db=rating_used_expr())  # type: ignore[return-value]
+        return self.annotate(rating_used_db=rating_used_expr())
 
     def ratings_disagree(self, value: bool = True) -> ObligationQuerySet:
         """Obligations whose assurance rating differs from the owner's (or, ``False``, not)."""
-        return self.filter(ratings_disagree_q()) if value else self.exclude(ratings_disagree_q())  # type: ignore[return-value]
+        return self.filter(ratings_disagree_q()) if value else self.exclude(ratings_disagree_q())
 
     def for_list(self, on: dt.date | None = None) -> ObligationQuerySet:
         return self.select_related("commitment", "commitment__theme", "party", "owner").with_overdue(on)  # type: ignore[return-value]
