@@ -3,6 +3,7 @@ the same count at page_size 5 and 100, with enough rows that an N+1 would show."
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -79,7 +80,7 @@ def crowd(partner: Any) -> None:
             StatusUpdate.objects.create(target_type="obligation", commitment=c, obligation=ob, party=party, author=owner, version=1)
         made.append((c, action))
     # Issue 15: each commitment and action waits on the one before and holds up the next.
-    for (before, before_action), (after, after_action) in zip(made, made[1:], strict=False):
+    for (before, before_action), (after, after_action) in itertools.pairwise(made):
         Dependency.objects.create(commitment=after, prerequisite_commitment=before, created_by=owner)
         Dependency.objects.create(action=after_action, prerequisite_action=before_action)
     for n in range(105):

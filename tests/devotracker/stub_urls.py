@@ -42,7 +42,13 @@ urlpatterns = [
     path("cookies/", views.cookies, name="cookies"),
     path("accounts/", include("boards.account_urls")),
     path("dashboard/", section("dashboard", [("", "index")])),
-    path("", section("commitments", [("my-work/", "my-work"), ("approvals/", "pending-list"), ("commitments/", "list"), ("commitments/<str:ref>/", "detail")])),
+    path(
+        "",
+        section(
+            "commitments",
+            [("my-work/", "my-work"), ("approvals/", "pending-list"), ("commitments/", "list"), ("commitments/<str:ref>/", "detail")],
+        ),
+    ),
     path("boards/", section("boards", [("", "list"), ("<str:code>/", "detail")])),
     path("pilots/", section("pilots", [("", "list")])),
     path("finance/", section("finance", [("", "index")])),
