@@ -116,6 +116,10 @@ def generate_large(scale: str = "large", seed: float = 0.42) -> list[Step]:
         # truncates the two together, and only when both are empty.
         _exec("LOCK TABLE commitments_statusupdate, commitments_pendingupdate IN ACCESS EXCLUSIVE MODE")
         if not _exists("SELECT 1 FROM commitments_statusupdate LIMIT 1") and not _exists("SELECT 1 FROM commitments_pendingupdate LIMIT 1"):
+            # Deleting history rows earlier in this transaction (a re-run) leaves deferred
+            # foreign-key checks pending on them, which TRUNCATE refuses: run them now.
+            _exec("SET CONSTRAINTS ALL IMMEDIATE")
+            _exec("SET CONSTRAINTS ALL DEFERRED")
             _exec("TRUNCATE commitments_statusupdate, commitments_pendingupdate")
         _timed(
             steps,
