@@ -63,7 +63,8 @@ def world(commitment: Any, obligation: Any, other_obligation: Any, board: Any) -
     action = ActionFactory(
         id=7001, obligation=obligation, description="Agree the estates pipeline", due_date=dt.date.today() - dt.timedelta(days=3)
     )
-    ActionFactory(obligation=other_obligation, description="Party B step")
+    # An id of its own: on SQLite the next automatic id would be 7002, which a test below takes.
+    ActionFactory(id=7100, obligation=other_obligation, description="Party B step")
     return {"commitment": commitment, "obligation": obligation, "other": other_obligation, "action": action, "pilot": pilot}
 
 
