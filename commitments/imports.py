@@ -144,9 +144,10 @@ class RowResult:
 
 
 class ImportInvalid(Exception):
-    """At least one row is wrong, so nothing was saved; ``results`` says which and why."""
+    """At least one row is wrong, so nothing was saved; ``results`` says which and why (each
+    import's checked rows: :class:`RowResult` here, ``finance.imports.FinanceRow`` there)."""
 
-    def __init__(self, results: list[RowResult]) -> None:
+    def __init__(self, results: list[Any]) -> None:
         super().__init__("Some rows need attention; nothing was saved.")
         self.results = results
 

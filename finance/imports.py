@@ -26,7 +26,7 @@ from typing import Any
 from django.db import models, transaction
 from django.db.models import Q
 
-from commitments.imports import ImportFileError, SheetColumns, SheetRow, read_sheet
+from commitments.imports import ImportFileError, ImportInvalid, SheetColumns, SheetRow, read_sheet
 
 from . import services
 from .models import Disposal, FinanceUpdate, FundingLine
@@ -89,14 +89,6 @@ KINDS: dict[str, Kind] = {
     ),
 }
 STATUS_WORDS = {**{v: v for v in Disposal.Status.values}, **{label.lower(): value for value, label in Disposal.Status.choices}}
-
-
-class ImportInvalid(Exception):
-    """At least one row is wrong, so nothing was saved; ``results`` says which and why."""
-
-    def __init__(self, results: list[FinanceRow]) -> None:
-        super().__init__("Some rows need attention; nothing was saved.")
-        self.results = results
 
 
 @dataclass

@@ -11,8 +11,6 @@ whatever the number of rows (``tests/finance/test_pages.py``).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -25,7 +23,7 @@ from django.views.decorators.http import require_safe
 
 from boards.models import Party
 from commitments.views.common import filter_errors, paginate, params_without, sorting, tidy_query
-from devotracker.spreadsheets import csv_safe
+from devotracker.spreadsheets import csv_download
 from pilots.models import Borough, Pilot, SubRegion
 
 from . import services
@@ -73,16 +71,7 @@ def _adds_lines(user: Any) -> bool:
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> HttpResponse:
     """A CSV download: UTF-8 with a byte-order mark (so spreadsheets read names right), every text
     cell formula-safe (:func:`devotracker.spreadsheets.csv_safe`), amounts already in pounds."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_safe(v) for v in row])
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}-{timezone.localdate().isoformat()}.csv"'
-    response.write("\ufeff")
-    response.write(out.getvalue())
-    return response
+    return csv_download(f"{filename}-{timezone.localdate().isoformat()}.csv", header, rows)
 
 
 def _wants_csv(request: HttpRequest) -> bool:

@@ -10,25 +10,22 @@ Officers of a record's owning party see only the fields they may change.
 
 from __future__ import annotations
 
-import csv
-import secrets
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from commitments.forms import ImportConfirmForm, ImportUploadForm
-from devotracker.spreadsheets import csv_safe
+from commitments.views.import_flow import SpreadsheetImport
+from devotracker.spreadsheets import csv_download
 
 from . import imports, services
 from .forms import BudgetForm, DisposalForm, FinanceForm, LineForm, StreamForm, with_version
 from .models import CapitalBudget, Disposal, FinanceUpdate, FundingLine, FundingStream
-
-IMPORT_SESSION_KEY = "finance.import"
 
 # The fields each form shows when creating, and when a keeper changes a record (officers see
 # services.officer_fields).
@@ -310,108 +307,62 @@ def disposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- the spreadsheet import ---------------------------------------------------------------------
 
 
-def _require_importer(request: HttpRequest) -> None:
-    if not services.roles_of(request.user).writes_anything:
-        raise PermissionDenied("Only finance officers, board secretariats and administrators can import updates.")
+class FinanceImport(SpreadsheetImport):
+    """Funding-line or disposal updates (the sheet's key column says which)."""
+
+    namespace = "finance"
+    done_url_name = "finance:import"
+    refusal = "Only finance officers, board secretariats and administrators can import updates."
+
+    def may_import(self, user: Any) -> bool:
+        return services.roles_of(user).writes_anything
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        return {"kinds": imports.KINDS, "max_rows": imports.MAX_ROWS, **extra}
+
+    def read(self, upload: UploadedFile) -> tuple[dict[str, Any], list[imports.SheetRow]]:
+        kind, rows = imports.read_finance_sheet(upload)
+        return {"kind": kind}, rows
+
+    def validate(self, stash: dict[str, Any], rows: list[imports.SheetRow], user: Any) -> list[Any]:
+        return imports.validate_rows(stash["kind"], rows, user)
+
+    def apply(self, stash: dict[str, Any], rows: list[imports.SheetRow], user: Any) -> list[Any]:
+        return imports.apply_rows(stash["kind"], rows, user)
+
+    def preview_context(self, results: list[Any]) -> dict[str, Any]:
+        return {"flagged": sum(1 for r in results if r.ok and r.flags)}
+
+    def saved_message(self, stash: dict[str, Any], results: list[Any]) -> str:
+        saved = [r for r in results if not r.unchanged]
+        noun = imports.KINDS[stash["kind"]].noun
+        text = f"{len(saved)} {noun} update{'s' if len(saved) != 1 else ''} saved from {stash.get('filename', 'the spreadsheet')}."
+        flagged = sum(1 for r in saved if r.flags)
+        if flagged:
+            text += f" {flagged} {'are' if flagged != 1 else 'is'} flagged: the totals do not add up."
+        return text
 
 
-def _import_context(**extra: Any) -> dict[str, Any]:
-    return {"kinds": imports.KINDS, "max_rows": imports.MAX_ROWS, **extra}
-
-
-def _preview(
-    request: HttpRequest, results: list[imports.FinanceRow], *, filename: str, token: str | None, status: int = 200
-) -> HttpResponse:
-    bad = [r for r in results if not r.ok]
-    entries = [(f"#row-{r.number}", f"Row {r.number}, {col}: {msg}") for r in bad for col, msg in r.error_list()]
-    to_save = sum(1 for r in results if r.ok and not r.unchanged)
-    return render(
-        request,
-        "finance/import_preview.html",
-        _import_context(
-            results=results,
-            filename=filename,
-            token=token,
-            bad_rows=bad,
-            error_entries=entries,
-            to_save=to_save,
-            unchanged=sum(1 for r in results if r.unchanged),
-            flagged=sum(1 for r in results if r.ok and r.flags),
-            confirm_form=ImportConfirmForm(initial={"token": token}) if token and to_save else None,
-        ),
-        status=status,
-    )
+FINANCE_IMPORT = FinanceImport()
 
 
 @require_http_methods(["GET", "POST"])
 def import_upload(request: HttpRequest) -> HttpResponse:
     """``/finance/import/``: upload a CSV or .xlsx of funding-line or disposal updates and see
     what it would change; nothing is saved until it is confirmed, and then all rows or none."""
-    _require_importer(request)
-    if request.method == "POST":
-        form = ImportUploadForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            try:
-                kind, rows = imports.read_finance_sheet(upload)
-            except imports.ImportFileError as exc:
-                form.add_error("file", exc.message)
-            else:
-                results = imports.validate_rows(kind, rows, request.user)
-                token = None
-                if all(r.ok for r in results):
-                    token = secrets.token_urlsafe(16)
-                    request.session[IMPORT_SESSION_KEY] = {
-                        "token": token,
-                        "kind": kind,
-                        "filename": upload.name,
-                        "rows": [r.as_json() for r in rows],
-                    }
-                else:
-                    request.session.pop(IMPORT_SESSION_KEY, None)
-                return _preview(request, results, filename=upload.name, token=token)
-    else:
-        form = ImportUploadForm()
-    return render(request, "finance/import_upload.html", _import_context(form=form))
+    return FINANCE_IMPORT.upload(request)
 
 
 @require_POST
 def import_confirm(request: HttpRequest) -> HttpResponse:
     """``/finance/import/confirm/``: save every previewed row or none (checked again now)."""
-    _require_importer(request)
-    form = ImportConfirmForm(request.POST)
-    stash = request.session.get(IMPORT_SESSION_KEY)
-    if not form.is_valid() or not stash or not secrets.compare_digest(str(stash.get("token", "")), form.cleaned_data["token"]):
-        messages.error(request, "That upload has expired or was already saved. Upload the file again.")
-        return redirect("finance:import")
-    rows = [imports.SheetRow.from_json(r) for r in stash["rows"]]
-    try:
-        results = imports.apply_rows(stash["kind"], rows, request.user)
-    except imports.ImportInvalid as exc:
-        request.session.pop(IMPORT_SESSION_KEY, None)
-        return _preview(request, exc.results, filename=stash.get("filename", ""), token=None, status=409)
-    request.session.pop(IMPORT_SESSION_KEY, None)
-    saved = [r for r in results if not r.unchanged]
-    noun = imports.KINDS[stash["kind"]].noun
-    text = f"{len(saved)} {noun} update{'s' if len(saved) != 1 else ''} saved from {stash.get('filename', 'the spreadsheet')}."
-    flagged = sum(1 for r in saved if r.flags)
-    if flagged:
-        text += f" {flagged} {'are' if flagged != 1 else 'is'} flagged: the totals do not add up."
-    messages.success(request, text)
-    return redirect("finance:import")
+    return FINANCE_IMPORT.confirm(request)
 
 
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     """``/finance/import/<kind>.csv``: the records the user may update, with their current values."""
-    _require_importer(request)
+    FINANCE_IMPORT.require_importer(request)
     if kind not in imports.KINDS:
         raise Http404("No such template.")
     header, rows = imports.template_rows(kind, request.user)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="devotracker-{kind}-updates.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([csv_safe(cell) for cell in row])
-    return response
+    return csv_download(f"devotracker-{kind}-updates.csv", header, rows)
