@@ -61,7 +61,8 @@ def unowned_q(kind: str, *, prefix: str = "") -> Q:
     ``with_shown_state``) with no lead board; an obligation or an action with no owner."""
     if kind == "commitment":
         return Q(**{f"{prefix}lead_board__isnull": True}) & open_q(status_field=f"{prefix}shown_status_db")
-    return Q(**{f"{prefix}owner__isnull": True}) & open_q(status_field=f"{prefix}status")
+    # The key's own column name (``owner_id``), so the rule reads a snapshot's state rows too.
+    return Q(**{f"{prefix}owner_id__isnull": True}) & open_q(status_field=f"{prefix}status")
 
 
 # --- who may ------------------------------------------------------------------------------------

@@ -135,14 +135,22 @@ def dependency_prefetches() -> list[models.Prefetch[Any]]:
     ]
 
 
-def at_risk_case(dependent: str, on: dt.date | None = None, *, status_field: str = "status") -> Case:
-    """``at_risk`` as a boolean annotation of commitments (``dependent="commitment"``, with their
-    shown status) or actions (``dependent="action"``)."""
+def at_risk_q(dependent: str, on: dt.date | None = None, *, status_field: str = "status") -> Q:
+    """The *at risk* rule as a condition on commitments (``dependent="commitment"``, with their
+    shown status) or actions (``dependent="action"``): open, and among the items whose dependencies
+    have a prerequisite in trouble. The dependencies are one uncorrelated subquery (PostgreSQL reads
+    them once), so counting the items at risk among 1,000,000 actions follows the few dependencies
+    instead of testing each action (3.4 s -> milliseconds at the large scale)."""
     from .models import Dependency
 
-    waiting = Dependency.objects.filter(**{dependent: models.OuterRef("pk")}).filter(prerequisite_in_trouble_q(on))
+    waiting = Dependency.objects.filter(**{f"{dependent}__isnull": False}).filter(prerequisite_in_trouble_q(on)).values(dependent)
+    return Q(pk__in=waiting) & open_q(status_field=status_field)
+
+
+def at_risk_case(dependent: str, on: dt.date | None = None, *, status_field: str = "status") -> Case:
+    """:func:`at_risk_q` as a boolean annotation (``at_risk``)."""
     return Case(
-        When(Q(models.Exists(waiting.values("pk"))) & open_q(status_field=status_field), then=Value(True)),
+        When(at_risk_q(dependent, on, status_field=status_field), then=Value(True)),
         default=Value(False),
         output_field=models.BooleanField(),
     )
@@ -200,8 +208,9 @@ class CommitmentQuerySet(models.QuerySet[Any]):
         return qs.annotate(at_risk=at_risk_case("commitment", on, status_field="shown_status_db"))
 
     def at_risk(self, value: bool = True, on: dt.date | None = None) -> CommitmentQuerySet:
-        qs = self if "at_risk" in self.query.annotations and on is None else self.with_at_risk(on)
-        return qs.filter(at_risk=value)
+        qs = self if "shown_status_db" in self.query.annotations else self.with_shown_state()
+        condition = at_risk_q("commitment", on, status_field="shown_status_db")
+        return qs.filter(condition) if value else qs.exclude(condition)
 
     def for_list(self, on: dt.date | None = None) -> CommitmentQuerySet:
         """A page of commitments with theme, lead board and agreement joined: one query."""
@@ -403,8 +412,8 @@ class ActionQuerySet(TrackedQuerySet):
         return self.annotate(at_risk=at_risk_case("action", on))
 
     def at_risk(self, value: bool = True, on: dt.date | None = None) -> ActionQuerySet:
-        qs = self if "at_risk" in self.query.annotations and on is None else self.with_at_risk(on)
-        return qs.filter(at_risk=value)
+        condition = at_risk_q("action", on)
+        return self.filter(condition) if value else self.exclude(condition)
 
     def for_list(self, on: dt.date | None = None) -> ActionQuerySet:
         qs = self.with_at_risk(on).select_related(

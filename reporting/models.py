@@ -65,6 +65,10 @@ class Snapshot(models.Model):
     commitments = models.PositiveIntegerField(default=0)
     obligations = models.PositiveIntegerField(default=0)
     actions = models.PositiveIntegerField(default=0)
+    log_mark = models.TextField(
+        blank=True,
+        help_text="The change log as the snapshot saw it (commitments.changes.log_mark): what changed since is today's figures' delta.",
+    )
 
     objects = SnapshotQuerySet.as_manager()
 
@@ -154,8 +158,10 @@ class CommitmentState(ItemState):
 class ObligationState(ItemState):
     obligation_id = models.BigIntegerField()
     commitment_id = models.BigIntegerField()
+    agreement_id = models.BigIntegerField(null=True)  # the commitment's; null in snapshots before it was recorded
     party_id = models.BigIntegerField()
     owner_id = models.BigIntegerField(null=True)
+    assurance_rag = models.CharField(max_length=5, choices=Rag.choices, blank=True, default="")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["snapshot", "obligation_id"], name="obligationstate_once_per_snapshot")]
@@ -168,6 +174,7 @@ class ActionState(ItemState):
     action_id = models.BigIntegerField()
     obligation_id = models.BigIntegerField()
     commitment_id = models.BigIntegerField()
+    agreement_id = models.BigIntegerField(null=True)  # the commitment's; null in snapshots before it was recorded
     party_id = models.BigIntegerField()
     owner_id = models.BigIntegerField(null=True)
 
@@ -234,6 +241,25 @@ class Tally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.items} {self.kind}s on {self.day} ({self.grain} {self.key})"
+
+
+class WindowCounts(models.Model):
+    """The obligations' or actions' figures of one agreement as a snapshot recorded them, counted
+    from its state rows for its day: total, open, overdue, escalated, with no owner, due within 30,
+    60 and 90 days (and for obligations how many carry an assurance rating and how many disagree).
+    Today's figures for all of London are these plus what changed since the snapshot
+    (:mod:`reporting.dashboards.windows`, docs/decisions/0030)."""
+
+    snapshot = models.ForeignKey(Snapshot, on_delete=models.CASCADE, related_name="window_counts")
+    kind = models.CharField(max_length=10, choices=Tally.Kind.choices)
+    agreement_id = models.BigIntegerField()
+    counts = models.JSONField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["snapshot", "kind", "agreement_id"], name="windowcounts_once_per_snapshot")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} figures of agreement {self.agreement_id} in snapshot {self.snapshot_id}"
 
 
 class ReportingPeriod(models.Model):

@@ -27,10 +27,12 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import BigIntegerField, BooleanField, Case, Count, F, Field, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from commitments.changes import log_mark
 from commitments.lifecycle import london_today, overdue_case
 from commitments.models import Action, Commitment, Obligation
 from commitments.querysets import rating_used_expr
 
+from .dashboards.windows import write_window_counts
 from .models import ActionState, CommitmentState, ObligationState, Snapshot, Tally, TallyDay
 
 logger = logging.getLogger("reporting.snapshots")
@@ -96,8 +98,10 @@ def _write_rows(snapshot: Snapshot, day: dt.date) -> tuple[int, int, int]:
             **_state_columns(snapshot, day, status="status", rag="rag", progress="progress", due="due_date"),
             "obligation_id": F("id"),
             "commitment_id": F("commitment_id"),
+            "agreement_id": F("commitment__agreement_id"),
             "party_id": F("party_id"),
             "owner_id": F("owner_id"),
+            "assurance_rag": F("assurance_rag"),
         },
         Obligation.objects.all(),
     )
@@ -108,6 +112,7 @@ def _write_rows(snapshot: Snapshot, day: dt.date) -> tuple[int, int, int]:
             "action_id": F("id"),
             "obligation_id": F("obligation_id"),
             "commitment_id": F("obligation__commitment_id"),
+            "agreement_id": F("obligation__commitment__agreement_id"),
             "party_id": F("obligation__party_id"),
             "owner_id": F("owner_id"),
         },
@@ -170,9 +175,13 @@ def take_snapshot(*, day: dt.date | None = None, now: dt.datetime | None = None)
             # A row left incomplete cannot exist (the rows and the flag commit together), but a
             # snapshot written by an older release might: replace it.
             Snapshot.objects.filter(day=day, complete=False, frozen=False).delete()
-            snapshot = Snapshot.objects.create(day=day, taken_at=now)
+            # The change log's mark is taken before the rows are read: a change that commits
+            # later is "changed since" the snapshot, whether or not the rows saw it, so today's
+            # figures (its counts plus what changed since) count it once (decision 0030).
+            snapshot = Snapshot.objects.create(day=day, taken_at=now, log_mark=log_mark())
             counts = _write_rows(snapshot, day)
             snapshot.commitments, snapshot.obligations, snapshot.actions = counts
+            write_window_counts(snapshot, day)
             write_tallies(day)
             snapshot.complete = True
             snapshot.save(update_fields=["commitments", "obligations", "actions", "complete"])

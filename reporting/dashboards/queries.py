@@ -27,10 +27,9 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from boards.models import Board, Party
-from commitments.lifecycle import CLOSED_STATUSES, open_q, overdue_case, overdue_q
+from commitments.lifecycle import CLOSED_STATUSES, overdue_case
 from commitments.models import Action, Agreement, Commitment, Escalation, Obligation, Status, StatusUpdate, Theme
-from commitments.ownership import unowned_q
-from commitments.querysets import rating_used_expr, ratings_disagree_q
+from commitments.querysets import rating_used_expr
 from commitments.templatetags.tracker import possessive
 from finance.figures import FinanceFigures
 from pilots.models import Pilot
@@ -67,6 +66,7 @@ from .tables import (
     summary_table,
 )
 from .trends import trends
+from .windows import count_windows, london_windows, rating_counts
 
 # --- building a dashboard ---------------------------------------------------------------------
 
@@ -108,7 +108,7 @@ class Dashboard:
             self.scope.commitments()
             .with_overdue(self.on)  # type: ignore[attr-defined]
             .values("theme_id", "lead_board_id", "rating_used_db", "shown_status_db", "is_overdue")
-            .annotate(n=Count("pk"), progress=_sum_progress(), **_rating_counts("shown_rag_db"))
+            .annotate(n=Count("pk"), progress=_sum_progress(), **rating_counts("shown_rag_db"))
             .order_by()
         )
         totals = RagSeries("All commitments")
@@ -170,7 +170,9 @@ class Dashboard:
             return None
         pilot_series: dict[int, RagSeries] = defaultdict(lambda: RagSeries(""))
         for row in (
+            # An inner join from the few pilot links, not every commitment joined to its links.
             self.scope.commitments()
+            .filter(pilot_links__isnull=False)
             .with_overdue(self.on)  # type: ignore[attr-defined]
             .values("pilot_links__pilot_id", "rating_used_db", "shown_status_db", "is_overdue")
             .annotate(n=Count("pk"), progress=_sum_progress())
@@ -199,7 +201,7 @@ class Dashboard:
             self.scope.obligations()
             .annotate(is_late=overdue_case(self.on), rating=rating_used_expr())
             .values("party__slug", "party__name", "rating", "status", "is_late")
-            .annotate(n=Count("pk"), progress=_sum_progress("progress"), **_rating_counts("rag"))
+            .annotate(n=Count("pk"), progress=_sum_progress("progress"), **rating_counts("rag"))
             .order_by()
         ):
             kwargs = {"complete": row["status"] == Status.COMPLETE, "overdue": bool(row["is_late"]), "progress": row["progress"] or 0}
@@ -221,13 +223,14 @@ class Dashboard:
         """(slug, name) of the parties that owe something in scope."""
         return self._by_party[2]
 
-    # q8, q9: overdue and due-window counts for obligations and actions, one aggregate each.
+    # q8, q9: overdue and due-window counts for obligations and actions, one aggregate each; for
+    # all of London, the day's snapshot's counts and what changed since (.windows, decision 0030).
     @cached_property
     def windows(self) -> dict[str, dict[str, int]]:
-        return {
-            "obligations": _window_counts(self.scope.obligations(), self.on, ratings=True),
-            "actions": _window_counts(self.scope.actions(), self.on),
-        }
+        live = {"obligations": self.scope.obligations(), "actions": self.scope.actions()}
+        if self.scope.kind == "all":
+            return london_windows(self.scope, self.on, live)
+        return {key: count_windows(qs, self.on, ratings=key == "obligations") for key, qs in live.items()}
 
     @property
     def disagreeing(self) -> int:
@@ -380,12 +383,6 @@ def build_dashboard(scope: Scope, *, on: dt.date | None = None) -> Dashboard:
     return Dashboard(scope, on=on)
 
 
-def _rating_counts(own: str) -> dict[str, Count]:
-    """How many rows of a group carry an assurance rating, and how many of those disagree with the
-    owner's rating ``own``: conditional counts in the grouping query itself (no query of their own)."""
-    return {"assured": Count("pk", filter=~Q(assurance_rag="")), "disagree": Count("pk", filter=ratings_disagree_q(own))}
-
-
 def disagreement_list(
     commitments: QuerySet[Commitment], obligations: QuerySet[Obligation], *, limit: int | None = None
 ) -> list[Disagreement]:
@@ -492,25 +489,6 @@ def _series_cells(s: RagSeries, scope: Scope, list_name: str, params: dict[str, 
     cells.append(Cell(s.complete, url=link(status=Status.COMPLETE), numeric=True))
     cells.append(Cell(s.overdue, url=link(overdue="true"), numeric=True))
     return cells
-
-
-def _window_counts(qs: QuerySet[Any], on: dt.date, *, ratings: bool = False) -> dict[str, int]:
-    """Total, open, overdue and due-within-N-days counts of obligations or actions: one query;
-    with ``ratings`` (obligations), also how many carry an assurance rating and how many disagree."""
-    aggregates: dict[str, Any] = {
-        "total": Count("pk"),
-        "open": Count("pk", filter=open_q()),
-        "overdue": Count("pk", filter=overdue_q(on)),
-        # Escalated to Leaders' Committee: step 3 recorded by the daily pass and still overdue.
-        "escalated": Count("pk", filter=overdue_q(on) & Q(escalation_level__gte=Escalation.Step.COMMITTEE)),
-        # Nothing without an owner (issue 16): open, with no owner (commitments.ownership.unowned_q).
-        "unowned": Count("pk", filter=unowned_q("obligation")),
-    }
-    for days in DUE_WINDOWS:
-        aggregates[f"due{days}"] = Count("pk", filter=open_q() & Q(due_date__gte=on, due_date__lte=on + dt.timedelta(days=days)))
-    if ratings:
-        aggregates.update(_rating_counts("rag"))
-    return qs.aggregate(**aggregates)
 
 
 def overdue_item_list(
