@@ -73,7 +73,12 @@ def _write_through_every_writer(world: dict[str, Any]) -> None:
     for prefix in ("mou", "other"):
         items = world["items"]
         late = Obligation.objects.get(pk=items[f"{prefix}_late"].pk)
-        record_update(late, by=officer, version=late.version, data=UpdateInput(status=Status.COMPLETE, progress=100, reason="Done", evidence=["https://example.org/done"]))
+        record_update(
+            late,
+            by=officer,
+            version=late.version,
+            data=UpdateInput(status=Status.COMPLETE, progress=100, reason="Done", evidence=["https://example.org/done"]),
+        )
         action = Action.objects.get(pk=items[f"{prefix}_action"].pk)
         record_update(
             action,
@@ -117,7 +122,12 @@ def test_only_the_changed_items_are_read(world: dict[str, Any]) -> None:
     assert len(nothing_changed) == 2  # the snapshot's counts, the changed ids (none)
 
     late = Obligation.objects.get(pk=world["items"]["mou_late"].pk)
-    record_update(late, by=world["officer"], version=late.version, data=UpdateInput(status=Status.COMPLETE, progress=100, reason="Done", evidence=["https://example.org/done"]))
+    record_update(
+        late,
+        by=world["officer"],
+        version=late.version,
+        data=UpdateInput(status=Status.COMPLETE, progress=100, reason="Done", evidence=["https://example.org/done"]),
+    )
     with CaptureQueriesContext(connection) as one_changed:
         figures = london_windows(scope, today, _live(scope))
     # Obligations changed (the live and the recorded figures of the changed one); actions did not.
