@@ -89,6 +89,11 @@ backfill_started=$(date +%s)
 python manage.py backfill_tallies >&2
 log "backfilled in $(($(date +%s) - backfill_started)) s"
 
+log "take_snapshot (the daily job's snapshot of 06:30: what the day's London figures build on)"
+snapshot_started=$(date +%s)
+python manage.py take_snapshot >&2
+log "snapshot taken in $(($(date +%s) - snapshot_started)) s"
+
 log "loading the mou dataset into a second database (for the committee report and the small overdue pass)"
 DATABASE_URL="$MOU_DATABASE_URL" python manage.py migrate --noinput -v0
 DATABASE_URL="$MOU_DATABASE_URL" python manage.py generate_load_data --scale mou >/dev/null
