@@ -128,7 +128,11 @@ class Assured(models.Model):
     # name these columns.
     assurance_rag = models.CharField(max_length=5, choices=Rag.choices, default="", db_default="", blank=True)
     assurance_at = models.DateTimeField(null=True, blank=True)
-    assurance_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Indexed only where given (each model's ``<model>_assured_by``): a full index on a mostly-null key
+    # costs every write of the row that changes an indexed column (the overdue pass's flagging).
+    assurance_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     assurance_reason = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
@@ -288,6 +292,7 @@ class Commitment(Assured, TrackedState):
         indexes = [
             models.Index(fields=["target_date"], name="commitment_target_date"),
             models.Index(fields=["theme", "ref"], name="commitment_theme_ref"),
+            models.Index(fields=["assurance_by"], condition=Q(assurance_by__isnull=False), name="commitment_assured_by"),
         ]
 
     def __str__(self) -> str:
@@ -559,7 +564,9 @@ class Obligation(Assured, TrackedState):
     # (party, due_date) index below start with them (issue 7: fewer indexes to keep up per write).
     commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="obligations", db_index=False)
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="obligations", db_index=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_obligations")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_obligations", db_index=False
+    )
     due_date = models.DateField(null=True, blank=True)
     is_demo = models.BooleanField(default=False, help_text="Owner, dates and state are illustrative demo data.")
 
@@ -580,6 +587,9 @@ class Obligation(Assured, TrackedState):
             # The overdue pass and the "overdue" filters look for open items by due date.
             models.Index(fields=["due_date"], condition=lifecycle.open_q(), name="obligation_open_due"),
             models.Index(fields=["party", "due_date"], name="obligation_party_due"),
+            # Mostly-null keys are indexed where set only (issue 12: fewer index entries per write).
+            models.Index(fields=["owner"], condition=Q(owner__isnull=False), name="obligation_owned"),
+            models.Index(fields=["assurance_by"], condition=Q(assurance_by__isnull=False), name="obligation_assured_by"),
             # The daily overdue pass (commitments.overdue, issue 7): items not yet flagged by due
             # date; flagged items by due date, and the rare flagged-but-closed ones (to clear);
             # flagged items by (level, overdue_since) for the ladder, which also holds the pass's
@@ -637,7 +647,7 @@ class Action(TrackedState):
         indexes = [
             models.Index(fields=["due_date"], condition=lifecycle.open_q(), name="action_open_due"),
             models.Index(fields=["obligation", "due_date"], name="action_obligation_due"),
-            models.Index(fields=["owner", "due_date"], name="action_owner_due"),
+            models.Index(fields=["owner", "due_date"], condition=Q(owner__isnull=False), name="action_owner_due"),
             models.Index(fields=["created_by"], condition=Q(created_by__isnull=False), name="action_created_by"),
             # The daily overdue pass (commitments.overdue, issue 7): items not yet flagged by due
             # date; flagged items by due date, and the rare flagged-but-closed ones (to clear);
@@ -946,12 +956,13 @@ class Escalation(models.Model):
 
     target_type = models.CharField(max_length=10, choices=[("obligation", "Obligation"), ("action", "Action")])
     obligation = models.ForeignKey(Obligation, null=True, blank=True, on_delete=models.CASCADE, related_name="escalations")
-    action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.CASCADE, related_name="escalations")
+    # An action's steps are found through escalation_action_once (it starts with the action).
+    action = models.ForeignKey(Action, null=True, blank=True, on_delete=models.CASCADE, related_name="escalations", db_index=False)
     commitment = models.ForeignKey(Commitment, on_delete=models.CASCADE, related_name="escalations")
     step = models.PositiveSmallIntegerField(choices=Step.choices)
     overdue_since = models.DateField()
     created_at = models.DateTimeField(default=timezone.now)
-    board = models.ForeignKey(Board, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    board = models.ForeignKey(Board, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     notified = models.JSONField(default=list, blank=True, help_text="E-mail addresses told of this step.")
     resolved_at = models.DateTimeField(null=True, blank=True, help_text="When the item stopped being overdue.")
     # Issue 16: the step went to the default board's secretariat (commitments.escalation's
@@ -975,9 +986,10 @@ class Escalation(models.Model):
         ]
         indexes = [
             models.Index(fields=["step", "resolved_at"], name="escalation_step_open"),
-            # The overdue pass queues a message for each step it took that has someone to tell,
-            # found by its stamp (issue 7).
-            models.Index(fields=["created_at"], condition=~Q(notified=[]), name="escalation_to_tell"),
+            # The overdue pass finds the steps it took by its stamp: to record them in the change log
+            # and to queue a message for each that has someone to tell (issues 7 and 12).
+            models.Index(fields=["created_at"], name="escalation_created"),
+            models.Index(fields=["board"], condition=Q(board__isnull=False), name="escalation_board"),
         ]
 
     def __str__(self) -> str:
