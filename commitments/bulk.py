@@ -189,6 +189,38 @@ def _cutoff(today: dt.date, days: int) -> Any:
     return connection.ops.adapt_datefield_value(today - dt.timedelta(days=days))
 
 
+def _probe(*probes: tuple[Any, str]) -> list[bool]:
+    """Whether each of the querysets of ``probes`` (queryset, the column its partial index is in
+    order of) has a row: one statement. A pass with nothing to do answers from these instead of
+    planning and running its writes (issue 12: the re-run that changes nothing).
+
+    Each is asked as its first row in the index's order, ``(SELECT … ORDER BY col LIMIT 1) IS NOT
+    NULL``, not ``EXISTS``: PostgreSQL plans an ``EXISTS`` to stop at its first row, and where its
+    estimate of the matching rows is stale (after the daily passes, "unflagged and due before today"
+    is estimated at a fifth of the table and is nought) it reads the whole table in the hope of an
+    early one (~150 ms); walking the partial index in order finds the answer in its first entries
+    (~0.02 ms). A plain index scan also marks the entries of rows flagged on earlier days (dead until
+    vacuum) as dead, so later passes skip them."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for queryset, order in probes:
+        sql, args = queryset.order_by(order).values("pk")[:1].query.sql_with_params()
+        parts.append(f"({sql}) IS NOT NULL")
+        params.extend(args)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        return [bool(value) for value in cursor.fetchone()]
+
+
+def _any_row(table: str, where: list[str], order: str, params: Mapping[str, Any]) -> bool:
+    """:func:`_probe` for raw conditions with named parameters: whether any of the ``where`` arms
+    (alias ``t``) has a row, each arm walked in the order ``order`` of its index."""
+    arms = " OR ".join(f"(SELECT t.id FROM {table} t WHERE {arm} ORDER BY {order} LIMIT 1) IS NOT NULL" for arm in where)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {arms}", params)
+        return bool(cursor.fetchone()[0])
+
+
 def _execute(sql: str, params: Mapping[str, Any]) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -318,13 +350,22 @@ def flag_overdue_items(*, today: dt.date, now: dt.datetime, steps: list[tuple[in
         p = _params(today=today, now=now, cleared=_CLEARED_MARK, level_zero=level_zero, **_CLOSED_PARAMS)
         before = {step: counts[f"escalated_step_{step}"] for step, _ in steps}
 
-        # (b) No longer overdue (closed, re-dated, or due date removed) but still marked.
-        # One UPDATE per arm of "not overdue", each answered by a partial index on flagged items.
+        # What there is to do: items to clear (one per arm of "not overdue", each answered by a
+        # partial index on flagged items) and items newly overdue, in one statement.
+        model = _model(target)
+        to_clear = [model.objects.filter(arm, overdue_since__isnull=False) for arm in not_overdue_arms(today)]
+        newly_overdue = model.objects.filter(overdue_since__isnull=True).filter(overdue_q(today))
+        # Each in the order of the partial index that answers it (flagged and closed, by id;
+        # flagged, by due date; unflagged and open, by due date).
+        orders = ("pk", "due_date", "due_date")
+        *clear_arms, any_newly_overdue = _probe(*zip(to_clear, orders, strict=True), (newly_overdue, "due_date"))
+
+        # (b) No longer overdue (closed, re-dated, or due date removed) but still marked: one
+        # UPDATE per arm that has any.
         cleared = sum(
-            _model(target)
-            .objects.filter(arm, overdue_since__isnull=False)
-            .update(overdue_since=None, escalation_level=_CLEARED_MARK, version=F("version") + 1, updated_at=now)
-            for arm in not_overdue_arms(today)
+            arm.update(overdue_since=None, escalation_level=_CLEARED_MARK, version=F("version") + 1, updated_at=now)
+            for arm, found in zip(to_clear, clear_arms, strict=True)
+            if found
         )
         counts["cleared"] += cleared
         if cleared:
@@ -380,10 +421,9 @@ def flag_overdue_items(*, today: dt.date, now: dt.datetime, steps: list[tuple[in
         # (a) Newly overdue: the conditional UPDATE is the whole test; its row count is the number
         # of items this run was first to see overdue. It writes each row once, at its day-0 level.
         flagged = (
-            _model(target)
-            .objects.filter(overdue_since__isnull=True)
-            .filter(overdue_q(today))
-            .update(overdue_since=today, escalation_level=level_zero, version=F("version") + 1, updated_at=now)
+            newly_overdue.update(overdue_since=today, escalation_level=level_zero, version=F("version") + 1, updated_at=now)
+            if any_newly_overdue
+            else 0
         )
         counts["newly_overdue"] += flagged
         # "The rows this pass just flagged", found through the index on (level, overdue_since).
@@ -404,7 +444,15 @@ def flag_overdue_items(*, today: dt.date, now: dt.datetime, steps: list[tuple[in
 
         # (c) The ladder for items flagged on earlier days (and any flagged without a step): one
         # INSERT … SELECT per step. ``escalation_level < step`` skips items already past the step
-        # cheaply (this pass's flagged rows are at their day-0 level already).
+        # cheaply (this pass's flagged rows are at their day-0 level already). Only when some item
+        # is behind its step (the condition of the level update below), which a pass that
+        # flagged nothing asks first.
+        cutoffs = {f"cutoff_{step}": _cutoff(today, days) for step, days in steps}
+        arms = [f"t.escalation_level IN ({_levels_below(step)}) AND t.overdue_since <= %(cutoff_{step})s" for step, _ in steps]
+        behind_sql = f"t.overdue_since IS NOT NULL AND {overdue_sql('t')} AND ({' OR '.join(f'({arm})' for arm in arms)})"
+        arm_probes = [f"t.overdue_since IS NOT NULL AND {overdue_sql('t')} AND {arm}" for arm in arms]
+        if not flagged and not _any_row(target.table, arm_probes, "t.escalation_level, t.overdue_since", {**p, **cutoffs}):
+            continue
         for step, days in steps:
             behind = f"t.overdue_since IS NOT NULL AND t.overdue_since <= %(cutoff)s AND t.escalation_level IN ({_levels_below(step)}) AND {overdue_sql('t')}"
             counts[f"escalated_step_{step}"] += _take_step(target, step, behind, {**p, "step": step, "cutoff": _cutoff(today, days)})
@@ -419,18 +467,10 @@ def flag_overdue_items(*, today: dt.date, now: dt.datetime, steps: list[tuple[in
             + " ".join(f"WHEN overdue_since <= %(cutoff_{step})s THEN {step}" for step, _ in reversed(steps[1:]))
             + f" ELSE {steps[0][0]} END"
         )
-        # "escalation_level < the level its days overdue call for", spelt as one arm per step
-        # (level below the step and overdue since its cutoff) so that the index on
+        # "escalation_level < the level its days overdue call for" (``behind_sql``), spelt as one
+        # arm per step (level below the step and overdue since its cutoff) so that the index on
         # (escalation_level, overdue_since) finds the few rows that move (issue 7).
-        behind = " OR ".join(f"(escalation_level IN ({_levels_below(step)}) AND overdue_since <= %(cutoff_{step})s)" for step, _ in steps)
-        _execute(
-            f"""
-            UPDATE {target.table} SET escalation_level = {level_case}
-            WHERE overdue_since IS NOT NULL AND {overdue_sql(target.table)}
-              AND ({behind})
-            """,
-            {**p, **{f"cutoff_{step}": _cutoff(today, days) for step, days in steps}},
-        )
+        _execute(f"UPDATE {target.table} AS t SET escalation_level = {level_case} WHERE {behind_sql}", {**p, **cutoffs})
 
     # One e-mail per person told of anything new, listing all of it, queued in this transaction
     # (outbox): a first pass over a backlog sends each person one message.
