@@ -25,10 +25,9 @@ from django.utils import timezone
 
 from boards.models import Board
 
-from . import changes as change_log
-from .models import RAG_VALUES, Change, Commitment, Obligation, Rag, StatusUpdate
+from .models import RAG_VALUES, Commitment, Obligation, Rag, StatusUpdate
 from .querysets import _board_ids_for
-from .services import MAX_TEXT, InvalidUpdate, NotAllowed, VersionConflict, _attach_target, _clean_text, _lock, refresh_rollup
+from .services import InvalidUpdate, NotAllowed, lock_at_version, record_item_fact, refresh_rollup, required_reason
 
 # The board whose secretariat gives the assurance rating of items under commitments no board
 # leads: London Councils' Leaders' Committee (the loaded data's board of kind "committee" with
@@ -74,11 +73,7 @@ def validate_assurance(rag: Any, reason: Any) -> tuple[str, str, dict[str, list[
     if not isinstance(rag, str) or rag not in ("", *RAG_VALUES):
         errors["rag"] = [f"Choose an assurance rating from: {', '.join(RAG_VALUES)}, or leave it empty to clear it."]
         rag = ""
-    text = _clean_text(reason if isinstance(reason, str) else "")
-    if not text:
-        errors["reason"] = ["Give a reason for the assurance rating."]
-    elif len(text) > MAX_TEXT:
-        errors["reason"] = [f"The reason must be {MAX_TEXT} characters or fewer."]
+    text = required_reason(reason, errors, missing="Give a reason for the assurance rating.")
     return rag, text, errors
 
 
@@ -106,58 +101,29 @@ def record_assurance(
     with transaction.atomic():
         if not can_assure(by, item):
             raise NotAllowed(f"Only {assurer_label(item)} or an administrator may give this assurance rating.")
-        locked: Any = _lock(item)
-        if version is None:
-            raise InvalidUpdate("Send the version you last saw.", {"version": ["This field is required."]})
-        if version != locked.version:
-            raise VersionConflict(
-                f"Someone else saved this after you opened it (you saw version {version}, it is now {locked.version}).",
-                current=locked,
-            )
+        locked = lock_at_version(item, version)
         rag, reason, errors = validate_assurance(rag, reason)
         if not errors and rag == locked.assurance_rag:
             errors["rag"] = [f"The assurance rating is already {_label(rag)}: choose a different one."]
         if errors:
             raise InvalidUpdate("Check the assurance rating: some fields need attention.", errors)
-
-        author = by if getattr(by, "is_authenticated", False) else None
-        before = locked.assurance_rag
-        locked.assurance_rag = rag
-        locked.assurance_at = now
-        locked.assurance_by = author
-        locked.assurance_reason = reason
-        locked.version += 1
-        locked.save()
-        change_log.record(locked)
-
-        due = locked.target_date if isinstance(locked, Commitment) else locked.due_date
-        update = StatusUpdate(
-            target_type=StatusUpdate.TargetType.COMMITMENT if isinstance(locked, Commitment) else StatusUpdate.TargetType.OBLIGATION,
-            author=author,
-            created_at=now,
+        update = record_item_fact(
+            item,
+            locked,
+            by=by,
+            now=now,
             source=source,
-            # The item's own state does not change: both sides carry it, so replays of the history
-            # (the trends' backfill) read the row as changing the assurance rating alone.
-            from_status=locked.status,
-            to_status=locked.status,
-            from_rag=locked.rag,
-            to_rag=locked.rag,
-            from_progress=locked.progress,
-            to_progress=locked.progress,
-            from_due_date=due,
-            to_due_date=due,
-            from_assurance_rag=before,
-            to_assurance_rag=rag,
-            version=locked.version,
             reason=reason,
+            fields={
+                "assurance_rag": rag,
+                "assurance_at": now,
+                "assurance_by": by if getattr(by, "is_authenticated", False) else None,
+                "assurance_reason": reason,
+            },
+            history={"from_assurance_rag": locked.assurance_rag, "to_assurance_rag": rag},
         )
-        _attach_target(update, locked)
-        update.save()
-        change_log.record(update, Change.Op.CREATE)
-
         if isinstance(locked, Obligation):
             refresh_rollup(locked.commitment_id)
-        item.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
         return update
 
 

@@ -37,12 +37,11 @@ from django.utils import timezone
 
 from boards.models import Board, Membership, Party
 
-from . import changes as change_log
 from .assurance import UNLED_ASSURANCE_BOARD_CODE
 from .lifecycle import open_q
-from .models import Action, Change, Commitment, Obligation, StatusUpdate
+from .models import Action, Commitment, Obligation, StatusUpdate
 from .querysets import _board_ids_for, _party_ids_for
-from .services import MAX_TEXT, InvalidUpdate, NotAllowed, VersionConflict, _attach_target, _clean_text, _lock
+from .services import InvalidUpdate, NotAllowed, lock_at_version, record_item_fact, required_reason
 
 Owned = Obligation | Action
 
@@ -168,49 +167,23 @@ def owner_candidates(party_id: int) -> QuerySet[Any]:
 # --- the writes ---------------------------------------------------------------------------------
 
 
-def _clean_reason(reason: Any, errors: dict[str, list[str]]) -> str:
-    text = _clean_text(reason if isinstance(reason, str) else "")
-    if not text:
-        errors["reason"] = ["Give a reason for the assignment."]
-    elif len(text) > MAX_TEXT:
-        errors["reason"] = [f"The reason must be {MAX_TEXT} characters or fewer."]
-    return text
+MISSING_REASON = "Give a reason for the assignment."
 
 
-def _check_version(locked: Any, version: int | None) -> None:
-    if version is None:
-        raise InvalidUpdate("Send the version you last saw.", {"version": ["This field is required."]})
-    if version != locked.version:
-        raise VersionConflict(
-            f"Someone else saved this after you opened it (you saw version {version}, it is now {locked.version}).",
-            current=locked,
-        )
-
-
-def _history(locked: Any, *, author: Any, now: dt.datetime, source: str, reason: str, **assigned: Any) -> StatusUpdate:
-    """The history row of an assignment: the item's state on both sides, the assignment's pair."""
-    due = locked.target_date if isinstance(locked, Commitment) else locked.due_date
-    update = StatusUpdate(
-        target_type={Commitment: "commitment", Obligation: "obligation", Action: "action"}[type(locked)],
-        author=author,
-        created_at=now,
+def _assign(item: Any, locked: Any, name: str, chosen: Any, *, by: Any, now: dt.datetime, source: str, reason: str) -> StatusUpdate:
+    """Write an assignment checked on ``locked``: ``name`` (``lead_board`` or ``owner``) becomes
+    ``chosen``, the history row's ``from_<name>``/``to_<name>`` saying what it was."""
+    before = getattr(locked, name)
+    return record_item_fact(
+        item,
+        locked,
+        by=by,
+        now=now,
         source=source,
-        from_status=locked.status,
-        to_status=locked.status,
-        from_rag=locked.rag,
-        to_rag=locked.rag,
-        from_progress=locked.progress,
-        to_progress=locked.progress,
-        from_due_date=due,
-        to_due_date=due,
-        version=locked.version,
         reason=reason,
-        **assigned,
+        fields={name: chosen},
+        history={f"from_{name}": before, f"to_{name}": chosen},
     )
-    _attach_target(update, locked)
-    update.save()
-    change_log.record(update, Change.Op.CREATE)
-    return update
 
 
 def _resolve_board(board: Any, errors: dict[str, list[str]]) -> Board | None:
@@ -249,8 +222,7 @@ def assign_lead_board(
                 "Only London Councils' Leaders' Committee secretariat or an administrator may change the lead board of a commitment "
                 "a board already leads; a board's secretariat may take one that no board leads."
             )
-        locked: Any = _lock(commitment)
-        _check_version(locked, version)
+        locked = lock_at_version(commitment, version)
         errors: dict[str, list[str]] = {}
         chosen = _resolve_board(board, errors)
         if chosen is not None:
@@ -262,27 +234,11 @@ def assign_lead_board(
                 errors["board"] = ["Your secretariat may take this commitment for its own board only: choose your board."]
             elif chosen.pk == locked.lead_board_id:
                 errors["board"] = [f"The {chosen.code} already leads this commitment: choose a different board."]
-        reason_text = _clean_reason(reason, errors)
+        reason_text = required_reason(reason, errors, missing=MISSING_REASON)
         if errors:
             raise InvalidUpdate("Check the lead board: some fields need attention.", errors)
         assert chosen is not None
-        before = locked.lead_board
-        locked.lead_board = chosen
-        locked.version += 1
-        locked.save()
-        change_log.record(locked)
-        update = _history(
-            locked,
-            author=by if getattr(by, "is_authenticated", False) else None,
-            now=now,
-            source=source,
-            reason=reason_text,
-            from_lead_board=before,
-            to_lead_board=chosen,
-        )
-        commitment.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
-        commitment.lead_board = chosen  # the related object too, not only its id
-        return update
+        return _assign(commitment, locked, "lead_board", chosen, by=by, now=now, source=source, reason=reason_text)
 
 
 def _resolve_owner(owner: Any, party_id: int, party_name: str, errors: dict[str, list[str]]) -> Any:
@@ -324,33 +280,16 @@ def assign_owner(
     with transaction.atomic():
         if not can_assign_owner(by, item):
             raise NotAllowed(f"Only {owner_assigner_label(item)} may give this an owner.")
-        locked: Any = _lock(item)
-        _check_version(locked, version)
+        locked = lock_at_version(item, version)
         errors: dict[str, list[str]] = {}
         party = _party_of(item)
         chosen = _resolve_owner(owner, party.pk, party.name, errors)
         if chosen is not None and chosen.pk == locked.owner_id:
             errors["owner"] = [f"{chosen.get_username()} already owns this: choose a different officer."]
-        reason_text = _clean_reason(reason, errors)
+        reason_text = required_reason(reason, errors, missing=MISSING_REASON)
         if errors:
             raise InvalidUpdate("Check the owner: some fields need attention.", errors)
-        before = locked.owner
-        locked.owner = chosen
-        locked.version += 1
-        locked.save()
-        change_log.record(locked)
-        update = _history(
-            locked,
-            author=by if getattr(by, "is_authenticated", False) else None,
-            now=now,
-            source=source,
-            reason=reason_text,
-            from_owner=before,
-            to_owner=chosen,
-        )
-        item.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
-        item.owner = chosen  # the related object too, not only its id
-        return update
+        return _assign(item, locked, "owner", chosen, by=by, now=now, source=source, reason=reason_text)
 
 
 __all__ = [

@@ -226,6 +226,58 @@ def _lock(target: TrackedState) -> TrackedState:
     return type(target)._default_manager.select_for_update().get(pk=target.pk)
 
 
+def lock_at_version(target: TrackedState, version: int | None) -> Any:
+    """``target``'s row locked (``SELECT … FOR UPDATE``) at the version the writer saw: InvalidUpdate
+    without one, VersionConflict (with the item as it is now) when someone saved it since."""
+    locked = _lock(target)
+    if version is None:
+        raise InvalidUpdate("Send the version you last saw.", {"version": ["This field is required."]})
+    if version != locked.version:
+        raise VersionConflict(
+            f"Someone else saved this after you opened it (you saw version {version}, it is now {locked.version}).",
+            current=locked,
+        )
+    return locked
+
+
+def required_reason(reason: Any, errors: dict[str, list[str]], *, missing: str) -> str:
+    """``reason`` cleaned (:func:`_clean_text`), with an error on ``reason`` in ``errors`` when there
+    is none (``missing`` says so) or it is longer than :data:`MAX_TEXT`."""
+    text = _clean_text(reason if isinstance(reason, str) else "")
+    if not text:
+        errors["reason"] = [missing]
+    elif len(text) > MAX_TEXT:
+        errors["reason"] = [f"The reason must be {MAX_TEXT} characters or fewer."]
+    return text
+
+
+def record_item_fact(
+    item: TrackedState,
+    locked: Any,
+    *,
+    by: Any,
+    now: dt.datetime,
+    source: str,
+    reason: str,
+    fields: dict[str, Any],
+    history: dict[str, Any],
+) -> StatusUpdate:
+    """Publish a fact about an item that is not a progress update (its assurance rating, lead board
+    or owner), ``locked`` being its row locked at the version the writer saw: ``fields`` on the
+    item (version + 1) and the change log; then its history row, whose ``history`` (the
+    ``from_…``/``to_…`` pair) says what changed, the item's own state on both sides, so replays of
+    the history (the trends' backfill) read it as changing nothing else. ``item`` takes the new
+    values, ``fields`` as objects too (a related object, not only its id)."""
+    update = _history_row(locked, by=by, now=now, source=source, reason=reason, **history)
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    _save_with_history(locked, update)
+    item.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
+    for name, value in fields.items():
+        setattr(item, name, value)
+    return update
+
+
 def record_update(
     target: TrackedState,
     *,
@@ -255,14 +307,7 @@ def record_update(
     with transaction.atomic():
         if check_permission and not can_write(by, target):
             raise NotAllowed("You do not have permission to update this.")
-        locked = _lock(target)
-        if version is None:
-            raise InvalidUpdate("Send the version you last saw.", {"version": ["This field is required."]})
-        if version != locked.version:
-            raise VersionConflict(
-                f"Someone else saved this after you opened it (you saw version {version}, it is now {locked.version}).",
-                current=locked,
-            )
+        locked = lock_at_version(target, version)
         changes, errors = validate_update(locked, data)
         if errors:
             raise InvalidUpdate("Check the update: some fields need attention.", errors)
@@ -299,16 +344,11 @@ def _publish(
     an item's published state changes by hand (an officer's, a secretariat's or an approved
     update). Writes the new state (version + 1), a StatusUpdate with before and after, clears the
     overdue record when the item is completed or re-dated, refreshes the commitment's roll-up."""
-    before_due = _due_date(locked)
-    update = StatusUpdate(
-        target_type=_target_type(locked),
-        author=by if getattr(by, "is_authenticated", False) else None,
-        created_at=now,
+    update = _history_row(
+        locked,
+        by=by,
+        now=now,
         source=source,
-        from_status=locked.status,
-        from_rag=locked.rag,
-        from_progress=locked.progress,
-        from_due_date=before_due,
         reason=changes["reason"],
         note=changes["note"],
         evidence=changes["evidence"],
@@ -338,6 +378,32 @@ def _publish(
 
     today = timezone.localdate(now)
     _clear_overdue_if_resolved(locked, today, now)
+    _save_with_history(locked, update)
+
+    if isinstance(locked, Obligation):
+        refresh_rollup(locked.commitment_id)
+    return update
+
+
+def _history_row(locked: TrackedState, *, by: Any, now: dt.datetime, source: str, **values: Any) -> StatusUpdate:
+    """The history row of a change ``by`` is about to make to ``locked``: its state before (the
+    ``from_…`` side) and ``values``; :func:`_save_with_history` adds the state after."""
+    return StatusUpdate(
+        target_type=_target_type(locked),
+        author=by if getattr(by, "is_authenticated", False) else None,
+        created_at=now,
+        source=source,
+        from_status=locked.status,
+        from_rag=locked.rag,
+        from_progress=locked.progress,
+        from_due_date=_due_date(locked),
+        **values,
+    )
+
+
+def _save_with_history(locked: TrackedState, update: StatusUpdate) -> None:
+    """Save the changed ``locked`` as its next version, then its history row with the state after
+    (the ``to_…`` side) and that version, each in the change log."""
     locked.version += 1
     locked.save()
     change_log.record(locked)
@@ -350,10 +416,6 @@ def _publish(
     _attach_target(update, locked)
     update.save()
     change_log.record(update, Change.Op.CREATE)
-
-    if isinstance(locked, Obligation):
-        refresh_rollup(locked.commitment_id)
-    return update
 
 
 def _attach_target(update: StatusUpdate | PendingUpdate, target: TrackedState) -> None:
