@@ -57,6 +57,7 @@ class Kind:
     columns: SheetColumns
     amounts: tuple[str, ...]
     dates: tuple[str, ...] = ()
+    related: tuple[str, ...] = ()  # what a row's check reads of its record, fetched with it
 
 
 KINDS: dict[str, Kind] = {
@@ -72,6 +73,7 @@ KINDS: dict[str, Kind] = {
             reference=("stream", "flags"),
         ),
         amounts=("allocated", "committed", "spent"),
+        related=("stream", "party", "pilot", "sub_region"),
     ),
     "disposals": Kind(
         noun="disposal",
@@ -86,6 +88,7 @@ KINDS: dict[str, Kind] = {
         ),
         amounts=("expected_receipt", "actual_receipt"),
         dates=("completed_on", "recommended_on", "decided_on"),
+        related=("borough__sub_region", "sub_region", "owner", "recommended_by"),
     ),
 }
 STATUS_WORDS = {**{v: v for v in Disposal.Status.values}, **{label.lower(): value for value, label in Disposal.Status.choices}}
@@ -192,9 +195,9 @@ def _writable(kind: str, user: Any) -> models.QuerySet[Any]:
 
 def validate_rows(kind: str, rows: Iterable[SheetRow], user: Any) -> list[FinanceRow]:
     """Check every row: the record exists and the user may update it, the version is current, and
-    the service accepts the change. Queries: the records (with their commitments) and the user's
-    roles, once, whatever the number of rows (plus one per row naming a party, pilot, board or
-    sub-region to look it up)."""
+    the service accepts the change. Queries: the records (with their commitments), the user's
+    roles, and each kind of key the rows name (parties, pilots, sub-regions, boards), once,
+    whatever the number of rows."""
     spec = KINDS[kind]
     model: type[models.Model] = FundingLine if kind == "funding-lines" else Disposal
     labels = _labels(model)
@@ -212,7 +215,13 @@ def validate_rows(kind: str, rows: Iterable[SheetRow], user: Any) -> list[Financ
             result.error(spec.key, f"{spec.noun.capitalize()} {number} is also on row {ids[number]}: give each one row")
         else:
             ids[number] = result.number
-    found = {r.pk: r for r in model._default_manager.filter(pk__in=list(ids)).prefetch_related("commitments")}
+    found = {r.pk: r for r in model._default_manager.filter(pk__in=list(ids)).select_related(*spec.related).prefetch_related("commitments")}
+    # Each party, pilot, sub-region or board the rows name, looked up once for all of them.
+    keys = {
+        field.name: services.find_keys(field.model, field.key, {r.cells.get(field.name, "").strip() for r in results} - {""})
+        for field in services.SPECS[model]
+        if field.kind == "fk" and field.name in spec.columns.read
+    }
     writable = set(_writable(kind, user).filter(pk__in=list(ids)).values_list("pk", flat=True))
     check: Callable[..., tuple[dict[str, Any], dict[str, list[str]]]] = (
         services.check_line_update if kind == "funding-lines" else services.check_disposal_update
@@ -242,7 +251,9 @@ def validate_rows(kind: str, rows: Iterable[SheetRow], user: Any) -> list[Financ
             value = cells.get(column, "").strip()
             if column in (spec.key, "version", "reason") or value == "":
                 continue
-            if column in spec.dates:
+            if column in keys:
+                value = keys[column][value]
+            elif column in spec.dates:
                 value = _iso_date(value)
             elif column == "status":
                 status = STATUS_WORDS.get(value.lower()) or STATUS_WORDS.get(value.lower().replace(" ", "_"))

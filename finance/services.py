@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +63,7 @@ __all__ = [
     "NotAllowed",
     "Saved",
     "ServiceError",
+    "Unknown",
     "VersionConflict",
     "can_create_line",
     "can_create_stream",
@@ -76,6 +77,7 @@ __all__ = [
     "create_disposal",
     "create_line",
     "create_stream",
+    "find_keys",
     "officer_fields",
     "roles_of",
     "set_budget_profile",
@@ -341,13 +343,48 @@ def _date(spec: Spec, value: Any, errors: _Errors) -> dt.date | None:
     return parsed
 
 
+class Unknown(str):
+    """A key that :func:`find_keys` looked up and found nothing for: :func:`_lookup` answers None
+    for it without asking again (and the error names it as given)."""
+
+
+def _key_text(value: Any) -> str | None:
+    """The key a value gives (stripped), or None when it cannot name a record."""
+    if not isinstance(value, str) or isinstance(value, Unknown) or not value.strip() or "\x00" in value or len(value) > 200:
+        return None
+    return value.strip()
+
+
 def _lookup(model: Any, key: str, value: Any) -> Any:
+    """The record of ``model`` whose ``key`` (a code in any case, else exactly) ``value`` gives."""
     if isinstance(value, model):
         return value
-    if not isinstance(value, str) or not value.strip() or "\x00" in value or len(value) > 200:
+    text = _key_text(value)
+    if text is None:
         return None
     lookup = f"{key}__iexact" if key == "code" else key
-    return model._default_manager.filter(**{lookup: value.strip()}).first()
+    return model._default_manager.filter(**{lookup: text}).first()
+
+
+def find_keys(model: Any, key: str, values: Iterable[str]) -> dict[str, Any]:
+    """:func:`_lookup` for many values at once, in one query (none when no value can name a record):
+    each value to its record, or to :class:`Unknown` when there is none."""
+    texts = {value: _key_text(value) for value in values}
+    wanted = sorted({text for text in texts.values() if text is not None})
+    by_key: dict[str, Any] = {}
+    if wanted:
+        if key == "code":  # any case, as the database compares them (the codes are unique in any case)
+            condition = models.Q()
+            for code in wanted:
+                condition |= models.Q(code__iexact=code)
+            by_key = {record.code.upper(): record for record in model._default_manager.filter(condition)}
+        else:
+            by_key = {getattr(record, key): record for record in model._default_manager.filter(**{f"{key}__in": wanted})}
+    found: dict[str, Any] = {}
+    for value, text in texts.items():
+        record = None if text is None else by_key.get(text.upper() if key == "code" else text)
+        found[value] = Unknown(value) if record is None else record
+    return found
 
 
 def _fk(spec: Spec, value: Any, errors: _Errors) -> Any:
