@@ -143,6 +143,67 @@ def _state_columns(what: str) -> list[Column]:
     ]
 
 
+def _id(what: str) -> Column:
+    return Column("id", "integer", f"The {what}'s id (as in the API).", "pk", True, unique=True)
+
+
+def _key(name: str, description: str) -> Column:
+    return Column(name, "string", description, name, True, unique=True)
+
+
+def _name() -> Column:
+    return Column("name", "string", "Its name.", "name", True)
+
+
+def _in_order(manager: Any, order: str) -> Callable[[dt.date], QuerySet[Any]]:
+    """Every row of ``manager``'s model, in ``order``, whatever the day."""
+    return lambda on: manager.order_by(order)
+
+
+def _reference_list(name: str, title: str, description: str, model: Any, key: Column, *columns: Column) -> Resource:
+    """A list the others refer to (parties, boards, pilots): keyed and ordered by its slug or
+    code, then its name."""
+    return Resource(
+        name=name,
+        title=title,
+        description=description,
+        columns=[key, _name(), *columns],
+        rows=_in_order(model.objects, key.source),
+        primary_key=key.name,
+    )
+
+
+def _tracked_items(
+    name: str,
+    title: str,
+    description: str,
+    model: Any,
+    about: list[Column],
+    dates: list[Column],
+    illustrative: str,
+    foreign_keys: list[dict[str, Any]],
+) -> Resource:
+    """Obligations or actions: by id, what it is ``about``, its state, its ``dates``, whether it is
+    overdue on the day, whether it is demo data."""
+    what = name.removesuffix("s")
+    return Resource(
+        name=name,
+        title=title,
+        description=description,
+        columns=[
+            _id(what),
+            *about,
+            *_state_columns(what),
+            *dates,
+            _overdue(what),
+            Column("illustrative", "boolean", illustrative, "is_demo", True),
+        ],
+        rows=lambda on: model.objects.with_overdue(on).order_by("pk"),
+        primary_key="id",
+        foreign_keys=foreign_keys,
+    )
+
+
 def _overdue(what: str) -> Column:
     return Column(
         "overdue",
@@ -182,95 +243,77 @@ RESOURCES: list[Resource] = [
         primary_key="ref",
         foreign_keys=[_fk("lead_board", "boards", "code")],
     ),
-    Resource(
-        name="obligations",
-        title="Obligations",
-        description="What each party owes under each commitment.",
-        columns=[
-            Column("id", "integer", "The obligation's id (as in the API).", "pk", True, unique=True),
+    _tracked_items(
+        "obligations",
+        "Obligations",
+        "What each party owes under each commitment.",
+        Obligation,
+        [
             Column("commitment", "string", "The commitment (ref).", "commitment__ref", True),
             Column("party", "string", "The party that owes it (slug).", "party__slug", True),
-            *_state_columns("obligation"),
-            Column("due_date", "date", "When it is due.", "due_date"),
-            _overdue("obligation"),
-            Column("illustrative", "boolean", "True when its state is illustrative demo data, not reported by the party.", "is_demo", True),
         ],
-        rows=lambda on: Obligation.objects.with_overdue(on).order_by("pk"),
-        primary_key="id",
-        foreign_keys=[_fk("commitment", "commitments", "ref"), _fk("party", "parties", "slug")],
+        [Column("due_date", "date", "When it is due.", "due_date")],
+        "True when its state is illustrative demo data, not reported by the party.",
+        [_fk("commitment", "commitments", "ref"), _fk("party", "parties", "slug")],
     ),
-    Resource(
-        name="actions",
-        title="Actions",
-        description="The dated actions through which each obligation is delivered.",
-        columns=[
-            Column("id", "integer", "The action's id (as in the API).", "pk", True, unique=True),
+    _tracked_items(
+        "actions",
+        "Actions",
+        "The dated actions through which each obligation is delivered.",
+        Action,
+        [
             Column("obligation", "integer", "The obligation it delivers (id).", "obligation_id", True),
             Column("description", "string", "What is to be done.", "description", True),
-            *_state_columns("action"),
+        ],
+        [
             Column("due_date", "date", "When it is due.", "due_date", True),
             Column("completed_date", "date", "When it was completed.", "completed_date"),
-            _overdue("action"),
-            Column("illustrative", "boolean", "True when the action is illustrative demo data, not from the sources.", "is_demo", True),
         ],
-        rows=lambda on: Action.objects.with_overdue(on).order_by("pk"),
-        primary_key="id",
-        foreign_keys=[_fk("obligation", "obligations", "id")],
+        "True when the action is illustrative demo data, not from the sources.",
+        [_fk("obligation", "obligations", "id")],
     ),
-    Resource(
-        name="parties",
-        title="Parties",
-        description="The organisations that owe obligations or are named in the sources.",
-        columns=[
-            Column("slug", "string", "The party's key.", "slug", True, unique=True),
-            Column("name", "string", "Its name.", "name", True),
-            Column("type", "string", "What kind of organisation it is.", "type", True),
-        ],
-        rows=lambda on: Party.objects.order_by("slug"),
-        primary_key="slug",
+    _reference_list(
+        "parties",
+        "Parties",
+        "The organisations that owe obligations or are named in the sources.",
+        Party,
+        _key("slug", "The party's key."),
+        Column("type", "string", "What kind of organisation it is.", "type", True),
     ),
-    Resource(
-        name="boards",
-        title="Boards",
-        description="The boards that oversee delivery.",
-        columns=[
-            Column("code", "string", "The board's code.", "code", True, unique=True),
-            Column("name", "string", "Its name.", "name", True),
-            Column("kind", "string", "Board or committee.", "kind", True),
-            Column("mou_board", "boolean", "One of the four boards the MoU sets up or relies on.", "is_mou_board", True),
-            Column("role", "string", "What it does, in the sources' words.", "role"),
-        ],
-        rows=lambda on: Board.objects.order_by("code"),
-        primary_key="code",
+    _reference_list(
+        "boards",
+        "Boards",
+        "The boards that oversee delivery.",
+        Board,
+        _key("code", "The board's code."),
+        Column("kind", "string", "Board or committee.", "kind", True),
+        Column("mou_board", "boolean", "One of the four boards the MoU sets up or relies on.", "is_mou_board", True),
+        Column("role", "string", "What it does, in the sources' words.", "role"),
     ),
-    Resource(
-        name="pilots",
-        title="Pilots",
-        description="The devolution pilots the MoU learns from.",
-        columns=[
-            Column("slug", "string", "The pilot's key.", "slug", True, unique=True),
-            Column("name", "string", "Its name.", "name", True),
-            Column("focus", "string", "What it is about.", "focus", True),
-            Column("status", "string", "Its status.", "status", True),
-            Column("description", "string", "What it does.", "description"),
-        ],
-        rows=lambda on: Pilot.objects.order_by("slug"),
-        primary_key="slug",
+    _reference_list(
+        "pilots",
+        "Pilots",
+        "The devolution pilots the MoU learns from.",
+        Pilot,
+        _key("slug", "The pilot's key."),
+        Column("focus", "string", "What it is about.", "focus", True),
+        Column("status", "string", "Its status.", "status", True),
+        Column("description", "string", "What it does.", "description"),
     ),
     Resource(
         name="periods",
         title="Reporting periods",
         description="The boards' reporting periods; a closed one's figures are frozen on its closing day.",
         columns=[
-            Column("id", "integer", "The period's id (as in the API).", "pk", True, unique=True),
+            _id("period"),
             Column("board", "string", "The board whose cycle it is (code).", "board__code", True),
-            Column("name", "string", "Its name.", "name", True),
+            _name(),
             Column("starts_on", "date", "Its first day.", "starts_on", True),
             Column("ends_on", "date", "Its last day.", "ends_on", True),
             Column("state", "string", "Open or closed.", "state", True, [s.value for s in ReportingPeriod.State]),
             Column("frozen_on", "date", "The day whose figures it froze, once closed.", "snapshot__day"),
         ],
-        rows=lambda on: ReportingPeriod.objects.order_by("pk"),
+        rows=_in_order(ReportingPeriod.objects, "pk"),
         primary_key="id",
         foreign_keys=[_fk("board", "boards", "code")],
     ),
