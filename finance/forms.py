@@ -61,6 +61,11 @@ class FinanceForm(ServiceErrorsForm):
                 if name not in shown and name not in ("reason", "version"):
                     del self.fields[name]
 
+    @staticmethod
+    def initial_for(record: Any) -> dict[str, Any]:
+        """The form's initial values for changing ``record`` (each form says its own)."""
+        raise NotImplementedError
+
     def service_data(self) -> dict[str, Any]:
         data = {name: value for name, value in self.cleaned_data.items() if name not in ("reason", "version")}
         if "commitments" in data:

@@ -134,45 +134,88 @@ def _form_page(
     )
 
 
+def _add_page(
+    request: HttpRequest,
+    kind: str,
+    form_class: type[FinanceForm],
+    *,
+    allowed: bool,
+    refusal: str,
+    heading: str,
+    create: Any,
+    initial: dict[str, Any] | None = None,
+    form_kwargs: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """A form that adds a record of ``kind``, saved by the service ``create``; 403 unless ``allowed``."""
+    if not allowed:
+        raise PermissionDenied(refusal)
+    return _form_page(
+        request,
+        kind=kind,
+        form_class=form_class,
+        record=None,
+        heading=heading,
+        caption="Money and estates",
+        back_url=reverse("finance:index"),
+        shown=CREATE_FIELDS[kind],
+        initial=initial,
+        form_kwargs=form_kwargs,
+        save=lambda form: create(by=request.user, data=form.service_data(), reason=form.cleaned_data["reason"]),
+    )
+
+
+def _edit_page(
+    request: HttpRequest, kind: str, form_class: type[FinanceForm], record: Any, *, refusal: str, heading: str, caption: str, update: Any
+) -> HttpResponse:
+    """A form that changes ``record``, saved by the service ``update``: for those who may change it
+    (403 otherwise), with the fields they may change (officers of its owning party fewer)."""
+    if not services.can_update(request.user, record):
+        raise PermissionDenied(refusal)
+    return _form_page(
+        request,
+        kind=kind,
+        form_class=form_class,
+        record=record,
+        heading=heading,
+        caption=caption,
+        back_url=_record_page(kind, record),
+        shown=services.officer_fields(request.user, record) or EDIT_FIELDS[kind],
+        initial=form_class.initial_for(record),
+        save=lambda form: update(
+            record, by=request.user, version=form.cleaned_data["version"], data=form.service_data(), reason=form.cleaned_data["reason"]
+        ),
+    )
+
+
 # --- funding streams ----------------------------------------------------------------------------
 
 
 @require_http_methods(["GET", "POST"])
 def stream_add(request: HttpRequest) -> HttpResponse:
     """``/finance/streams/add/``: administrators, and secretariats for a stream their board keeps."""
-    if not services.can_create_stream(request.user):
-        raise PermissionDenied("Only a board's secretariat or an administrator can add a funding stream.")
-    return _form_page(
+    return _add_page(
         request,
-        kind="stream",
-        form_class=StreamForm,
-        record=None,
+        "stream",
+        StreamForm,
+        allowed=services.can_create_stream(request.user),
+        refusal="Only a board's secretariat or an administrator can add a funding stream.",
         heading="Add a funding stream",
-        caption="Money and estates",
-        back_url=reverse("finance:index"),
-        shown=CREATE_FIELDS["stream"],
-        save=lambda form: services.create_stream(by=request.user, data=form.service_data(), reason=form.cleaned_data["reason"]),
+        create=services.create_stream,
     )
 
 
 @require_http_methods(["GET", "POST"])
 def stream_edit(request: HttpRequest, slug: str) -> HttpResponse:
     stream = get_object_or_404(FundingStream.objects.select_related("keeper"), slug=slug)
-    if not services.can_update(request.user, stream):
-        raise PermissionDenied("Only the secretariat that keeps this stream can change it.")
-    return _form_page(
+    return _edit_page(
         request,
-        kind="stream",
-        form_class=StreamForm,
-        record=stream,
+        "stream",
+        StreamForm,
+        stream,
+        refusal="Only the secretariat that keeps this stream can change it.",
         heading=f"Change {stream.name}",
         caption="Funding stream",
-        back_url=_record_page("stream", stream),
-        shown=EDIT_FIELDS["stream"],
-        initial=StreamForm.initial_for(stream),
-        save=lambda form: services.update_stream(
-            stream, by=request.user, version=form.cleaned_data["version"], data=form.service_data(), reason=form.cleaned_data["reason"]
-        ),
+        update=services.update_stream,
     )
 
 
@@ -183,41 +226,31 @@ def stream_edit(request: HttpRequest, slug: str) -> HttpResponse:
 def line_add(request: HttpRequest) -> HttpResponse:
     """``/finance/lines/add/`` (``?stream=<slug>`` chooses the stream): a stream's keepers."""
     streams = list(services.streams_kept_by(request.user).order_by("name"))
-    if not streams:
-        raise PermissionDenied("Only the secretariat that keeps a funding stream can add lines to it.")
-    return _form_page(
+    return _add_page(
         request,
-        kind="line",
-        form_class=LineForm,
-        record=None,
+        "line",
+        LineForm,
+        allowed=bool(streams),
+        refusal="Only the secretariat that keeps a funding stream can add lines to it.",
         heading="Add a funding line",
-        caption="Money and estates",
-        back_url=reverse("finance:index"),
-        shown=CREATE_FIELDS["line"],
         initial={"stream": request.GET.get("stream", "")[:80], "allocated": "0.00", "committed": "0.00", "spent": "0.00"},
         form_kwargs={"streams": streams},
-        save=lambda form: services.create_line(by=request.user, data=form.service_data(), reason=form.cleaned_data["reason"]),
+        create=services.create_line,
     )
 
 
 @require_http_methods(["GET", "POST"])
 def line_edit(request: HttpRequest, pk: int) -> HttpResponse:
     line = get_object_or_404(FundingLine.objects.select_related("stream", "party", "pilot", "sub_region"), pk=pk)
-    if not services.can_update(request.user, line):
-        raise PermissionDenied("Only the stream's secretariat or the line's party can change it.")
-    return _form_page(
+    return _edit_page(
         request,
-        kind="line",
-        form_class=LineForm,
-        record=line,
+        "line",
+        LineForm,
+        line,
+        refusal="Only the stream's secretariat or the line's party can change it.",
         heading=f"Change {line.description}",
         caption=f"{line.stream.name}, {line.year_label}",
-        back_url=_record_page("line", line),
-        shown=services.officer_fields(request.user, line) or EDIT_FIELDS["line"],
-        initial=LineForm.initial_for(line),
-        save=lambda form: services.update_line(
-            line, by=request.user, version=form.cleaned_data["version"], data=form.service_data(), reason=form.cleaned_data["reason"]
-        ),
+        update=services.update_line,
     )
 
 
@@ -226,39 +259,29 @@ def line_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def budget_add(request: HttpRequest) -> HttpResponse:
-    if not services.can_keep_budgets(request.user):
-        raise PermissionDenied("Only the London Estates Board's secretariat keeps the capital budget.")
-    return _form_page(
+    return _add_page(
         request,
-        kind="budget",
-        form_class=BudgetForm,
-        record=None,
+        "budget",
+        BudgetForm,
+        allowed=services.can_keep_budgets(request.user),
+        refusal="Only the London Estates Board's secretariat keeps the capital budget.",
         heading="Set a year's capital budget",
-        caption="Money and estates",
-        back_url=reverse("finance:index"),
-        shown=CREATE_FIELDS["budget"],
-        save=lambda form: services.create_budget(by=request.user, data=form.service_data(), reason=form.cleaned_data["reason"]),
+        create=services.create_budget,
     )
 
 
 @require_http_methods(["GET", "POST"])
 def budget_edit(request: HttpRequest, year: int) -> HttpResponse:
     budget = get_object_or_404(CapitalBudget, financial_year=year)
-    if not services.can_update(request.user, budget):
-        raise PermissionDenied("Only the London Estates Board's secretariat keeps the capital budget.")
-    return _form_page(
+    return _edit_page(
         request,
-        kind="budget",
-        form_class=BudgetForm,
-        record=budget,
+        "budget",
+        BudgetForm,
+        budget,
+        refusal="Only the London Estates Board's secretariat keeps the capital budget.",
         heading=f"Change the capital budget {budget.year_label}",
         caption="Capital budget and its profile",
-        back_url=_record_page("budget", budget),
-        shown=EDIT_FIELDS["budget"],
-        initial=BudgetForm.initial_for(budget),
-        save=lambda form: services.update_budget(
-            budget, by=request.user, version=form.cleaned_data["version"], data=form.service_data(), reason=form.cleaned_data["reason"]
-        ),
+        update=services.update_budget,
     )
 
 
@@ -267,40 +290,30 @@ def budget_edit(request: HttpRequest, year: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def disposal_add(request: HttpRequest) -> HttpResponse:
-    if not services.can_keep_disposals(request.user):
-        raise PermissionDenied("Only the London Estates Board's secretariat records disposals.")
-    return _form_page(
+    return _add_page(
         request,
-        kind="disposal",
-        form_class=DisposalForm,
-        record=None,
+        "disposal",
+        DisposalForm,
+        allowed=services.can_keep_disposals(request.user),
+        refusal="Only the London Estates Board's secretariat records disposals.",
         heading="Record a disposal",
-        caption="Money and estates",
-        back_url=reverse("finance:index"),
-        shown=CREATE_FIELDS["disposal"],
         initial={"status": Disposal.Status.PROPOSED},
-        save=lambda form: services.create_disposal(by=request.user, data=form.service_data(), reason=form.cleaned_data["reason"]),
+        create=services.create_disposal,
     )
 
 
 @require_http_methods(["GET", "POST"])
 def disposal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     disposal = get_object_or_404(Disposal.objects.select_related("borough", "sub_region", "owner", "recommended_by"), pk=pk)
-    if not services.can_update(request.user, disposal):
-        raise PermissionDenied("Only the London Estates Board's secretariat or the site's owner can change this disposal.")
-    return _form_page(
+    return _edit_page(
         request,
-        kind="disposal",
-        form_class=DisposalForm,
-        record=disposal,
+        "disposal",
+        DisposalForm,
+        disposal,
+        refusal="Only the London Estates Board's secretariat or the site's owner can change this disposal.",
         heading=f"Change {disposal.site}",
         caption=f"Disposal, {disposal.borough.name}",
-        back_url=_record_page("disposal", disposal),
-        shown=services.officer_fields(request.user, disposal) or EDIT_FIELDS["disposal"],
-        initial=DisposalForm.initial_for(disposal),
-        save=lambda form: services.update_disposal(
-            disposal, by=request.user, version=form.cleaned_data["version"], data=form.service_data(), reason=form.cleaned_data["reason"]
-        ),
+        update=services.update_disposal,
     )
 
 
