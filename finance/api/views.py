@@ -13,6 +13,7 @@ input, nothing saved either way.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch
@@ -54,11 +55,18 @@ class FinanceWriteMixin:
 
     create_body: Any
     update_body: Any
+    # The services that write: ``create_record(by=, data=, reason=, source=)`` and
+    # ``update_record(record, by=, version=, data=, reason=, source=)``.
+    create_record: Callable[..., services.Saved]
+    update_record: Callable[..., services.Saved]
+
+    def _represent(self, record: Any) -> Any:
+        """The record as it is now in the database, as the collection represents it."""
+        view: Any = self
+        return view.get_serializer_class()(view.get_queryset().get(pk=record.pk), context=view.get_serializer_context()).data
 
     def _answer(self, record: Any, code: int) -> Response:
-        view: Any = self
-        fresh = view.get_queryset().get(pk=record.pk)
-        data = view.get_serializer_class()(fresh, context=view.get_serializer_context()).data
+        data = self._represent(record)
         headers = {"Location": str(data["url"])} if code == status.HTTP_201_CREATED else {}
         return Response(data, status=code, headers=headers)
 
@@ -70,7 +78,7 @@ class FinanceWriteMixin:
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data, reason, _version = self._body(request, self.create_body)
-        saved = _write(lambda: self.create_record(request.user, data, reason))
+        saved = _write(lambda: self.create_record(by=request.user, data=data, reason=reason, source=FinanceUpdate.Source.API))
         return self._answer(saved.record, status.HTTP_201_CREATED)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -81,17 +89,14 @@ class FinanceWriteMixin:
             raise exceptions.PermissionDenied("Your roles do not allow you to change this.")
         data, reason, version = self._body(request, self.update_body)
         try:
-            saved = _write(lambda: self.update_record(record, request.user, version, data, reason))
+            saved = _write(
+                lambda: self.update_record(
+                    record, by=request.user, version=version, data=data, reason=reason, source=FinanceUpdate.Source.API
+                )
+            )
         except services.VersionConflict as exc:
-            current = view.get_serializer_class()(view.get_queryset().get(pk=record.pk), context=view.get_serializer_context()).data
-            raise VersionConflict(exc.message, extra={"current": current}) from None
+            raise VersionConflict(exc.message, extra={"current": self._represent(record)}) from None
         return self._answer(saved.record, status.HTTP_200_OK)
-
-    def create_record(self, user: Any, data: dict[str, Any], reason: str) -> services.Saved:
-        raise NotImplementedError
-
-    def update_record(self, record: Any, user: Any, version: int | None, data: dict[str, Any], reason: str) -> services.Saved:
-        raise NotImplementedError
 
 
 class FinanceViewSet(FinanceWriteMixin, ReadViewSet):
@@ -102,9 +107,9 @@ class FinanceViewSet(FinanceWriteMixin, ReadViewSet):
     parser_classes = [JSONParser]
 
 
-def document_writes(resource: str, representation: Any, create_body: Any, update_body: Any, rules: str) -> Any:
-    """``extend_schema`` for a collection's ``create`` and ``partial_update``."""
-    conflict = conflict_serializer(f"{representation.Meta.model.__name__}Conflict", representation)
+def document_writes(resource: str, rules: str) -> Any:
+    """``extend_schema`` for a collection's ``create`` and ``partial_update``: its bodies and its
+    representation are the viewset's ``create_body``, ``update_body`` and ``serializer_class``."""
     common = (
         'Amounts are JSON strings of pounds with at most two decimals ("1200.50"); a number, a currency sign, commas or a '
         "third decimal is a 400 naming the field. A reason is required and kept in the record's history. Totals that do not "
@@ -112,6 +117,9 @@ def document_writes(resource: str, representation: Any, create_body: Any, update
     )
 
     def decorate(viewset: Any) -> Any:
+        representation, create_body, update_body = viewset.serializer_class, viewset.create_body, viewset.update_body
+        conflict = conflict_serializer(f"{representation.Meta.model.__name__}Conflict", representation)
+
         # Each collection its own methods: drf-spectacular keeps the schema on the function.
         def create(self: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
             return FinanceWriteMixin.create(self, request, *args, **kwargs)
@@ -146,9 +154,6 @@ def document_writes(resource: str, representation: Any, create_body: Any, update
 
 @document_writes(
     "funding streams",
-    s.FundingStreamSerializer,
-    s.FundingStreamCreateSerializer,
-    s.FundingStreamUpdateSerializer,
     "Administrators, or the secretariat of the stream's keeper board (a secretariat adds streams its own board keeps).",
 )
 @document_read_viewset("funding streams", s.FundingStreamSerializer, key="slug")
@@ -160,22 +165,15 @@ class FundingStreamViewSet(FinanceViewSet):
     filterset_class = filtersets.FundingStreamFilterSet
     create_body = s.FundingStreamCreateSerializer
     update_body = s.FundingStreamUpdateSerializer
+    create_record = staticmethod(services.create_stream)
+    update_record = staticmethod(services.update_stream)
 
     def get_queryset(self) -> Any:
         return with_line_totals(FundingStream.objects.select_related("keeper").prefetch_related(_COMMITMENTS)).order_by("name", "pk")
 
-    def create_record(self, user: Any, data: dict[str, Any], reason: str) -> services.Saved:
-        return services.create_stream(by=user, data=data, reason=reason, source=FinanceUpdate.Source.API)
-
-    def update_record(self, record: Any, user: Any, version: int | None, data: dict[str, Any], reason: str) -> services.Saved:
-        return services.update_stream(record, by=user, version=version, data=data, reason=reason, source=FinanceUpdate.Source.API)
-
 
 @document_writes(
     "funding lines",
-    s.FundingLineSerializer,
-    s.FundingLineCreateSerializer,
-    s.FundingLineUpdateSerializer,
     "The secretariat of the stream's keeper board, or an administrator; officers of the line's party may change its "
     "amounts (allocated, committed, spent) only (403 for any other field). The stream of a line never changes.",
 )
@@ -189,6 +187,8 @@ class FundingLineViewSet(FinanceViewSet):
     filterset_class = filtersets.FundingLineFilterSet
     create_body = s.FundingLineCreateSerializer
     update_body = s.FundingLineUpdateSerializer
+    create_record = staticmethod(services.create_line)
+    update_record = staticmethod(services.update_line)
 
     def get_queryset(self) -> Any:
         return (
@@ -197,18 +197,9 @@ class FundingLineViewSet(FinanceViewSet):
             .order_by("stream__name", "financial_year", "quarter", "pk")
         )
 
-    def create_record(self, user: Any, data: dict[str, Any], reason: str) -> services.Saved:
-        return services.create_line(by=user, data=data, reason=reason, source=FinanceUpdate.Source.API)
-
-    def update_record(self, record: Any, user: Any, version: int | None, data: dict[str, Any], reason: str) -> services.Saved:
-        return services.update_line(record, by=user, version=version, data=data, reason=reason, source=FinanceUpdate.Source.API)
-
 
 @document_writes(
     "capital budgets",
-    s.CapitalBudgetSerializer,
-    s.CapitalBudgetCreateSerializer,
-    s.CapitalBudgetUpdateSerializer,
     "The London Estates Board's secretariat, or an administrator. quarters sets the profile's quarters given.",
 )
 @document_read_viewset("capital budgets", s.CapitalBudgetSerializer, key="financial_year")
@@ -221,6 +212,8 @@ class CapitalBudgetViewSet(FinanceViewSet):
     filterset_class = filtersets.CapitalBudgetFilterSet
     create_body = s.CapitalBudgetCreateSerializer
     update_body = s.CapitalBudgetUpdateSerializer
+    create_record = staticmethod(services.create_budget)
+    update_record = staticmethod(services.update_budget)
 
     def get_queryset(self) -> Any:
         return (
@@ -229,18 +222,9 @@ class CapitalBudgetViewSet(FinanceViewSet):
             .order_by("-financial_year", "pk")
         )
 
-    def create_record(self, user: Any, data: dict[str, Any], reason: str) -> services.Saved:
-        return services.create_budget(by=user, data=data, reason=reason, source=FinanceUpdate.Source.API)
-
-    def update_record(self, record: Any, user: Any, version: int | None, data: dict[str, Any], reason: str) -> services.Saved:
-        return services.update_budget(record, by=user, version=version, data=data, reason=reason, source=FinanceUpdate.Source.API)
-
 
 @document_writes(
     "disposals",
-    s.DisposalSerializer,
-    s.DisposalCreateSerializer,
-    s.DisposalUpdateSerializer,
     "The London Estates Board's secretariat, or an administrator; officers of the owning NHS body may change the status, "
     "the receipts and the completion date only (403 for any other field). An actual receipt only on a completed "
     "disposal; the sub-region must be the borough's; the status moves forward, back one step, or to withdrawn (a "
@@ -257,6 +241,8 @@ class DisposalViewSet(FinanceViewSet):
     filterset_class = filtersets.DisposalFilterSet
     create_body = s.DisposalCreateSerializer
     update_body = s.DisposalUpdateSerializer
+    create_record = staticmethod(services.create_disposal)
+    update_record = staticmethod(services.update_disposal)
 
     def get_queryset(self) -> Any:
         return (
@@ -264,9 +250,3 @@ class DisposalViewSet(FinanceViewSet):
             .prefetch_related(_COMMITMENTS)
             .order_by("sub_region__name", "borough__name", "site", "pk")
         )
-
-    def create_record(self, user: Any, data: dict[str, Any], reason: str) -> services.Saved:
-        return services.create_disposal(by=user, data=data, reason=reason, source=FinanceUpdate.Source.API)
-
-    def update_record(self, record: Any, user: Any, version: int | None, data: dict[str, Any], reason: str) -> services.Saved:
-        return services.update_disposal(record, by=user, version=version, data=data, reason=reason, source=FinanceUpdate.Source.API)
