@@ -155,7 +155,7 @@ class DependencyViewSet(ReadViewSet):
         except deps.InvalidUpdate as exc:
             raise exceptions.ValidationError({field: exc.errors.get("prerequisite", [exc.message])}) from None
         answer = DependencySerializer(self.get_queryset().get(pk=dependency.pk), context=self.get_serializer_context()).data
-        return Response(answer, status=status.HTTP_201_CREATED, headers={"Location": answer["url"]})
+        return Response(answer, status=status.HTTP_201_CREATED, headers={"Location": str(answer["url"])})
 
     @extend_schema(
         summary="Remove a dependency",

@@ -46,6 +46,7 @@ def test_a_secretariat_adds_and_removes_a_dependency(secretariat_api: APIClient,
     assert body["commitment"]["ref"] == "TST-001" and body["prerequisite_commitment"]["ref"] == "TST-002"
     assert body["action"] is None and body["basis"] == "secretariat" and body["created_by"]["username"] == "sam"
     assert response["Location"] == body["url"]
+    assert type(response["Location"]) is str  # a header is text (the serializer's link is a str subclass)
     assert StatusUpdate.objects.get(commitment=commitment).source == "api"
 
     detail = secretariat_api.get("/api/v1/commitments/TST-001/").json()
