@@ -81,7 +81,7 @@ class Links:
             parts = self._detail[(view_name, kwarg)] = (prefix, suffix)
         text = str(value)
         # Ids, slugs and refs need no quoting; anything else is quoted as reverse() quotes it.
-        if not _PLAIN_KEY.fullmatch(text):
+        if type(value) is not int and not _PLAIN_KEY.fullmatch(text):
             text = quote(text, safe=_PATH_SAFE)
         return f"{parts[0]}{text}{parts[1]}"
 
