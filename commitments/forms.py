@@ -22,6 +22,19 @@ from .services import MAX_TEXT, UpdateInput
 RAG_FORM_CHOICES = [("red", "Red"), ("amber", "Amber"), ("green", "Green"), ("", "Not assessed")]
 
 
+def text_box(label: str, help_text: str, *, what: str) -> forms.CharField:
+    """A free-text box of at most :data:`MAX_TEXT` characters, optional here (the services say when
+    one is needed); ``what`` names it in the error ("The reason must be … characters or fewer")."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea,
+        help_text=help_text,
+        error_messages={"max_length": f"The {what} must be {MAX_TEXT} characters or fewer"},
+    )
+
+
 class GovukDateWidget(forms.Widget):
     """The GOV.UK date input's three boxes, posted as ``<name>-day``, ``<name>-month`` and
     ``<name>-year``. Templates draw it (components/field_date.html); this only reads the data."""
@@ -136,22 +149,8 @@ class UpdateForm(ServiceErrorsForm):
         required=False,
         help_text="Only if the date changes. For example, 31 3 2026.",
     )
-    reason = forms.CharField(
-        label="Reason for the change",
-        required=False,
-        max_length=MAX_TEXT,
-        widget=forms.Textarea,
-        help_text="Needed when you change the status, the RAG rating or the date.",
-        error_messages={"max_length": f"The reason must be {MAX_TEXT} characters or fewer"},
-    )
-    note = forms.CharField(
-        label="Note",
-        required=False,
-        max_length=MAX_TEXT,
-        widget=forms.Textarea,
-        help_text="What has happened since the last update.",
-        error_messages={"max_length": f"The note must be {MAX_TEXT} characters or fewer"},
-    )
+    reason = text_box("Reason for the change", "Needed when you change the status, the RAG rating or the date.", what="reason")
+    note = text_box("Note", "What has happened since the last update.", what="note")
     evidence = forms.CharField(
         label="Evidence",
         required=False,
@@ -321,13 +320,8 @@ class DecisionForm(ServiceErrorsForm):
         widget=forms.RadioSelect,
         error_messages={"required": "Select whether to approve or return the update", "invalid_choice": "Select approve or return"},
     )
-    comment = forms.CharField(
-        label="Comment",
-        required=False,
-        max_length=MAX_TEXT,
-        widget=forms.Textarea,
-        help_text="Needed when you return it: say what the officer should change. The officer is e-mailed it.",
-        error_messages={"max_length": f"The comment must be {MAX_TEXT} characters or fewer"},
+    comment = text_box(
+        "Comment", "Needed when you return it: say what the officer should change. The officer is e-mailed it.", what="comment"
     )
 
 
@@ -345,14 +339,7 @@ class AssuranceForm(ServiceErrorsForm):
         help_text="Your independent view. Red: at risk and needs help; amber: some risk; green: on track. Not assessed clears it.",
         error_messages={"invalid_choice": "Select an assurance rating from the list"},
     )
-    reason = forms.CharField(
-        label="Reason",
-        widget=forms.Textarea,
-        required=False,
-        max_length=MAX_TEXT,
-        help_text="Why you give this rating: it is shown beside it, in the history and in papers.",
-        error_messages={"max_length": f"The reason must be {MAX_TEXT} characters or fewer"},
-    )
+    reason = text_box("Reason", "Why you give this rating: it is shown beside it, in the history and in papers.", what="reason")
 
 
 class _AssignmentForm(ServiceErrorsForm):
@@ -361,14 +348,7 @@ class _AssignmentForm(ServiceErrorsForm):
     outside them is "Select … from the list" here and a field error there."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
-    reason = forms.CharField(
-        label="Reason",
-        widget=forms.Textarea,
-        required=False,
-        max_length=MAX_TEXT,
-        help_text="Why this assignment: it is kept in the item's history.",
-        error_messages={"max_length": f"The reason must be {MAX_TEXT} characters or fewer"},
-    )
+    reason = text_box("Reason", "Why this assignment: it is kept in the item's history.", what="reason")
 
 
 class LeadBoardForm(_AssignmentForm):

@@ -13,7 +13,7 @@ from typing import Any
 from django import forms
 
 from boards.models import Board, Party
-from commitments.forms import GovukDateField, ServiceErrorsForm
+from commitments.forms import GovukDateField, ServiceErrorsForm, text_box
 from commitments.services import MAX_TEXT
 from pilots.models import Borough, Pilot, SubRegion
 
@@ -43,14 +43,7 @@ class FinanceForm(ServiceErrorsForm):
     """A finance record's form: ``fields_for(user, record)`` decides which fields are shown (an
     officer sees only what they may change); :meth:`service_data` gives the service what was typed."""
 
-    reason = forms.CharField(
-        label="Reason for the change",
-        required=False,
-        max_length=MAX_TEXT,
-        widget=forms.Textarea,
-        help_text="Required. Kept in the record's history.",
-        error_messages={"max_length": f"The reason must be {MAX_TEXT} characters or fewer"},
-    )
+    reason = text_box("Reason for the change", "Required. Kept in the record's history.", what="reason")
     # Service field names the form spells otherwise.
     service_field_aliases = {"version": "__all__"}
 
@@ -60,6 +53,12 @@ class FinanceForm(ServiceErrorsForm):
             for name in list(self.fields):
                 if name not in shown and name not in ("reason", "version"):
                     del self.fields[name]
+
+    def offer(self, choices: dict[str, list[tuple[str, str]]]) -> None:
+        """Give each shown field of ``choices`` its options."""
+        for name, options in choices.items():
+            if name in self.fields:
+                self.fields[name].choices = options  # type: ignore[attr-defined]
 
     @staticmethod
     def initial_for(record: Any) -> dict[str, Any]:
@@ -138,9 +137,7 @@ class LineForm(FinanceForm):
             "pilot": _choices(Pilot, "slug", blank="No pilot"),
             "sub_region": _choices(SubRegion, "slug", blank="London-wide (no sub-region)"),
         }
-        for name, options in choices.items():
-            if name in self.fields:
-                self.fields[name].choices = options  # type: ignore[attr-defined]
+        self.offer(choices)
 
     @staticmethod
     def initial_for(line: FundingLine) -> dict[str, Any]:
@@ -234,9 +231,7 @@ class DisposalForm(FinanceForm):
             "owner": _choices(Party, "slug", blank="Choose the owner"),
             "recommended_by": _choices(Board, "code", blank="No recommendation yet"),
         }
-        for name, options in choices.items():
-            if name in self.fields:
-                self.fields[name].choices = options  # type: ignore[attr-defined]
+        self.offer(choices)
 
     @staticmethod
     def initial_for(disposal: Disposal) -> dict[str, Any]:
