@@ -67,11 +67,21 @@ def filter_rag_values(queryset: QuerySet[Any], field: str, value: list[str]) -> 
     return queryset.filter(**{f"{field}__in": ["" if v == "none" else v for v in value]})
 
 
-def filter_ratings_disagree(queryset: QuerySet[Any], value: str) -> QuerySet[Any]:
+def filter_ratings_disagree(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
     """``ratings_disagree=true`` / ``false``: items whose assurance rating differs from the
     owner's (``ratings_disagree`` of the model's queryset), or not."""
     if value in ("true", "false"):
         return queryset.ratings_disagree(value == "true")  # type: ignore[attr-defined]
+    return queryset
+
+
+def filter_overdue(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+    """``overdue=true`` / ``false``: the items overdue today in London, or the rest (``overdue()`` /
+    ``not_overdue()`` of the model's queryset)."""
+    if value == "true":
+        return queryset.overdue()  # type: ignore[attr-defined]
+    if value == "false":
+        return queryset.not_overdue()  # type: ignore[attr-defined]
     return queryset
 
 
@@ -106,11 +116,28 @@ def filter_unowned(kind: str) -> Any:
     return method
 
 
-def filter_in_dashboards(queryset: QuerySet[Any], agreement_path: str, value: str) -> QuerySet[Any]:
-    """``in_dashboards=true``: only items of the agreements dashboards show by default."""
-    if value in ("true", "false"):
-        return queryset.filter(**{f"{agreement_path}__in_dashboards_by_default": value == "true"})
-    return queryset
+def filter_in_dashboards(agreement_path: str) -> Any:
+    """``in_dashboards=true``: only items of the agreements dashboards show by default (the item's
+    agreement reached by ``agreement_path``)."""
+
+    def method(queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
+        if value in ("true", "false"):
+            return queryset.filter(**{f"{agreement_path}__in_dashboards_by_default": value == "true"})
+        return queryset
+
+    return method
+
+
+def state_sorts(status: str, rag: str, rag_order: Any, progress: str) -> dict[str, SortKey]:
+    """The sort keys every tracked list has last (status, RAG by severity on the pages, progress,
+    updated), on the fields that hold its shown state."""
+    return {
+        "status": SortKey((status,), label="Status"),
+        # The API sorts RAG by name (amber, green, red), the page by severity.
+        "rag": SortKey((rag,), label="RAG", page_terms=(rag_order,)),
+        "progress": SortKey((progress,)),
+        "updated_at": SortKey(("updated_at",), label="Updated", page="updated"),
+    }
 
 
 class CommitmentFilterSet(filters.FilterSet):
@@ -126,7 +153,7 @@ class CommitmentFilterSet(filters.FilterSet):
     agreement = TextFilter(field_name="agreement__slug", label="Agreement", max_length=80)
     # The dashboards' default set of agreements (the MoU and the 2015 Agreement), so a figure on a
     # dashboard drills down to exactly the rows it counts (issue 6).
-    in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
+    in_dashboards = BooleanChoiceFilter(method=filter_in_dashboards("agreement"), label="In the dashboards' default agreements")
     kind = filters.MultipleChoiceFilter(choices=Commitment.Kind.choices, label="Kind")
     status = filters.MultipleChoiceFilter(field_name="shown_status_db", choices=Status.choices, label="Status")
     rag = filters.MultipleChoiceFilter(choices=RAG_CHOICES, method="filter_rag", label="RAG")
@@ -134,8 +161,8 @@ class CommitmentFilterSet(filters.FilterSet):
     # the shown RAG: what the dashboards count, so their figures drill down to it), and whether the
     # two ratings differ.
     rating_used = filters.MultipleChoiceFilter(choices=RAG_CHOICES, method="filter_rating_used", label="Rating used")
-    ratings_disagree = BooleanChoiceFilter(method="filter_ratings_disagree", label="Ratings differ")
-    overdue = BooleanChoiceFilter(method="filter_overdue", label="Overdue")
+    ratings_disagree = BooleanChoiceFilter(method=filter_ratings_disagree, label="Ratings differ")
+    overdue = BooleanChoiceFilter(method=filter_overdue, label="Overdue")
     at_risk = BooleanChoiceFilter(method=filter_at_risk, label="At risk (waiting on something overdue, not pursued or red)")
     unowned = BooleanChoiceFilter(method=filter_unowned("commitment"), label=UNOWNED_LABELS["commitment"])
     due_before = DateFilter(field_name="target_date", lookup_expr="lt", label="Due before")
@@ -150,11 +177,7 @@ class CommitmentFilterSet(filters.FilterSet):
             "theme": SortKey(("theme__order",), label="Theme"),
             "target_date": SortKey(("target_date",)),
             "due_date": SortKey(("target_date",), label="Due", page="due"),
-            "status": SortKey(("shown_status_db",), label="Status"),
-            # The API sorts RAG by name (amber, green, red), the page by severity.
-            "rag": SortKey(("shown_rag_db",), label="RAG", page_terms=(SHOWN_RAG_ORDER,)),
-            "progress": SortKey(("shown_progress_db",)),
-            "updated_at": SortKey(("updated_at",), label="Updated", page="updated"),
+            **state_sorts("shown_status_db", "shown_rag_db", SHOWN_RAG_ORDER, "shown_progress_db"),
         },
         default=("theme__order", "ref"),
         page_then=("ref",),
@@ -181,24 +204,11 @@ class CommitmentFilterSet(filters.FilterSet):
             return queryset.filter(lead_board__isnull=True)
         return queryset.filter(lead_board__code__iexact=value.strip()) if value.strip() else queryset
 
-    def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return filter_in_dashboards(queryset, "agreement", value)
-
     def filter_rag(self, queryset: QuerySet[Any], name: str, value: list[str]) -> QuerySet[Any]:
         return filter_rag_values(queryset, "shown_rag_db", value)
 
     def filter_rating_used(self, queryset: QuerySet[Any], name: str, value: list[str]) -> QuerySet[Any]:
         return filter_rag_values(queryset, "rating_used_db", value)
-
-    def filter_ratings_disagree(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return filter_ratings_disagree(queryset, value)
-
-    def filter_overdue(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        if value == "true":
-            return queryset.overdue()  # type: ignore[attr-defined]
-        if value == "false":
-            return queryset.not_overdue()  # type: ignore[attr-defined]
-        return queryset
 
 
 class _TrackedFilterSet(filters.FilterSet):
@@ -206,7 +216,7 @@ class _TrackedFilterSet(filters.FilterSet):
 
     status = filters.MultipleChoiceFilter(choices=Status.choices, label="Status")
     rag = filters.MultipleChoiceFilter(choices=RAG_CHOICES, method="filter_rag", label="RAG")
-    overdue = BooleanChoiceFilter(method="filter_overdue", label="Overdue")
+    overdue = BooleanChoiceFilter(method=filter_overdue, label="Overdue")
     due_before = DateFilter(field_name="due_date", lookup_expr="lt", label="Due before")
     due_after = DateFilter(field_name="due_date", lookup_expr="gt", label="Due after")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
@@ -214,13 +224,6 @@ class _TrackedFilterSet(filters.FilterSet):
 
     def filter_rag(self, queryset: QuerySet[Any], name: str, value: list[str]) -> QuerySet[Any]:
         return filter_rag_values(queryset, "rag", value)
-
-    def filter_overdue(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        if value == "true":
-            return queryset.overdue()  # type: ignore[attr-defined]
-        if value == "false":
-            return queryset.not_overdue()  # type: ignore[attr-defined]
-        return queryset
 
 
 class ObligationFilterSet(_TrackedFilterSet):
@@ -231,20 +234,14 @@ class ObligationFilterSet(_TrackedFilterSet):
     board = TextFilter(field_name="commitment__lead_board__code", lookup_expr="iexact", label="Lead board (code)", max_length=16)
     # Added for the dashboards' drill-downs (issue 6): a pilot's and the default agreements' items.
     pilot = TextFilter(field_name="commitment__pilot_links__pilot__slug", label="Pilot (slug)", max_length=80, distinct=True)
-    in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
+    in_dashboards = BooleanChoiceFilter(method=filter_in_dashboards("commitment__agreement"), label="In the dashboards' default agreements")
     compare_to = IdFilter(method=keep_rows, label=COMPARE_TO_LABEL)
     # The two ratings (issue 15), as on commitments.
     rating_used = filters.MultipleChoiceFilter(choices=RAG_CHOICES, method="filter_rating_used", label="Rating used")
-    ratings_disagree = BooleanChoiceFilter(method="filter_ratings_disagree", label="Ratings differ")
-
-    def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return filter_in_dashboards(queryset, "commitment__agreement", value)
+    ratings_disagree = BooleanChoiceFilter(method=filter_ratings_disagree, label="Ratings differ")
 
     def filter_rating_used(self, queryset: QuerySet[Any], name: str, value: list[str]) -> QuerySet[Any]:
         return filter_rag_values(queryset.with_rating(), "rating_used_db", value)  # type: ignore[attr-defined]
-
-    def filter_ratings_disagree(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return filter_ratings_disagree(queryset, value)
 
     ordering = OrderingFilter(
         keys={
@@ -252,10 +249,7 @@ class ObligationFilterSet(_TrackedFilterSet):
             "commitment": SortKey(("commitment__ref",), label="Commitment", page_terms=("commitment__ref", "party__name")),
             "party": SortKey(("party__name",), label="Party", page_terms=("party__name", "commitment__ref")),
             "due_date": SortKey(("due_date",), label="Due", page="due"),
-            "status": SortKey(("status",), label="Status"),
-            "rag": SortKey(("rag",), label="RAG", page_terms=(RAG_ORDER,)),
-            "progress": SortKey(("progress",)),
-            "updated_at": SortKey(("updated_at",), label="Updated", page="updated"),
+            **state_sorts("status", "rag", RAG_ORDER, "progress"),
         },
         default=("commitment__ref", "party__name"),
         page_then=("id",),
@@ -278,10 +272,9 @@ class ActionFilterSet(_TrackedFilterSet):
     # Added for the dashboards' drill-downs (issue 6): a pilot's and the default agreements' items.
     pilot = TextFilter(field_name="obligation__commitment__pilot_links__pilot__slug", label="Pilot (slug)", max_length=80, distinct=True)
     at_risk = BooleanChoiceFilter(method=filter_at_risk, label="At risk (waiting on something overdue, not pursued or red)")
-    in_dashboards = BooleanChoiceFilter(method="filter_in_dashboards", label="In the dashboards' default agreements")
-
-    def filter_in_dashboards(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
-        return filter_in_dashboards(queryset, "obligation__commitment__agreement", value)
+    in_dashboards = BooleanChoiceFilter(
+        method=filter_in_dashboards("obligation__commitment__agreement"), label="In the dashboards' default agreements"
+    )
 
     ordering = OrderingFilter(
         keys={
@@ -290,10 +283,7 @@ class ActionFilterSet(_TrackedFilterSet):
             "party": SortKey((), label="Party", page_terms=("obligation__party__name", "due_date"), api=False),
             "due_date": SortKey(("due_date",), label="Due", page="due"),
             "original_due_date": SortKey(("original_due_date",)),
-            "status": SortKey(("status",), label="Status"),
-            "rag": SortKey(("rag",), label="RAG", page_terms=(RAG_ORDER,)),
-            "progress": SortKey(("progress",)),
-            "updated_at": SortKey(("updated_at",), label="Updated", page="updated"),
+            **state_sorts("status", "rag", RAG_ORDER, "progress"),
         },
         default=("due_date", "id"),
         page_then=("id",),
