@@ -25,6 +25,7 @@ transient mark for the few statements that follow them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -189,10 +190,9 @@ def _cutoff(today: dt.date, days: int) -> Any:
     return connection.ops.adapt_datefield_value(today - dt.timedelta(days=days))
 
 
-def _probe(*probes: tuple[Any, str]) -> list[bool]:
-    """Whether each of the querysets of ``probes`` (queryset, the column its partial index is in
-    order of) has a row: one statement. A pass with nothing to do answers from these instead of
-    planning and running its writes (issue 12: the re-run that changes nothing).
+def _probe(*probes: tuple[Any, tuple[str, ...]]) -> tuple[str, tuple[Any, ...]]:
+    """One statement asking whether each of the querysets of ``probes`` (queryset, the columns its
+    partial index is in order of) has a row; :func:`_what_to_do` runs it.
 
     Each is asked as its first row in the index's order, ``(SELECT … ORDER BY col LIMIT 1) IS NOT
     NULL``, not ``EXISTS``: PostgreSQL plans an ``EXISTS`` to stop at its first row, and where its
@@ -204,21 +204,38 @@ def _probe(*probes: tuple[Any, str]) -> list[bool]:
     parts: list[str] = []
     params: list[Any] = []
     for queryset, order in probes:
-        sql, args = queryset.order_by(order).values("pk")[:1].query.sql_with_params()
+        sql, args = queryset.order_by(*order).values("pk")[:1].query.sql_with_params()
         parts.append(f"({sql}) IS NOT NULL")
         params.extend(args)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(parts)}", params)
-        return [bool(value) for value in cursor.fetchone()]
+    return f"SELECT {', '.join(parts)}", tuple(params)
 
 
-def _any_row(table: str, where: list[str], order: str, params: Mapping[str, Any]) -> bool:
-    """:func:`_probe` for raw conditions with named parameters: whether any of the ``where`` arms
-    (alias ``t``) has a row, each arm walked in the order ``order`` of its index."""
-    arms = " OR ".join(f"(SELECT t.id FROM {table} t WHERE {arm} ORDER BY {order} LIMIT 1) IS NOT NULL" for arm in where)
+@functools.lru_cache(maxsize=8)
+def _what_to_do_sql(kind: str, today: dt.date, steps: tuple[tuple[int, int], ...], vendor: str) -> tuple[str, tuple[Any, ...]]:
+    """The statement of :func:`_what_to_do`, compiled once per day (the ORM takes ~3 ms to compile
+    its subqueries, more than they take to run): the items of ``kind`` to clear, one per arm of
+    "not overdue" (each answered by a partial index on flagged items), newly overdue, and behind
+    their step on the ladder, one per step, as the level update spells it."""
+    model = Action if kind == "action" else Obligation
+    to_clear = [model.objects.filter(arm, overdue_since__isnull=False) for arm in not_overdue_arms(today)]
+    newly_overdue = model.objects.filter(overdue_since__isnull=True).filter(overdue_q(today))
+    behind_step = [
+        model.objects.filter(overdue_q(today), escalation_level__in=list(range(step)), overdue_since__lte=today - dt.timedelta(days=days))
+        for step, days in steps
+    ]
+    by_due, by_ladder = ("due_date",), ("escalation_level", "overdue_since")
+    return _probe(*zip(to_clear, [("pk",), by_due, by_due], strict=True), (newly_overdue, by_due), *((qs, by_ladder) for qs in behind_step))
+
+
+def _what_to_do(target: _Target, today: dt.date, steps: list[tuple[int, int]]) -> tuple[list[bool], bool, bool]:
+    """What the pass has to do for ``target`` on ``today``, in one statement: which arms of "not
+    overdue" have items to clear, whether any item is newly overdue, whether any is behind its step."""
+    sql, params = _what_to_do_sql(target.kind, today, tuple(steps), connection.vendor)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {arms}", params)
-        return bool(cursor.fetchone()[0])
+        cursor.execute(sql, params)
+        found = [bool(value) for value in cursor.fetchone()]
+    arms = len(not_overdue_arms(today))
+    return found[:arms], found[arms], any(found[arms + 1 :])
 
 
 def _execute(sql: str, params: Mapping[str, Any]) -> int:
@@ -350,15 +367,12 @@ def flag_overdue_items(*, today: dt.date, now: dt.datetime, steps: list[tuple[in
         p = _params(today=today, now=now, cleared=_CLEARED_MARK, level_zero=level_zero, **_CLOSED_PARAMS)
         before = {step: counts[f"escalated_step_{step}"] for step, _ in steps}
 
-        # What there is to do: items to clear (one per arm of "not overdue", each answered by a
-        # partial index on flagged items) and items newly overdue, in one statement.
+        # What there is to do, in one statement (each arm of "not overdue", newly overdue, behind
+        # on the ladder); the writes that would find nothing are not run.
         model = _model(target)
+        clear_arms, any_newly_overdue, any_behind = _what_to_do(target, today, steps)
         to_clear = [model.objects.filter(arm, overdue_since__isnull=False) for arm in not_overdue_arms(today)]
         newly_overdue = model.objects.filter(overdue_since__isnull=True).filter(overdue_q(today))
-        # Each in the order of the partial index that answers it (flagged and closed, by id;
-        # flagged, by due date; unflagged and open, by due date).
-        orders = ("pk", "due_date", "due_date")
-        *clear_arms, any_newly_overdue = _probe(*zip(to_clear, orders, strict=True), (newly_overdue, "due_date"))
 
         # (b) No longer overdue (closed, re-dated, or due date removed) but still marked: one
         # UPDATE per arm that has any.
@@ -445,13 +459,11 @@ def flag_overdue_items(*, today: dt.date, now: dt.datetime, steps: list[tuple[in
         # (c) The ladder for items flagged on earlier days (and any flagged without a step): one
         # INSERT … SELECT per step. ``escalation_level < step`` skips items already past the step
         # cheaply (this pass's flagged rows are at their day-0 level already). Only when some item
-        # is behind its step (the condition of the level update below), which a pass that
-        # flagged nothing asks first.
+        # was behind its step before this pass flagged any (clearing only takes items off it).
         cutoffs = {f"cutoff_{step}": _cutoff(today, days) for step, days in steps}
         arms = [f"t.escalation_level IN ({_levels_below(step)}) AND t.overdue_since <= %(cutoff_{step})s" for step, _ in steps]
         behind_sql = f"t.overdue_since IS NOT NULL AND {overdue_sql('t')} AND ({' OR '.join(f'({arm})' for arm in arms)})"
-        arm_probes = [f"t.overdue_since IS NOT NULL AND {overdue_sql('t')} AND {arm}" for arm in arms]
-        if not flagged and not _any_row(target.table, arm_probes, "t.escalation_level, t.overdue_since", {**p, **cutoffs}):
+        if not flagged and not any_behind:
             continue
         for step, days in steps:
             behind = f"t.overdue_since IS NOT NULL AND t.overdue_since <= %(cutoff)s AND t.escalation_level IN ({_levels_below(step)}) AND {overdue_sql('t')}"

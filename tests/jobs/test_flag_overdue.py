@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from boards.models import Membership
@@ -262,9 +264,17 @@ def test_a_second_run_the_same_day_changes_nothing_and_queues_nothing(obligation
         # secretariat of steps 2 and 3 of the long-overdue one): one e-mail each.
         assert (first["newly_overdue"], first["cleared"], first["escalated_step_3"], first["messages_queued"]) == (1, 1, 1, 3)
         before = snapshot()
-        second = overdue.flag_overdue()
+        with CaptureQueriesContext(connection) as asked:
+            second = overdue.flag_overdue()
     assert all(value == 0 for value in second.values()), second
     assert snapshot() == before
+    # A pass with nothing to do asks one question per kind of item (obligations, actions) and
+    # writes nothing: no UPDATE, INSERT or DELETE is even planned (issue 12).
+    statements = [q["sql"] for q in asked.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    questions = [sql for sql in statements if "IS NOT NULL" in sql and sql.startswith("SELECT (SELECT")]
+    assert len(questions) == 2
+    assert not [sql for sql in statements if sql.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert len(statements) == 2 + (connection.vendor == "postgresql")  # + the pass's advisory lock
 
 
 # --- the escalation ladder --------------------------------------------------------------------
