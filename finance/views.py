@@ -197,6 +197,8 @@ def stream_list(request: HttpRequest) -> HttpResponse:
         flagged_options=_bool_options("Over-allocated", "Not over-allocated"),
         over_allocated_text=STREAM_OVER_ALLOCATED,
         add_url=form_url("stream-add", _adds_lines(request.user)),
+        noun="funding streams",
+        table_id="streams",
     )
     return render(request, "finance/stream_list.html", context)
 
@@ -249,6 +251,8 @@ def line_list(request: HttpRequest) -> HttpResponse:
         flagged_options=_bool_options("Flagged", "Not flagged"),
         add_url=form_url("line-add", _adds_lines(request.user)),
         import_url=form_url("import", services.roles_of(request.user).writes_anything),
+        noun="funding lines",
+        table_id="lines",
     )
     return render(request, "finance/line_list.html", context)
 
@@ -324,6 +328,8 @@ def budget_list(request: HttpRequest) -> HttpResponse:
     context.update(
         flagged_options=_bool_options("Flagged", "Not flagged"),
         add_url=form_url("budget-add", services.can_keep_budgets(request.user)),
+        noun="capital budgets",
+        table_id="budgets",
     )
     return render(request, "finance/budget_list.html", context)
 
@@ -408,6 +414,8 @@ def disposal_list(request: HttpRequest) -> HttpResponse:
         decided_options=_bool_options("Decided", "No decision yet"),
         add_url=form_url("disposal-add", services.can_keep_disposals(request.user)),
         import_url=form_url("import", services.roles_of(request.user).writes_anything),
+        noun="disposals",
+        heading="Disposals of NHS sites",
     )
     return render(request, "finance/disposal_list.html", context)
 

@@ -118,6 +118,7 @@ def commitment_list(request: HttpRequest) -> HttpResponse:
             "pilot_options": [(p.slug, p.name) for p in Pilot.objects.order_by("name")],
             "theme_options": [(t.slug, t.name) for t in Theme.objects.order_by("order", "name")],
             "kind_options": list(Commitment.Kind.choices),
+            "noun": "commitments",
         }
     )
     return render(request, "commitments/commitment_list.html", context)
@@ -129,6 +130,7 @@ def _tracked_list(  # the shared body of the obligation and action lists
     filterset_class: type[Any],
     queryset: QuerySet[Any],
     template: str,
+    noun: str,
     writable: Callable[[Any, Sequence[Any]], set[int]],
 ) -> HttpResponse:
     if tidy := tidy_query(request):
@@ -140,6 +142,7 @@ def _tracked_list(  # the shared body of the obligation and action lists
             "writable": writable(request.user, list(context["page_obj"].object_list)),
             "party_options": [("", "Any party"), *((p.slug, p.name) for p in Party.objects.obligated().order_by("name"))],
             "theme_options": [("", "Any theme"), *((t.slug, t.name) for t in Theme.objects.order_by("order", "name"))],
+            "noun": noun,
         }
     )
     return render(request, template, context)
@@ -154,6 +157,7 @@ def obligation_list(request: HttpRequest) -> HttpResponse:
         filterset_class=ObligationFilterSet,
         queryset=Obligation.objects.for_list(london_today()),
         template="commitments/obligation_list.html",
+        noun="obligations",
         writable=writable_obligation_ids,
     )
 
@@ -165,6 +169,7 @@ def action_list(request: HttpRequest) -> HttpResponse:
         filterset_class=ActionFilterSet,
         queryset=Action.objects.for_list(london_today()),
         template="commitments/action_list.html",
+        noun="actions",
         writable=writable_action_ids,
     )
 
