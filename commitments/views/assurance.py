@@ -17,8 +17,8 @@ from django.views.decorators.http import require_http_methods
 from ..assurance import assurer_label, can_assure, record_assurance
 from ..forms import AssuranceForm
 from ..models import Commitment, Obligation
-from ..services import InvalidUpdate, NotAllowed, VersionConflict
 from ..templatetags.tracker import possessive
+from .common import post_item_write
 from .lists import commitment_or_404
 
 
@@ -28,30 +28,12 @@ def _assurance_page(request: HttpRequest, *, item: Any, commitment: Commitment, 
     back_url = reverse("commitments:detail", args=[commitment.ref])
     conflict = None
     if request.method == "POST":
-        form = AssuranceForm(request.POST)
-        if form.is_valid():
-            try:
-                record_assurance(
-                    item,
-                    by=request.user,
-                    version=form.cleaned_data["version"],
-                    rag=form.cleaned_data["rag"],
-                    reason=form.cleaned_data["reason"],
-                )
-            except NotAllowed:
-                raise PermissionDenied("You may not give this assurance rating.") from None
-            except VersionConflict as exc:
-                conflict = {"seen": form.cleaned_data["version"], "current": exc.current.version}
-                data = request.POST.copy()
-                data["version"] = str(exc.current.version)
-                item.refresh_from_db()
-                form = AssuranceForm(data)
-                form.is_valid()
-            except InvalidUpdate as exc:
-                form.add_service_errors(exc.errors or {"__all__": [exc.message]})
-            else:
-                messages.success(request, f"The assurance rating of {what} has been saved.")
-                return redirect(f"{back_url}#ratings")
+        form, conflict, saved = post_item_write(
+            request, item, AssuranceForm, record_assurance, fields=("rag", "reason"), refusal="You may not give this assurance rating."
+        )
+        if saved:
+            messages.success(request, f"The assurance rating of {what} has been saved.")
+            return redirect(f"{back_url}#ratings")
     else:
         form = AssuranceForm(initial={"version": item.version, "rag": item.assurance_rag})
     return render(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -16,6 +17,7 @@ from boards.accounts import roles_of
 from boards.models import Board
 
 from ..models import Action, Obligation, Status
+from ..services import InvalidUpdate, NotAllowed, VersionConflict
 
 PAGE_SIZE = 50
 
@@ -144,3 +146,40 @@ def filtered_list(request: HttpRequest, filterset: Any, *, default_sort: str) ->
         "overdue_options": OVERDUE_OPTIONS,
         "ratings_disagree_options": RATINGS_DISAGREE_OPTIONS,
     }
+
+
+def post_item_write(
+    request: HttpRequest,
+    item: Any,
+    form_class: type[Any],
+    write: Any,
+    *,
+    fields: Sequence[str],
+    form_kwargs: dict[str, Any] | None = None,
+    refusal: str | None = None,
+) -> tuple[Any, dict[str, int] | None, bool]:
+    """The posted form of a write of one fact about ``item`` (its assurance rating, lead board or
+    owner) through the service ``write`` (given the version seen and the form's ``fields``):
+    (form, conflict, saved). A refusal is a 403 (``refusal``, else the service's message); a field
+    error goes back on the form; when someone saved the item after the page was opened, ``item`` is
+    read again and the form shown again at its version, with ``conflict`` {seen, current}."""
+    form_kwargs = form_kwargs or {}
+    form = form_class(request.POST, **form_kwargs)
+    if form.is_valid():
+        try:
+            write(item, by=request.user, version=form.cleaned_data["version"], **{name: form.cleaned_data[name] for name in fields})
+        except NotAllowed as exc:
+            raise PermissionDenied(refusal or exc.message) from None
+        except VersionConflict as exc:
+            data = request.POST.copy()
+            data["version"] = str(exc.current.version)
+            item.refresh_from_db()
+            conflict = {"seen": form.cleaned_data["version"], "current": exc.current.version}
+            form = form_class(data, **form_kwargs)
+            form.is_valid()
+            return form, conflict, False
+        except InvalidUpdate as exc:
+            form.add_service_errors(exc.errors or {"__all__": [exc.message]})
+        else:
+            return form, None, True
+    return form, None, False

@@ -37,9 +37,8 @@ from ..ownership import (
     unowned_q,
     worklist_commitments_q,
 )
-from ..services import InvalidUpdate, NotAllowed, VersionConflict
 from ..templatetags.tracker import possessive
-from .common import PAGE_SIZE, tidy_query
+from .common import PAGE_SIZE, post_item_write, tidy_query
 from .lists import commitment_or_404
 
 KIND_LABELS = {
@@ -272,31 +271,12 @@ def _assignment_page(
     back_url = _back(request, default_back)
     conflict = None
     if request.method == "POST":
-        form = form_class(request.POST, **form_kwargs)
-        if form.is_valid():
-            try:
-                write(
-                    item,
-                    by=request.user,
-                    version=form.cleaned_data["version"],
-                    reason=form.cleaned_data["reason"],
-                    **{field: form.cleaned_data[field]},
-                )
-            except NotAllowed as exc:
-                raise PermissionDenied(exc.message) from None
-            except VersionConflict as exc:
-                conflict = {"seen": form.cleaned_data["version"], "current": exc.current.version}
-                data = request.POST.copy()
-                data["version"] = str(exc.current.version)
-                item.refresh_from_db()
-                current = _current_text(item)
-                form = form_class(data, **form_kwargs)
-                form.is_valid()
-            except InvalidUpdate as exc:
-                form.add_service_errors(exc.errors or {"__all__": [exc.message]})
-            else:
-                messages.success(request, f"{what} has been assigned: {_current_text(item)}.")
-                return redirect(back_url)
+        form, conflict, saved = post_item_write(request, item, form_class, write, fields=("reason", field), form_kwargs=form_kwargs)
+        if saved:
+            messages.success(request, f"{what} has been assigned: {_current_text(item)}.")
+            return redirect(back_url)
+        if conflict:
+            current = _current_text(item)
     else:
         form = form_class(initial={"version": item.version, **initial}, **form_kwargs)
     return render(
