@@ -157,7 +157,11 @@ def _waiting_sql(dependent: str, on: dt.date, vendor: str) -> tuple[str, tuple[A
     time. It is self-contained (no outer reference), so the same text serves every query."""
     from .models import Dependency
 
-    waiting = Dependency.objects.filter(**{f"{dependent}__isnull": False}).filter(prerequisite_in_trouble_q(on)).values(dependent)
+    # No ORDER BY (as Django writes an ``__in`` subquery): with one, PostgreSQL cannot flatten the
+    # subquery into a semi-join, and may scan it again, with its prerequisites, for every row.
+    waiting = (
+        Dependency.objects.filter(**{f"{dependent}__isnull": False}).filter(prerequisite_in_trouble_q(on)).order_by().values(dependent)
+    )
     sql, params = waiting.query.sql_with_params()
     return sql, tuple(params)
 
