@@ -210,6 +210,14 @@ def _probe(*probes: tuple[Any, tuple[str, ...]]) -> tuple[str, tuple[Any, ...]]:
     return f"SELECT {', '.join(parts)}", tuple(params)
 
 
+def _pass_rows(model: type[Action] | type[Obligation], today: dt.date) -> tuple[list[Any], Any]:
+    """The items of ``model`` the pass changes on ``today``: flagged but no longer overdue, one
+    queryset per arm of "not overdue" (each answered by a partial index on flagged items), and
+    newly overdue."""
+    to_clear = [model.objects.filter(arm, overdue_since__isnull=False) for arm in not_overdue_arms(today)]
+    return to_clear, model.objects.filter(overdue_since__isnull=True).filter(overdue_q(today))
+
+
 @functools.lru_cache(maxsize=8)
 def _what_to_do_sql(kind: str, today: dt.date, steps: tuple[tuple[int, int], ...], vendor: str) -> tuple[str, tuple[Any, ...]]:
     """The statement of :func:`_what_to_do`, compiled once per day (the ORM takes ~3 ms to compile
@@ -217,8 +225,7 @@ def _what_to_do_sql(kind: str, today: dt.date, steps: tuple[tuple[int, int], ...
     "not overdue" (each answered by a partial index on flagged items), newly overdue, and behind
     their step on the ladder, one per step, as the level update spells it."""
     model = Action if kind == "action" else Obligation
-    to_clear = [model.objects.filter(arm, overdue_since__isnull=False) for arm in not_overdue_arms(today)]
-    newly_overdue = model.objects.filter(overdue_since__isnull=True).filter(overdue_q(today))
+    to_clear, newly_overdue = _pass_rows(model, today)
     behind_step = [
         model.objects.filter(overdue_q(today), escalation_level__in=list(range(step)), overdue_since__lte=today - dt.timedelta(days=days))
         for step, days in steps
@@ -369,10 +376,8 @@ def flag_overdue_items(*, today: dt.date, now: dt.datetime, steps: list[tuple[in
 
         # What there is to do, in one statement (each arm of "not overdue", newly overdue, behind
         # on the ladder); the writes that would find nothing are not run.
-        model = _model(target)
         clear_arms, any_newly_overdue, any_behind = _what_to_do(target, today, steps)
-        to_clear = [model.objects.filter(arm, overdue_since__isnull=False) for arm in not_overdue_arms(today)]
-        newly_overdue = model.objects.filter(overdue_since__isnull=True).filter(overdue_q(today))
+        to_clear, newly_overdue = _pass_rows(_model(target), today)
 
         # (b) No longer overdue (closed, re-dated, or due date removed) but still marked: one
         # UPDATE per arm that has any.

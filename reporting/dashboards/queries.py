@@ -66,7 +66,7 @@ from .tables import (
     summary_table,
 )
 from .trends import trends
-from .windows import count_windows, london_windows, rating_counts
+from .windows import count_live, london_windows, rating_counts
 
 # --- building a dashboard ---------------------------------------------------------------------
 
@@ -230,7 +230,7 @@ class Dashboard:
         live = {"obligations": self.scope.obligations(), "actions": self.scope.actions()}
         if self.scope.kind == "all":
             return london_windows(self.scope, self.on, live)
-        return {key: count_windows(qs, self.on, ratings=key == "obligations") for key, qs in live.items()}
+        return count_live(live, self.on)
 
     @property
     def disagreeing(self) -> int:

@@ -80,6 +80,11 @@ def count_windows(qs: QuerySet[Any], on: dt.date, *, ratings: bool = False) -> d
     return qs.aggregate(**window_aggregates(on, ratings=ratings))
 
 
+def count_live(live: dict[str, QuerySet[Any]], on: dt.date) -> dict[str, dict[str, int]]:
+    """The figures of each kind's rows ``live`` (obligations with their ratings): one query each."""
+    return {key: count_windows(qs, on, ratings=key == "obligations") for key, qs in live.items()}
+
+
 def write_window_counts(snapshot: Snapshot, day: dt.date) -> int:
     """Count the snapshot's own state rows by agreement into :class:`WindowCounts` (in the
     snapshot's transaction): one grouped query per kind. Returns the rows written."""
@@ -106,7 +111,7 @@ def london_windows(scope: Scope, on: dt.date, live: dict[str, QuerySet[Any]]) ->
     )
     changed = changed_since(base[0][1], [resource for resource, _ in KINDS.values()], DELTA_LIMIT) if base else None
     if changed is None:
-        return {key: count_windows(qs, on, ratings=key == "obligations") for key, qs in live.items()}
+        return count_live(live, on)
     snapshot_id = base[0][0]
     figures: dict[str, dict[str, int]] = {}
     for key, (resource, model) in KINDS.items():
