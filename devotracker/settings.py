@@ -190,6 +190,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    # A cap on any one statement (seconds; 0, the default, is none): a query that runs away ends
+    # with an error naming it instead of holding a connection and its locks. The test command sets
+    # it, so that a runaway query fails its test rather than stalling the run.
+    if statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT", 0):
+        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={statement_timeout * 1000}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Content security policy (django-csp) ---------------------------------------------------

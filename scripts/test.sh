@@ -205,6 +205,9 @@ as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$TMP_ROOT/pg/postgres.log" -o "-p $PG_P
   -c "CREATE ROLE devotracker LOGIN CREATEDB PASSWORD '$PG_PASSWORD'" \
   -c "CREATE DATABASE devotracker OWNER devotracker" >/dev/null || die "could not create the devotracker role and database"
 export DATABASE_URL="postgres://devotracker:$PG_PASSWORD@127.0.0.1:$PG_PORT/devotracker"
+# No statement of a test may run for more than five minutes: a runaway query fails its test with
+# an error naming it, rather than stalling the run (each test has a time limit too: pyproject.toml).
+export DATABASE_STATEMENT_TIMEOUT="${DATABASE_STATEMENT_TIMEOUT:-300}"
 
 REDIS_PIDFILE="$TMP_ROOT/redis/redis.pid"
 log "starting a throwaway Redis ($(redis-server --version | grep -o 'v=[0-9.]*' | cut -c3-)) on 127.0.0.1:$REDIS_PORT"

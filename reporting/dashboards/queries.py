@@ -20,11 +20,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from functools import cached_property
 from typing import Any, ClassVar
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from boards.models import Board, Party
 from commitments.lifecycle import CLOSED_STATUSES, overdue_case

@@ -70,6 +70,28 @@ def test_database_and_broker_urls_are_honoured(tmp_path):
     assert result.stdout.split()[:2] == ["django.db.backends.postgresql", "redis"]
 
 
+STATEMENT = (
+    "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='devotracker.settings'; django.setup();"
+    " from django.db import connection, utils\n"
+    "with connection.cursor() as c:\n"
+    "    c.execute('SHOW statement_timeout'); print(c.fetchone()[0])\n"
+    "    try:\n"
+    "        c.execute('SELECT pg_sleep(3)'); print('finished')\n"
+    "    except utils.OperationalError as e:\n"
+    "        print('cancelled:', e)\n"
+)
+
+
+@pytest.mark.postgresql(reason="the statement timeout is PostgreSQL's")
+@pytest.mark.parametrize(
+    ("value", "shown", "outcome"), [("1", "1s", "cancelled: canceling statement due to statement timeout"), ("", "0", "finished")]
+)
+def test_a_statement_timeout_cancels_a_runaway_statement_with_an_error(tmp_path, value, shown, outcome):
+    result = run_python(STATEMENT, DATABASE_URL=os.environ["DATABASE_URL"], DATABASE_STATEMENT_TIMEOUT=value, VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:2] == [shown, outcome]
+
+
 def test_production_requires_a_secret_key(tmp_path):
     result = run_python(SHOW, PRODUCTION="true", ALLOWED_HOSTS="x.example", VAR_DIR=str(tmp_path))
     assert result.returncode != 0 and "SECRET_KEY" in result.stderr
