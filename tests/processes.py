@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -38,3 +41,20 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+def run_bounded(args: Sequence[str], *, timeout: float, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run(args, capture_output=True, text=True)`` in a session of its own that is
+    killed whole after ``timeout`` seconds. ``subprocess.run``'s own timeout kills only the child:
+    a grandchild still holding the output pipes would keep it waiting for their end, without limit."""
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **kwargs) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            stdout, stderr = process.communicate()
+            raise AssertionError(
+                f"{' '.join(args)} did not finish within {timeout} s\n--- stdout\n{stdout}\n--- stderr\n{stderr}"
+            ) from None
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)

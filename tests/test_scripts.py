@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .processes import free_port, interruptible_children, port_is_free
+from .processes import free_port, interruptible_children, port_is_free, run_bounded
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = [ROOT / "scripts" / "run.sh", ROOT / "scripts" / "test.sh", ROOT / "scripts" / "lib.sh", ROOT / ".ci" / "run"]
@@ -78,15 +78,7 @@ def test_run_refuses_a_port_that_is_taken() -> None:
         listener.listen()
         port = listener.getsockname()[1]
         started = time.monotonic()
-        result = subprocess.run(
-            ["bash", "scripts/run.sh"],
-            cwd=ROOT,
-            env={**os.environ, "PORT": str(port)},
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
+        result = run_bounded(["bash", "scripts/run.sh"], cwd=ROOT, env={**os.environ, "PORT": str(port)}, timeout=30)
     assert result.returncode != 0
     assert time.monotonic() - started < 5, "fails at once, before installing anything"
     assert f"port {port}" in result.stderr and "already in use" in result.stderr
@@ -94,9 +86,7 @@ def test_run_refuses_a_port_that_is_taken() -> None:
 
 
 def test_run_refuses_a_port_that_is_not_a_number() -> None:
-    result = subprocess.run(
-        ["bash", "scripts/run.sh"], cwd=ROOT, env={**os.environ, "PORT": "eighty"}, capture_output=True, text=True, timeout=30, check=False
-    )
+    result = run_bounded(["bash", "scripts/run.sh"], cwd=ROOT, env={**os.environ, "PORT": "eighty"}, timeout=30)
     assert result.returncode != 0
     assert "PORT" in result.stderr
 
@@ -104,17 +94,12 @@ def test_run_refuses_a_port_that_is_not_a_number() -> None:
 @pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("runuser"), reason="needs root to run the script as an unprivileged user")
 def test_test_command_without_root_stops_at_once_naming_what_is_missing() -> None:
     as_nobody = ["runuser", "-u", "nobody", "--"]
-    if subprocess.run([*as_nobody, "test", "-r", str(ROOT / "scripts" / "test.sh")], check=False).returncode != 0:
+    if run_bounded([*as_nobody, "test", "-r", str(ROOT / "scripts" / "test.sh")], timeout=30).returncode != 0:
         pytest.skip("the checkout is not readable by the unprivileged user")
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "CHROMIUM": "/nonexistent/chromium"}
     started = time.monotonic()
-    result = subprocess.run(
-        [*as_nobody, "env", "-i", *(f"{k}={v}" for k, v in env.items()), "bash", str(ROOT / "scripts" / "test.sh")],
-        cwd="/tmp",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    result = run_bounded(
+        [*as_nobody, "env", "-i", *(f"{k}={v}" for k, v in env.items()), "bash", str(ROOT / "scripts" / "test.sh")], cwd="/tmp", timeout=60
     )
     assert result.returncode != 0
     assert time.monotonic() - started < 30
