@@ -5,6 +5,11 @@ as ``python -m bench.measure NAME``, each in its own process so that its peak me
   rolled back, so it can be repeated), with its Python peak memory (tracemalloc) and the process's
   peak RSS; ``--keep`` runs it for real instead, then the re-run on the same day and the daily
   passes of the following days.
+- ``overdue-floor``: the least any overdue pass must write for ``--items`` newly overdue actions,
+  as bare set-based statements with nothing to decide (PostgreSQL; rolled back, so it can be
+  repeated): each item's overdue record (the pass's one UPDATE), its step-1 escalation row (DESIGN
+  §10: the owner is told on day 0), its change-log row (the partners' feed and webhooks), and the
+  escalation rows' foreign-key checks that COMMIT would run. A pass cannot be faster than this sum.
 - ``report``: building the Leaders' Committee report (HTML, then PDF) for the latest Leaders'
   Committee meeting.
 """
@@ -98,6 +103,52 @@ def overdue(today: dt.date, keep: bool, daily_days: int, reruns: int) -> dict[st
     return out
 
 
+def overdue_floor(items: int, repeats: int) -> dict[str, Any]:
+    """Time the bare writes of ``items`` newly overdue actions; see the module docstring."""
+    from django.db import connection, transaction
+
+    from commitments.models import Action, Change, Escalation, Obligation
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("overdue-floor measures PostgreSQL")
+    action, obligation, escalation, change = (m._meta.db_table for m in (Action, Obligation, Escalation, Change))
+    statements = {
+        "overdue_record": f"UPDATE {action} a SET overdue_since = %(today)s, escalation_level = 1 FROM floor_pick p WHERE a.id = p.id",
+        "escalation_rows": f"""INSERT INTO {escalation} (target_type, obligation_id, action_id, commitment_id, step, overdue_since,
+                created_at, board_id, notified, fell_to_default_board)
+            SELECT 'action', p.obligation_id, p.id, p.commitment_id, 1, %(today)s, now(), NULL, '[]', false FROM floor_pick p
+            ON CONFLICT DO NOTHING""",
+        "change_rows": f"""INSERT INTO {change} (resource, key, object_id, op, version, at, event)
+            SELECT 'actions', CAST(p.id AS TEXT), p.id, 'update', p.version, now(), 'overdue' FROM floor_pick p""",
+        "foreign_key_checks": "SET CONSTRAINTS ALL IMMEDIATE",
+    }
+    runs: list[dict[str, float]] = []
+    for _ in range(repeats):
+        run: dict[str, float] = {}
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(
+                    f"""CREATE TEMP TABLE floor_pick ON COMMIT DROP AS
+                        SELECT a.id, a.obligation_id, o.commitment_id, a.version FROM {action} a JOIN {obligation} o ON o.id = a.obligation_id
+                        WHERE a.overdue_since IS NULL ORDER BY a.id LIMIT %s""",
+                    [items],
+                )
+                for name, sql in statements.items():
+                    started = time.perf_counter()
+                    cursor.execute(sql, {"today": dt.date.today()})
+                    run[name] = time.perf_counter() - started
+                raise _Rollback
+        except _Rollback:
+            pass
+        run["total"] = sum(run.values())
+        runs.append(run)
+    return {
+        "items": items,
+        "runs": runs,
+        "median": {name: statistics.median(r[name] for r in runs) for name in runs[0]},
+    }
+
+
 def _pdf_pages(pdf: bytes) -> int | None:
     """The page count of a PDF by poppler's pdfinfo (None when it is not installed)."""
     import re
@@ -156,12 +207,17 @@ def main(argv: list[str]) -> None:
     p_over.add_argument("--keep", action="store_true")
     p_over.add_argument("--daily-days", type=int, default=5)
     p_over.add_argument("--reruns", type=int, default=5)
+    p_floor = sub.add_parser("overdue-floor")
+    p_floor.add_argument("--items", type=int, default=1025)
+    p_floor.add_argument("--repeats", type=int, default=5)
     p_rep = sub.add_parser("report")
     p_rep.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args(argv)
     _setup()
     if args.what == "overdue":
         result = overdue(args.today, args.keep, args.daily_days, args.reruns)
+    elif args.what == "overdue-floor":
+        result = overdue_floor(args.items, args.repeats)
     else:
         result = report(args.repeats)
     json.dump(result, sys.stdout, default=str)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from devotracker.filters import AwareDateTimeFilter, BooleanFieldFilter, DateFilter, OrderingFilter, SortKey, TextFilter
+from devotracker.filters import AwareDateTimeFilter, BooleanFieldFilter, DateFilter, FilterSet, OrderingFilter, SortKey, TextFilter
 
 from .models import Board, Meeting, Party
 
 
-class PartyFilterSet(filters.FilterSet):
+class PartyFilterSet(FilterSet):
     q = TextFilter(field_name="name", lookup_expr="icontains", label="Name contains", max_length=200)
     type = filters.MultipleChoiceFilter(choices=Party.Type.choices, label="Type")
     collective = BooleanFieldFilter(field_name="collective", label="Collective")
@@ -25,7 +25,7 @@ class PartyFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class BoardFilterSet(filters.FilterSet):
+class BoardFilterSet(FilterSet):
     kind = filters.MultipleChoiceFilter(choices=Board.Kind.choices, label="Kind")
     is_mou_board = BooleanFieldFilter(field_name="is_mou_board", label="One of the MoU's boards")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
@@ -40,7 +40,7 @@ class BoardFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class MeetingFilterSet(filters.FilterSet):
+class MeetingFilterSet(FilterSet):
     board = TextFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)", max_length=16)
     date_before = DateFilter(field_name="date", lookup_expr="lt", label="Before")
     date_after = DateFilter(field_name="date", lookup_expr="gt", label="After")

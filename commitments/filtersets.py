@@ -22,6 +22,7 @@ from devotracker.filters import (
     BooleanFieldFilter,
     ChoiceFilter,
     DateFilter,
+    FilterSet,
     IdFilter,
     OrderingFilter,
     SlugMultipleChoiceFilter,
@@ -140,7 +141,7 @@ def state_sorts(status: str, rag: str, rag_order: Any, progress: str) -> dict[st
     }
 
 
-class CommitmentFilterSet(filters.FilterSet):
+class CommitmentFilterSet(FilterSet):
     q = TextFilter(method="search", label="Search", max_length=200)
     theme = SlugMultipleChoiceFilter(field_name="theme__slug", to_field_name="slug", queryset=Theme.objects.all(), label="Theme")
     board = TextFilter(method="filter_board", label="Lead board (code)", max_length=16)
@@ -211,7 +212,7 @@ class CommitmentFilterSet(filters.FilterSet):
         return filter_rag_values(queryset, "rating_used_db", value)
 
 
-class _TrackedFilterSet(filters.FilterSet):
+class _TrackedFilterSet(FilterSet):
     """Filters shared by obligations and actions."""
 
     status = filters.MultipleChoiceFilter(choices=Status.choices, label="Status")
@@ -294,7 +295,7 @@ class ActionFilterSet(_TrackedFilterSet):
         fields: list[str] = []
 
 
-class StatusUpdateFilterSet(filters.FilterSet):
+class StatusUpdateFilterSet(FilterSet):
     target_type = ChoiceFilter(choices=StatusUpdate.TargetType.choices, label="Target type")
     commitment = TextFilter(field_name="commitment__ref", lookup_expr="iexact", label="Commitment (ref)", max_length=12)
     party = TextFilter(field_name="party__slug", label="Party (slug)", max_length=80)
@@ -316,7 +317,7 @@ class StatusUpdateFilterSet(filters.FilterSet):
 # --- reference data (added for the partner API, issue 4: ``updated_since`` on every list) -------
 
 
-class AgreementFilterSet(filters.FilterSet):
+class AgreementFilterSet(FilterSet):
     kind = filters.MultipleChoiceFilter(choices=Agreement.Kind.choices, label="Kind")
     in_dashboards = BooleanFieldFilter(field_name="in_dashboards_by_default", label="In the dashboards' default agreements")
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
@@ -330,7 +331,7 @@ class AgreementFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class ThemeFilterSet(filters.FilterSet):
+class ThemeFilterSet(FilterSet):
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")
 
     ordering = OrderingFilter(
@@ -343,7 +344,7 @@ class ThemeFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class DependencyFilterSet(filters.FilterSet):
+class DependencyFilterSet(FilterSet):
     """``/api/v1/dependencies/`` (issue 15): by the item that waits (``commitment`` ref or
     ``action`` id), by what it waits on (``prerequisite_commitment`` / ``prerequisite_action``),
     by ``basis``, or by a commitment at either end (``involving``)."""
@@ -373,7 +374,7 @@ class DependencyFilterSet(filters.FilterSet):
         return queryset.filter(Q(commitment__ref__iexact=ref) | Q(prerequisite_commitment__ref__iexact=ref))
 
 
-class ReportFilterSet(filters.FilterSet):
+class ReportFilterSet(FilterSet):
     meeting = IdFilter(field_name="meeting_id", label="Meeting (id)")
     kind = filters.MultipleChoiceFilter(choices=Report.Kind.choices, label="Kind")
     state = filters.MultipleChoiceFilter(choices=Report.State.choices, label="State")
@@ -394,7 +395,7 @@ class ReportFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class PendingUpdateFilterSet(filters.FilterSet):
+class PendingUpdateFilterSet(FilterSet):
     """Updates awaiting approval (issue 15), for those who may see them."""
 
     state = filters.MultipleChoiceFilter(choices=PendingUpdate.State.choices, label="State")

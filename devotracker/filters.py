@@ -26,6 +26,22 @@ BOOL_CHOICES = [("true", "Yes"), ("false", "No")]
 MAX_ID = 2**63 - 1
 
 
+class FilterSet(filters.FilterSet):
+    """Every app's FilterSet: django-filter's, with its form class built once per FilterSet class.
+
+    django-filter builds the form class again for every request: a form field for each filter, then
+    a new class, then the form's own copy of its fields. Nothing in the fields depends on the
+    request (the filters' querysets are declared on the class), so the class is built on first use
+    and kept; each form still gets its own copy of the fields, as every Django form does."""
+
+    def get_form_class(self) -> type[forms.Form]:
+        form_class: type[forms.Form] | None = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class  # per class (read from its own __dict__), not inherited
+        return form_class
+
+
 class GivenMeansFilledMixin:
     """A form field for a filter that, when its parameter is given, must have a value.
 

@@ -17,6 +17,7 @@ from devotracker.filters import (
     BooleanChoiceFilter,
     BooleanFieldFilter,
     ChoiceFilter,
+    FilterSet,
     GivenMeansFilledMixin,
     OrderingFilter,
     SortKey,
@@ -69,7 +70,7 @@ def _flagged(rule: Any) -> Any:
     return method
 
 
-class FundingStreamFilterSet(filters.FilterSet):
+class FundingStreamFilterSet(FilterSet):
     kind = filters.MultipleChoiceFilter(choices=FundingStream.Kind.choices, label="Kind")
     commitment = TextFilter(
         field_name="commitments__ref", lookup_expr="iexact", label="Funds commitment (ref)", max_length=12, distinct=True
@@ -99,7 +100,7 @@ class FundingStreamFilterSet(filters.FilterSet):
         return _flagged(stream_over_allocated_q)(queryset if annotated else with_line_totals(queryset), name, value)
 
 
-class FundingLineFilterSet(filters.FilterSet):
+class FundingLineFilterSet(FilterSet):
     stream = TextFilter(field_name="stream__slug", label="Stream (slug)", max_length=80)
     party = TextFilter(field_name="party__slug", label="Party (slug)", max_length=80)
     pilot = TextFilter(field_name="pilot__slug", label="Pilot (slug)", max_length=80)
@@ -137,7 +138,7 @@ class FundingLineFilterSet(filters.FilterSet):
         return queryset.filter(sub_region__isnull=value == "true")
 
 
-class CapitalBudgetFilterSet(filters.FilterSet):
+class CapitalBudgetFilterSet(FilterSet):
     year = YearFilter(field_name="financial_year")
     flagged = BooleanChoiceFilter(method="filter_flagged", label="Profile does not add up (flagged)")
     is_demo = BooleanFieldFilter(field_name="is_demo", label="Demo data")
@@ -163,7 +164,7 @@ class CapitalBudgetFilterSet(filters.FilterSet):
         return _flagged(budget_flagged_q)(queryset if annotated else with_profile(queryset), name, value)
 
 
-class DisposalFilterSet(filters.FilterSet):
+class DisposalFilterSet(FilterSet):
     status = filters.MultipleChoiceFilter(choices=Disposal.Status.choices, label="Status")
     sub_region = TextFilter(field_name="sub_region__slug", label="Sub-region (slug)", max_length=80)
     borough = TextFilter(field_name="borough__slug", label="Borough (slug)", max_length=80)

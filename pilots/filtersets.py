@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import django_filters as filters
 
-from devotracker.filters import AwareDateTimeFilter, OrderingFilter, SortKey, TextFilter
+from devotracker.filters import AwareDateTimeFilter, FilterSet, OrderingFilter, SortKey, TextFilter
 
 from .models import Borough, Pilot
 
 
-class PilotFilterSet(filters.FilterSet):
+class PilotFilterSet(FilterSet):
     focus = filters.MultipleChoiceFilter(choices=Pilot.Focus.choices, label="Focus")
     status = filters.MultipleChoiceFilter(choices=Pilot.Status.choices, label="Status")
     borough = TextFilter(field_name="boroughs__slug", label="Member borough (slug)", max_length=80, distinct=True)
@@ -24,7 +24,7 @@ class PilotFilterSet(filters.FilterSet):
         fields: list[str] = []
 
 
-class BoroughFilterSet(filters.FilterSet):
+class BoroughFilterSet(FilterSet):
     pilot = TextFilter(field_name="pilots__slug", label="Pilot (slug)", max_length=80, distinct=True)
     sub_region = TextFilter(field_name="sub_region__slug", label="Sub-region (slug)", max_length=80)
     updated_since = AwareDateTimeFilter(field_name="updated_at", lookup_expr="gte", label="Updated since")

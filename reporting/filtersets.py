@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from boards.models import Board, Party
 from commitments.api.serializers import RAG_CHOICES as SERIALIZER_RAG_CHOICES
 from commitments.models import Commitment, Status, Theme
-from devotracker.filters import BooleanChoiceFilter, DateFilter, OrderingFilter, SortKey, TextFilter
+from devotracker.filters import BooleanChoiceFilter, DateFilter, FilterSet, OrderingFilter, SortKey, TextFilter
 
 from .models import ActionState, CommitmentState, ObligationState, ReportingPeriod
 
@@ -18,7 +18,7 @@ from .models import ActionState, CommitmentState, ObligationState, ReportingPeri
 RAG_CHOICES = [(value, label) for value, label in SERIALIZER_RAG_CHOICES if value]
 
 
-class PeriodFilterSet(filters.FilterSet):
+class PeriodFilterSet(FilterSet):
     board = TextFilter(field_name="board__code", lookup_expr="iexact", label="Board (code)", max_length=16)
     state = filters.MultipleChoiceFilter(choices=ReportingPeriod.State.choices, label="State")
     ends_after = DateFilter(field_name="ends_on", lookup_expr="gt", label="Ends after")
@@ -44,7 +44,7 @@ def _ids(model: Any, **lookup: Any) -> QuerySet[Any]:
     return model.objects.filter(**lookup).values("pk")
 
 
-class _StateFilterSet(filters.FilterSet):
+class _StateFilterSet(FilterSet):
     status = filters.MultipleChoiceFilter(choices=Status.choices, label="Status")
     rag = filters.MultipleChoiceFilter(choices=RAG_CHOICES, label="RAG")
     overdue = BooleanChoiceFilter(method="filter_overdue", label="Overdue (on the snapshot's day)")

@@ -110,6 +110,10 @@ def _utc(value: dt.datetime) -> str:
     return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
+# DRF's BigIntegerField (a model's big integer, such as an id), which its type stubs do not know.
+_BIG_INTEGER: type[serializers.Field] | None = getattr(serializers, "BigIntegerField", None)
+
+
 def _converter(field: serializers.Field) -> Callable[[Any], Any] | None:
     """The conversion of a non-null value, or None when the value is used as it is."""
     kind = type(field)
@@ -123,6 +127,8 @@ def _converter(field: serializers.Field) -> Callable[[Any], Any] | None:
         return None  # a stored choice is its own key
     if kind is serializers.IntegerField:
         return int
+    if kind is _BIG_INTEGER and not getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING):
+        return int  # a big integer (an id) as a number, unless it is to be a string
     if kind is serializers.BooleanField:
         return bool
     if kind is serializers.DateField and iso:
