@@ -22,6 +22,8 @@ from typing import Any
 from django.core.management import call_command
 from django.db import connection, transaction
 
+from devotracker.db import refresh_planner_statistics
+
 SCALES = {
     "large": {
         "commitments": 100_000,
@@ -253,7 +255,7 @@ def generate_large(scale: str = "large", seed: float = 0.42) -> list[Step]:
                 """
             ),
         )
-    _timed(steps, "analyze", lambda: _exec("ANALYZE") or 0)
+    _timed(steps, "analyze", lambda: refresh_planner_statistics() or 0)
     return steps
 
 

@@ -21,6 +21,8 @@ from typing import Any
 from django.apps import apps
 from django.db import connection, connections
 
+from devotracker.db import refresh_planner_statistics
+
 
 class BackupError(Exception):
     pass
@@ -84,6 +86,7 @@ def restore(path: Path) -> None:
             ],
             env,
         )
+        refresh_planner_statistics()  # pg_restore brings back no statistics
     elif connection.vendor == "sqlite":
         source = sqlite3.connect(path)
         target = sqlite3.connect(settings_dict["NAME"])

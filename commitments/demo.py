@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from boards.models import Board, Meeting, Membership, Party, Profile
+from devotracker.db import refresh_planner_statistics
 
 from . import changes
 from .lifecycle import is_overdue
@@ -249,6 +250,7 @@ def load_demo(*, today: dt.date | None = None, seed: int = 2017) -> dict[str, in
     changes.record_bulk(Obligation, [o.pk for o in obligations])
     changes.record_bulk(Action, [a.pk for a in actions], op=Change.Op.CREATE)
     changes.record_bulk(StatusUpdate, [u.pk for u in updates], op=Change.Op.CREATE)
+    refresh_planner_statistics()
     return {"obligations": len(obligations), "actions": len(actions), "status_updates": len(updates), "meetings": meetings}
 
 

@@ -30,6 +30,7 @@ import yaml
 from django.db import models, transaction
 
 from boards.models import Basis, Board, Meeting, Party
+from devotracker.db import refresh_planner_statistics
 from pilots.models import Borough, Pilot, SubRegion
 
 from . import changes
@@ -1007,4 +1008,7 @@ def load_mou(inventory_path: Path = INVENTORY, clauses_path: Path = CLAUSES, dep
     with transaction.atomic():
         loader = _Loader()
         loader.dependencies = dependencies
-        return loader.load(inventory, clauses)
+        report = loader.load(inventory, clauses)
+        if report.changed:
+            refresh_planner_statistics()
+    return report
