@@ -107,6 +107,7 @@ def overdue_floor(items: int, repeats: int) -> dict[str, Any]:
     """Time the bare writes of ``items`` newly overdue actions; see the module docstring."""
     from django.db import connection, transaction
 
+    from commitments.lifecycle import london_today
     from commitments.models import Action, Change, Escalation, Obligation
 
     if connection.vendor != "postgresql":
@@ -135,7 +136,7 @@ def overdue_floor(items: int, repeats: int) -> dict[str, Any]:
                 )
                 for name, sql in statements.items():
                     started = time.perf_counter()
-                    cursor.execute(sql, {"today": dt.date.today()})
+                    cursor.execute(sql, {"today": london_today()})
                     run[name] = time.perf_counter() - started
                 raise _Rollback
         except _Rollback:

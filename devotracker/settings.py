@@ -194,7 +194,8 @@ else:
     # with an error naming it instead of holding a connection and its locks. The test command sets
     # it, so that a runaway query fails its test rather than stalling the run.
     if statement_timeout := env_int("DATABASE_STATEMENT_TIMEOUT", 0):
-        DATABASES["default"]["OPTIONS"]["options"] = f"-c statement_timeout={statement_timeout * 1000}"
+        given = DATABASES["default"]["OPTIONS"].get("options", "")  # e.g. from DATABASE_URL's ?options=
+        DATABASES["default"]["OPTIONS"]["options"] = f"{given} -c statement_timeout={statement_timeout * 1000}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Content security policy (django-csp) ---------------------------------------------------

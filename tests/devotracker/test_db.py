@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from commitments.models import Action, Commitment, Dependency, Obligation, StatusUpdate
 from devotracker.db import refresh_planner_statistics
@@ -35,6 +36,8 @@ def test_the_mou_and_demo_loads_leave_the_planner_knowing_their_rows(db: Any, se
         assert planner_rows(model) == model.objects.count() > 0, model.__name__
 
 
-def test_refreshing_is_harmless_where_there_is_nothing_to_refresh(db: Any) -> None:
-    refresh_planner_statistics()  # SQLite: nothing to do; PostgreSQL: ANALYZE of empty tables
-    assert Commitment.objects.count() == 0
+def test_refreshing_is_one_analyze_on_postgresql_and_nothing_on_sqlite(db: Any) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        refresh_planner_statistics()
+    expected = ["ANALYZE"] if connection.vendor == "postgresql" else []
+    assert [q["sql"] for q in queries.captured_queries] == expected
