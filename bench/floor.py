@@ -122,24 +122,20 @@ def _at_risk(dependent: str) -> str:
 
 
 def _dependencies(cur: Any, links: Links, dependent: str, ids: list[int]) -> tuple[dict[int, list[Any]], dict[int, list[Any]]]:
-    """What each of ``ids`` (commitments or actions) waits on and holds up: one query each."""
-    waiting: dict[int, list[Any]] = defaultdict(list)
-    holding: dict[int, list[Any]] = defaultdict(list)
-    cur.execute(
-        f"SELECT d.{dependent}_id, d.id, pc.ref, d.prerequisite_action_id FROM commitments_dependency d "
-        f"LEFT JOIN commitments_commitment pc ON pc.id = d.prerequisite_commitment_id WHERE d.{dependent}_id = ANY(%s) ORDER BY d.id",
-        [ids],
-    )
-    for key, did, ref, action in cur.fetchall():
-        waiting[key].append({"url": links.detail("dependencies", did), "id": did, "commitment": ref, "action": action})
-    cur.execute(
-        f"SELECT d.prerequisite_{dependent}_id, d.id, c.ref, d.action_id FROM commitments_dependency d "
-        f"LEFT JOIN commitments_commitment c ON c.id = d.commitment_id WHERE d.prerequisite_{dependent}_id = ANY(%s) ORDER BY d.id",
-        [ids],
-    )
-    for key, did, ref, action in cur.fetchall():
-        holding[key].append({"url": links.detail("dependencies", did), "id": did, "commitment": ref, "action": action})
-    return waiting, holding
+    """What each of ``ids`` (commitments or actions) waits on and holds up: one query each. Each
+    dependency names the other end: a commitment by ref, an action by id."""
+    found: list[dict[int, list[Any]]] = []
+    for mine, theirs in ((dependent, "prerequisite_"), (f"prerequisite_{dependent}", "")):
+        by_item: dict[int, list[Any]] = defaultdict(list)
+        cur.execute(
+            f"SELECT d.{mine}_id, d.id, c.ref, d.{theirs}action_id FROM commitments_dependency d "
+            f"LEFT JOIN commitments_commitment c ON c.id = d.{theirs}commitment_id WHERE d.{mine}_id = ANY(%s) ORDER BY d.id",
+            [ids],
+        )
+        for key, did, ref, action in cur.fetchall():
+            by_item[key].append({"url": links.detail("dependencies", did), "id": did, "commitment": ref, "action": action})
+        found.append(by_item)
+    return found[0], found[1]
 
 
 COMMITMENT_SQL = """

@@ -89,32 +89,27 @@ def is_overdue(due: Any, status: str) -> bool:
     return lifecycle.is_overdue(due, status)
 
 
-class WaitingOnSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:dependency-detail")
-    commitment = serializers.CharField(source="prerequisite_commitment.ref", allow_null=True)
-    action = serializers.IntegerField(source="prerequisite_action_id", allow_null=True)
+def dependency_serializer(other: str) -> type[serializers.ModelSerializer]:
+    """A dependency seen from one end: the other end's commitment (ref) or action (id)."""
 
-    class Meta:
-        model = Dependency
-        fields = ["url", "id", "commitment", "action"]
+    class Other(serializers.ModelSerializer):
+        url = serializers.HyperlinkedIdentityField(view_name="api:dependency-detail")
+        commitment = serializers.CharField(source=f"{other}commitment.ref", allow_null=True)
+        action = serializers.IntegerField(source=f"{other}action_id", allow_null=True)
 
+        class Meta:
+            model = Dependency
+            fields = ["url", "id", "commitment", "action"]
 
-class HoldingUpSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:dependency-detail")
-    commitment = serializers.CharField(source="commitment.ref", allow_null=True)
-    action = serializers.IntegerField(source="action_id", allow_null=True)
-
-    class Meta:
-        model = Dependency
-        fields = ["url", "id", "commitment", "action"]
+    return Other
 
 
 class DependentsSerializer(serializers.ModelSerializer):
     """at_risk (each dependency's prerequisite tested in Python), waiting_on and holding_up."""
 
     at_risk = serializers.SerializerMethodField()
-    waiting_on = WaitingOnSerializer(source="waiting_on_links", many=True)
-    holding_up = HoldingUpSerializer(source="holding_up_links", many=True)
+    waiting_on = dependency_serializer("prerequisite_")(source="waiting_on_links", many=True)
+    holding_up = dependency_serializer("")(source="holding_up_links", many=True)
 
     def get_at_risk(self, obj: Any) -> bool:
         if lifecycle.is_closed(obj.rule_status):
