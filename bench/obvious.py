@@ -203,7 +203,7 @@ class CommitmentSerializer(DependentsSerializer):
         }
 
     def get_previous(self, obj: Commitment) -> None:
-        return None  # only with ?since= (a reporting period), which the benchmark does not ask for
+        return None  # only with ?compare_to= (a reporting period), which the benchmark does not ask for
 
     def get_rollup(self, obj: Commitment) -> dict[str, Any]:
         return {"status": obj.rollup_status, "rag": obj.rollup_rag, "progress": obj.rollup_progress}
