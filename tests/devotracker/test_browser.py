@@ -4,6 +4,7 @@ greyscale, printing, and the API docs under the policy."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,8 +69,9 @@ def test_sign_in_errors_are_summarised_focused_and_accessible(live_server: Any, 
     page.goto(f"{live_server.url}/accounts/login/")
     page.click("main button[type=submit]")
 
-    assert page.title() == "Error: Sign in – DevoTracker"
+    expect(page).to_have_title("Error: Sign in – DevoTracker")
     summary = page.locator(".govuk-error-summary")
+    expect(summary.locator("a")).to_have_count(2)
     assert summary.locator("a").all_inner_texts() == ["Enter your username", "Enter your password"]
     # GOV.UK's error summary takes focus so screen readers announce it.
     expect(summary).to_be_focused()
@@ -131,7 +133,9 @@ def test_password_change_with_errors_is_accessible(live_server: Any, page: Any, 
     page.fill("#id_new_password2", "different")
     page.click("main button[type=submit]")
 
-    assert page.title().startswith("Error: ")
+    expect(page).to_have_title(re.compile(r"^Error: "))
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    page.wait_for_load_state()
     links = page.locator(".govuk-error-summary a").all_inner_texts()
     assert any("at least 12 characters" in text for text in links)
     assert any("do not match" in text for text in links)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from playwright.sync_api import expect
 
 from boards.models import Profile
 
@@ -88,8 +89,10 @@ def test_the_page_is_accessible_in_every_state(live_server: Any, page: Any, offi
 
     page.evaluate("document.querySelectorAll('input[name=digests]').forEach(i => i.checked = false)")
     page.click("button.govuk-button")
-    assert page.title() == "Error: E-mail digests – DevoTracker"
-    assert page.locator(".govuk-error-summary").is_visible()
+    # Waiting assertions: the answer's title can be read before its body has been parsed.
+    expect(page).to_have_title("Error: E-mail digests – DevoTracker")
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    page.wait_for_load_state()
     assert axe_violations(page) == []
 
     page.check("label[for=digests-2]")
