@@ -421,7 +421,6 @@ def main() -> None:
                 "bench/floor.py": json.loads(floor_body.replace(f":{floor.port}/".encode(), f":{app.port}/".encode()))["results"],
                 "bench/obvious.py": json.loads(obvious_body)["results"],
             }
-            results.setdefault("floor_same_page", {})[name] = compared["bench/floor.py"] == ours
             for module, theirs in compared.items():
                 if theirs != ours:
                     # A comparison that leaves out part of the page gives a ratio that means nothing: stop.

@@ -33,7 +33,7 @@ PAGES = [
 
 
 @pytest.fixture
-def troubled(admin_user: Any) -> dict[str, Any]:
+def troubled(admin_user: Any) -> None:
     """The MoU and the demo data, with dependencies whose prerequisites are in each kind of trouble."""
     call_command("load_mou", verbosity=0)
     call_command("load_demo")
@@ -55,13 +55,13 @@ def troubled(admin_user: Any) -> dict[str, Any]:
     ]
     for link in links:
         Dependency.objects.get_or_create(**link)
-    return {"commitments": commitments, "actions": open_actions}
 
 
 @pytest.mark.postgresql(reason="the floor is hand-written PostgreSQL (psycopg2, = ANY(array))")
+@pytest.mark.usefixtures("troubled")
 @pytest.mark.parametrize(("collection", "path", "query"), PAGES, ids=[p[0] for p in PAGES])
 def test_the_floor_and_the_obvious_build_give_the_apis_page(
-    troubled: dict[str, Any], read_token: str, settings: Any, collection: str, path: str, query: dict[str, str]
+    read_token: str, settings: Any, collection: str, path: str, query: dict[str, str]
 ) -> None:
     settings.ROOT_URLCONF = "bench.urls"  # mounts the obvious build under /api/obvious/
     client = token_client(read_token)
